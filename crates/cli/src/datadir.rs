@@ -1,0 +1,275 @@
+//! The data directory: everything liveledger keeps, in one place.
+//!
+//! ```text
+//! <data>/
+//!   keys/log.key        Ed25519 signing key of the log (C2SP skey, mode 0600)
+//!   keys/log.pub        its public key (C2SP vkey): what verifiers need
+//!   keys/pseudonym.key  HMAC key for personal identifiers (mode 0600)
+//!   log/                the tlog-tiles log: checkpoint, tile/…
+//!   index/ids.idx       id index (idempotency), rebuildable from the log
+//!   projection.db       SQLite projection, rebuildable from the log
+//!   lock                held by the one process that writes
+//! ```
+
+use anyhow::{bail, Context, Result};
+use events::{stored_head, Pseudonymiser};
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use store::{Db, EventRow, Fingerprint, IdIndex};
+use tlog::{Log, LogReader, NoteSigner, NoteVerifier};
+
+#[derive(Clone, Debug)]
+pub struct DataDir {
+    pub root: PathBuf,
+}
+
+impl DataDir {
+    pub fn new(root: impl Into<PathBuf>) -> DataDir {
+        DataDir { root: root.into() }
+    }
+    pub fn log_dir(&self) -> PathBuf {
+        self.root.join("log")
+    }
+    fn key_path(&self, name: &str) -> PathBuf {
+        self.root.join("keys").join(name)
+    }
+    pub fn public_key_path(&self) -> PathBuf {
+        self.key_path("log.pub")
+    }
+    pub fn db_path(&self) -> PathBuf {
+        self.root.join("projection.db")
+    }
+    pub fn id_index_path(&self) -> PathBuf {
+        self.root.join("index").join("ids.idx")
+    }
+
+    /// Fails with a helpful message when there is no log here yet.
+    pub fn require_existing(&self) -> Result<()> {
+        if !self.log_dir().join("checkpoint").exists() {
+            bail!(
+                "no liveledger log in {} (create one with `liveledger ingest --data {} FILE`)",
+                self.root.display(),
+                self.root.display()
+            );
+        }
+        Ok(())
+    }
+
+    /// The log's public key, from the data directory.
+    pub fn verifier(&self) -> Result<NoteVerifier> {
+        let p = self.public_key_path();
+        let text = fs::read_to_string(&p)
+            .with_context(|| format!("cannot read the log's public key {}", p.display()))?;
+        Ok(NoteVerifier::from_vkey(&text)?)
+    }
+
+    pub fn reader(&self) -> Result<LogReader> {
+        self.require_existing()?;
+        Ok(LogReader::open(&self.log_dir(), &self.verifier()?)?)
+    }
+
+    /// The default origin (and key name): derived from the directory's name,
+    /// as C2SP suggests a URL-like log name.
+    fn default_origin(&self) -> String {
+        let abs = fs::canonicalize(&self.root).unwrap_or_else(|_| self.root.clone());
+        let name: String = abs
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("log")
+            .chars()
+            .map(|c| {
+                if c.is_whitespace() || c == '+' {
+                    '-'
+                } else {
+                    c
+                }
+            })
+            .collect();
+        format!("liveledger.local/{name}")
+    }
+
+    /// Loads the signing key, creating it on first use.
+    fn signer(&self, origin: Option<&str>) -> Result<NoteSigner> {
+        let p = self.key_path("log.key");
+        if p.exists() {
+            let signer = NoteSigner::from_skey(
+                &fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?,
+            )?;
+            if let Some(o) = origin.filter(|o| *o != signer.name()) {
+                bail!("this data directory's log is named {:?}, not {o:?}; the origin is fixed when the log is created", signer.name());
+            }
+            return Ok(signer);
+        }
+        let origin = origin
+            .map(str::to_string)
+            .unwrap_or_else(|| self.default_origin());
+        let signer = NoteSigner::new(&origin, random32()?)?;
+        write_private(&p, signer.to_skey().as_bytes())?;
+        fs::write(
+            self.public_key_path(),
+            format!("{}\n", signer.verifier().to_vkey()),
+        )?;
+        Ok(signer)
+    }
+
+    fn pseudonymiser(&self) -> Result<Pseudonymiser> {
+        let p = self.key_path("pseudonym.key");
+        if !p.exists() {
+            let key = random32()?;
+            let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+            write_private(&p, hex.as_bytes())?;
+        }
+        let hex = fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
+        let hex = hex.trim();
+        let mut key = [0u8; 32];
+        if hex.len() != 64 || !hex.is_ascii() {
+            bail!("{}: expected 64 hex digits", p.display());
+        }
+        for (i, b) in key.iter_mut().enumerate() {
+            *b = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16)
+                .with_context(|| format!("{}: not hex", p.display()))?;
+        }
+        Ok(Pseudonymiser::new(&key))
+    }
+}
+
+fn random32() -> Result<[u8; 32]> {
+    let mut b = [0u8; 32];
+    getrandom::fill(&mut b).map_err(|e| anyhow::anyhow!("no randomness for a new key: {e}"))?;
+    Ok(b)
+}
+
+fn write_private(path: &Path, data: &[u8]) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir)?;
+    }
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    f.write_all(data)?;
+    f.sync_all()?;
+    Ok(())
+}
+
+/// A data directory opened for writing: the single writer holds its lock,
+/// and on open every projection is brought level with the log.
+pub struct Ledger {
+    pub dir: DataDir,
+    pub log: Log,
+    pub ids: IdIndex,
+    pub db: Db,
+    pub pseudonymiser: Pseudonymiser,
+    pub rt: tokio::runtime::Runtime,
+    _lock: File,
+}
+
+impl Ledger {
+    pub fn open(dir: &DataDir, origin: Option<&str>) -> Result<Ledger> {
+        fs::create_dir_all(&dir.root)
+            .with_context(|| format!("creating data directory {}", dir.root.display()))?;
+        let lock_path = dir.root.join("lock");
+        let lock = File::create(&lock_path)
+            .with_context(|| format!("creating {}", lock_path.display()))?;
+        rustix::fs::flock(&lock, rustix::fs::FlockOperation::NonBlockingLockExclusive).map_err(
+            |_| {
+                anyhow::anyhow!(
+                    "another liveledger process is writing to {}; wait for it to finish",
+                    dir.root.display()
+                )
+            },
+        )?;
+        let signer = dir.signer(origin)?;
+        let pseudonymiser = dir.pseudonymiser()?;
+        let log = Log::open(&dir.log_dir(), signer)?;
+        let ids = IdIndex::open(&dir.id_index_path())?;
+        let rt = tokio::runtime::Builder::new_current_thread().build()?;
+        let db = rt.block_on(Db::open_sqlite(&dir.db_path()))?;
+        let mut ledger = Ledger {
+            dir: dir.clone(),
+            log,
+            ids,
+            db,
+            pseudonymiser,
+            rt,
+            _lock: lock,
+        };
+        ledger.catch_up()?;
+        Ok(ledger)
+    }
+
+    /// Brings the id index and the projection level with the log, after a
+    /// crash or when they were deleted. Cheap when they already are.
+    pub fn catch_up(&mut self) -> Result<()> {
+        let reader = self.log.reader();
+        let size = reader.size();
+        if !self.ids.is_clean() || self.ids.covered() > size {
+            self.ids.recover(size)?;
+        }
+        let from = self.ids.covered();
+        if from < size {
+            self.ids.begin()?;
+            let ids = &mut self.ids;
+            reader.for_each_entry(from, size, |leaf, e| {
+                let head = stored_head(e)
+                    .map_err(|r| tlog::LogError::Corrupt(format!("entry {leaf}: {r}")))?;
+                ids.insert(Fingerprint::of(head.id.as_bytes()), leaf)
+                    .map_err(|err| tlog::LogError::Corrupt(err.to_string()))?;
+                Ok(())
+            })?;
+        }
+        self.ids.sync(size, true)?;
+
+        let mut projected = self.rt.block_on(self.db.log_size())?;
+        if projected > size {
+            // The projection is ahead of the log it derives from (the log was
+            // restored from an older copy): start it over.
+            self.rt.block_on(self.db.reset())?;
+            projected = 0;
+        }
+        const CHUNK: u64 = 1 << 16;
+        while projected < size {
+            let end = (projected + CHUNK).min(size);
+            let mut rows = Vec::with_capacity((end - projected) as usize);
+            reader.for_each_entry(projected, end, |leaf, e| {
+                let h = stored_head(e)
+                    .map_err(|r| tlog::LogError::Corrupt(format!("entry {leaf}: {r}")))?;
+                rows.push(row(leaf, h.id, &h.kind, h.session, h.at));
+                Ok(())
+            })?;
+            self.rt.block_on(self.db.apply(&rows, end))?;
+            projected = end;
+        }
+        Ok(())
+    }
+
+    /// Drops the id index and the projection and rebuilds both from the log.
+    pub fn rebuild(&mut self) -> Result<u64> {
+        self.rt.block_on(self.db.reset())?;
+        let p = self.dir.id_index_path();
+        fs::remove_file(&p).with_context(|| format!("removing {}", p.display()))?;
+        self.ids = IdIndex::open(&p)?;
+        self.catch_up()?;
+        Ok(self.log.checkpoint().0.size)
+    }
+}
+
+/// An event-index row; the type name is mapped to the contract's static names.
+pub fn row(leaf: u64, id: String, kind: &str, session: Option<String>, at: String) -> EventRow {
+    let kind = events::TYPES
+        .iter()
+        .find(|t| **t == kind)
+        .copied()
+        .unwrap_or("unknown");
+    EventRow {
+        leaf,
+        id,
+        kind,
+        session,
+        at,
+    }
+}

@@ -1,0 +1,360 @@
+//! Events as typed values. Field names follow the contract exactly.
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use std::collections::BTreeMap;
+use std::fmt;
+
+macro_rules! id_types {
+    ($($(#[$doc:meta])* $name:ident),* $(,)?) => {$(
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(pub String);
+        impl $name {
+            pub fn as_str(&self) -> &str { &self.0 }
+        }
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(&self.0) }
+        }
+    )*};
+}
+
+id_types!(
+    /// An event's `id`: unique across the whole log.
+    EventId,
+    SessionId,
+    AnchorId,
+    MerchantId,
+    ProductId,
+    OrderId,
+    ReportId,
+    AgreementId,
+    ComplaintId,
+    /// A personal identifier (`account`, `device`, `ip`, `address`,
+    /// `payment`) as stored: pseudonymised unless configured otherwise.
+    PersonalRef,
+);
+
+/// An ISO 4217 currency code: three upper-case ASCII letters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Currency([u8; 3]);
+
+impl Currency {
+    pub fn parse(s: &str) -> Option<Currency> {
+        let b: [u8; 3] = s.as_bytes().try_into().ok()?;
+        b.iter().all(u8::is_ascii_uppercase).then_some(Currency(b))
+    }
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).expect("ASCII by construction")
+    }
+}
+
+impl fmt::Display for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An amount in minor units (fen, cents) of a currency.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Money {
+    pub minor: i64,
+    pub currency: Currency,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Category {
+    Food,
+    HealthFood,
+    Cosmetics,
+    Drug,
+    MedicalDevice,
+    Apparel,
+    Electronics,
+    Household,
+    Other,
+}
+
+impl Category {
+    pub const ALL: [(&'static str, Category); 9] = [
+        ("food", Category::Food),
+        ("health_food", Category::HealthFood),
+        ("cosmetics", Category::Cosmetics),
+        ("drug", Category::Drug),
+        ("medical_device", Category::MedicalDevice),
+        ("apparel", Category::Apparel),
+        ("electronics", Category::Electronics),
+        ("household", Category::Household),
+        ("other", Category::Other),
+    ];
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Conclusion {
+    Pass,
+    Fail,
+}
+
+/// Who sells to the buyer under an agreement (the seller of record).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Seller {
+    Merchant,
+    Anchor,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
+    Ge,
+    Le,
+    Eq,
+    Gt,
+    Lt,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ComplaintCategory {
+    Quality,
+    FalseAdvertising,
+    Counterfeit,
+    NotDelivered,
+    Other,
+}
+
+/// A licence or qualification: `{kind, number, expires?}`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct License {
+    pub kind: String,
+    pub number: String,
+    pub expires: Option<NaiveDate>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum AttrValue {
+    Number(f64),
+    Text(String),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct InspectionResult {
+    pub item: String,
+    pub value: f64,
+    pub unit: String,
+}
+
+/// A checkable quantity in a claim, e.g. `bird_nest_g >= 2 g`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Assert {
+    pub attribute: String,
+    pub op: Op,
+    pub value: f64,
+    pub unit: Option<String>,
+}
+
+/// One event: the common fields and its type-specific body.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Event {
+    pub id: EventId,
+    pub at: DateTime<FixedOffset>,
+    pub body: Body,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Body {
+    MerchantRegistered {
+        merchant: MerchantId,
+        name: String,
+        licenses: Vec<License>,
+    },
+    AnchorRegistered {
+        anchor: AnchorId,
+        name: String,
+        mcn: Option<String>,
+        verified: Option<bool>,
+    },
+    ProductRegistered {
+        product: ProductId,
+        merchant: MerchantId,
+        name: String,
+        category: Category,
+        brand: Option<String>,
+        attributes: BTreeMap<String, AttrValue>,
+        qualifications: Vec<License>,
+    },
+    InspectionReport {
+        report: ReportId,
+        product: ProductId,
+        lab: String,
+        issued: NaiveDate,
+        results: Vec<InspectionResult>,
+        conclusion: Conclusion,
+    },
+    Agreement {
+        agreement: AgreementId,
+        anchor: AnchorId,
+        merchant: MerchantId,
+        product: ProductId,
+        seller: Seller,
+        commission_bp: Option<u32>,
+        slot_fee: Option<i64>,
+        currency: Option<Currency>,
+        approved_claims: Vec<String>,
+    },
+    SessionStarted {
+        session: SessionId,
+        anchor: AnchorId,
+        platform: String,
+        room: Option<String>,
+        title: Option<String>,
+    },
+    SessionEnded {
+        session: SessionId,
+    },
+    ProductListed {
+        session: SessionId,
+        product: ProductId,
+        price: Money,
+        list_price: Option<i64>,
+    },
+    Claim {
+        session: SessionId,
+        product: Option<ProductId>,
+        text: String,
+        speaker: Option<String>,
+        asserts: Vec<Assert>,
+    },
+    MetricsReported {
+        session: SessionId,
+        online: Option<u64>,
+        views: Option<u64>,
+        likes: Option<u64>,
+        orders: Option<u64>,
+        gmv: Option<i64>,
+        currency: Option<Currency>,
+    },
+    ViewerJoined {
+        session: SessionId,
+        account: PersonalRef,
+        device: Option<PersonalRef>,
+        ip: Option<PersonalRef>,
+        account_created: Option<NaiveDate>,
+    },
+    ViewerLeft {
+        session: SessionId,
+        account: PersonalRef,
+    },
+    Comment {
+        session: SessionId,
+        account: PersonalRef,
+        text: String,
+    },
+    Like {
+        session: SessionId,
+        account: PersonalRef,
+        count: u64,
+    },
+    OrderPlaced {
+        session: SessionId,
+        order: OrderId,
+        product: ProductId,
+        account: PersonalRef,
+        quantity: u64,
+        amount: Money,
+        device: Option<PersonalRef>,
+        ip: Option<PersonalRef>,
+        address: Option<PersonalRef>,
+        payment: Option<PersonalRef>,
+    },
+    OrderPaid {
+        order: OrderId,
+        amount: i64,
+    },
+    OrderCancelled {
+        order: OrderId,
+    },
+    OrderRefunded {
+        order: OrderId,
+        amount: i64,
+        reason: Option<String>,
+    },
+    OrderDelivered {
+        order: OrderId,
+    },
+    Complaint {
+        complaint: ComplaintId,
+        order: OrderId,
+        category: ComplaintCategory,
+        text: String,
+        claim_ref: Option<EventId>,
+    },
+}
+
+/// The event types of the contract, by their `type` string.
+pub const TYPES: [&str; 20] = [
+    "merchant_registered",
+    "anchor_registered",
+    "product_registered",
+    "inspection_report",
+    "agreement",
+    "session_started",
+    "session_ended",
+    "product_listed",
+    "claim",
+    "metrics_reported",
+    "viewer_joined",
+    "viewer_left",
+    "comment",
+    "like",
+    "order_placed",
+    "order_paid",
+    "order_cancelled",
+    "order_refunded",
+    "order_delivered",
+    "complaint",
+];
+
+/// The fields that carry personal data and are pseudonymised before storage.
+pub const PERSONAL_FIELDS: [&str; 5] = ["account", "device", "ip", "address", "payment"];
+
+impl Body {
+    /// The contract's `type` string.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Body::MerchantRegistered { .. } => "merchant_registered",
+            Body::AnchorRegistered { .. } => "anchor_registered",
+            Body::ProductRegistered { .. } => "product_registered",
+            Body::InspectionReport { .. } => "inspection_report",
+            Body::Agreement { .. } => "agreement",
+            Body::SessionStarted { .. } => "session_started",
+            Body::SessionEnded { .. } => "session_ended",
+            Body::ProductListed { .. } => "product_listed",
+            Body::Claim { .. } => "claim",
+            Body::MetricsReported { .. } => "metrics_reported",
+            Body::ViewerJoined { .. } => "viewer_joined",
+            Body::ViewerLeft { .. } => "viewer_left",
+            Body::Comment { .. } => "comment",
+            Body::Like { .. } => "like",
+            Body::OrderPlaced { .. } => "order_placed",
+            Body::OrderPaid { .. } => "order_paid",
+            Body::OrderCancelled { .. } => "order_cancelled",
+            Body::OrderRefunded { .. } => "order_refunded",
+            Body::OrderDelivered { .. } => "order_delivered",
+            Body::Complaint { .. } => "complaint",
+        }
+    }
+
+    /// The live session the event belongs to, for session-scoped types.
+    pub fn session(&self) -> Option<&SessionId> {
+        match self {
+            Body::SessionStarted { session, .. }
+            | Body::SessionEnded { session }
+            | Body::ProductListed { session, .. }
+            | Body::Claim { session, .. }
+            | Body::MetricsReported { session, .. }
+            | Body::ViewerJoined { session, .. }
+            | Body::ViewerLeft { session, .. }
+            | Body::Comment { session, .. }
+            | Body::Like { session, .. }
+            | Body::OrderPlaced { session, .. } => Some(session),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,652 @@
+//! Validation of one event: from JSON to a typed [`Event`], or a
+//! [`Rejection`] that names the field and what was expected.
+
+use crate::canonical;
+use crate::model::*;
+use crate::pseudonym::Pseudonymiser;
+use chrono::{DateTime, NaiveDate};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Why a line was rejected. `id` is the event's id when it could be read;
+/// `field` is the offending field (a path like `results[2].value`), or
+/// `None` when the line as a whole is wrong (not JSON, not an object, too large).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rejection {
+    pub id: Option<String>,
+    pub field: Option<String>,
+    pub reason: String,
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(id) = &self.id {
+            write!(f, "event {id:?}: ")?;
+        }
+        if let Some(field) = &self.field {
+            write!(f, "field {field:?}: ")?;
+        }
+        f.write_str(&self.reason)
+    }
+}
+
+/// An event ready for the log: validated, pseudonymised, canonically encoded.
+#[derive(Clone, Debug)]
+pub struct Prepared {
+    pub event: Event,
+    pub canonical: Vec<u8>,
+}
+
+/// The largest canonical event: a tlog-tiles entry is at most 65,535 bytes.
+pub const MAX_EVENT_BYTES: usize = u16::MAX as usize;
+
+/// Validates one input line, pseudonymises its personal fields (when a
+/// pseudonymiser is given) and encodes it canonically.
+pub fn prepare(line: &[u8], pseudonymiser: Option<&Pseudonymiser>) -> Result<Prepared, Rejection> {
+    let mut value: Value = serde_json::from_slice(line).map_err(|e| Rejection {
+        id: None,
+        field: None,
+        reason: json_reason(&e),
+    })?;
+    let Value::Object(obj) = &mut value else {
+        return Err(Rejection {
+            id: None,
+            field: None,
+            reason: "expected a JSON object".into(),
+        });
+    };
+    if let Some(p) = pseudonymiser {
+        for field in PERSONAL_FIELDS {
+            if let Some(Value::String(s)) = obj.get_mut(field) {
+                *s = p.pseudonym(field, s);
+            }
+        }
+    }
+    let event = from_object(obj)?;
+    let canonical = canonical::to_bytes(&value);
+    if canonical.len() > MAX_EVENT_BYTES {
+        return Err(Rejection {
+            id: Some(event.id.0),
+            field: None,
+            reason: format!(
+                "event is {} bytes once encoded; at most {MAX_EVENT_BYTES} can be logged",
+                canonical.len()
+            ),
+        });
+    }
+    Ok(Prepared { event, canonical })
+}
+
+/// serde_json's message, with the position as a column of this one line.
+fn json_reason(e: &serde_json::Error) -> String {
+    let msg = e.to_string();
+    let msg = msg.split(" at line ").next().unwrap_or(&msg);
+    format!("not valid JSON at column {}: {msg}", e.column())
+}
+
+/// Parses an event as stored in the log (already canonical and pseudonymised).
+pub fn parse_stored(bytes: &[u8]) -> Result<Event, Rejection> {
+    match serde_json::from_slice(bytes) {
+        Ok(Value::Object(obj)) => from_object(&obj),
+        Ok(_) => Err(Rejection {
+            id: None,
+            field: None,
+            reason: "expected a JSON object".into(),
+        }),
+        Err(e) => Err(Rejection {
+            id: None,
+            field: None,
+            reason: format!("not valid JSON: {e}"),
+        }),
+    }
+}
+
+struct FieldError {
+    field: String,
+    reason: String,
+}
+
+type R<T> = Result<T, FieldError>;
+
+/// Typed access to an object's fields, for error messages that say exactly
+/// which field (with its path) was wrong and what was expected.
+struct Fields<'a> {
+    obj: &'a Map<String, Value>,
+    path: String,
+}
+
+fn describe(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+impl<'a> Fields<'a> {
+    fn name(&self, f: &str) -> String {
+        if self.path.is_empty() {
+            f.to_string()
+        } else {
+            format!("{}.{f}", self.path)
+        }
+    }
+
+    fn err<T>(&self, f: &str, reason: impl Into<String>) -> R<T> {
+        Err(FieldError {
+            field: self.name(f),
+            reason: reason.into(),
+        })
+    }
+
+    /// A present, non-null field. An explicit `null` counts as absent.
+    fn get(&self, f: &str) -> Option<&'a Value> {
+        self.obj.get(f).filter(|v| !v.is_null())
+    }
+
+    fn required(&self, f: &str) -> R<&'a Value> {
+        match self.get(f) {
+            Some(v) => Ok(v),
+            None => self.err(f, "required field is missing"),
+        }
+    }
+
+    fn opt<T>(&self, f: &str, conv: impl FnOnce(&Self, &'a Value) -> R<T>) -> R<Option<T>> {
+        self.get(f).map(|v| conv(self, v)).transpose()
+    }
+
+    fn req<T>(&self, f: &str, conv: impl FnOnce(&Self, &'a Value) -> R<T>) -> R<T> {
+        conv(self, self.required(f)?)
+    }
+
+    // Converters: each takes the field name through a closure-captured copy.
+    fn string_of(&self, f: &str, v: &'a Value) -> R<String> {
+        match v {
+            Value::String(s) if !s.is_empty() => Ok(s.clone()),
+            Value::String(_) => self.err(f, "expected a non-empty string"),
+            other => self.err(f, format!("expected a string, found {}", describe(other))),
+        }
+    }
+
+    fn str(&self, f: &str) -> R<String> {
+        self.req(f, |s, v| s.string_of(f, v))
+    }
+    fn opt_str(&self, f: &str) -> R<Option<String>> {
+        self.opt(f, |s, v| s.string_of(f, v))
+    }
+
+    fn int_of(&self, f: &str, v: &Value, min: i64, what: &str) -> R<i64> {
+        match v.as_i64() {
+            Some(n) if n >= min => Ok(n),
+            Some(_) => self.err(f, format!("expected {what}")),
+            None if v.is_number() => self.err(
+                f,
+                format!("expected {what}, found a fraction or an out-of-range number"),
+            ),
+            None => self.err(f, format!("expected {what}, found {}", describe(v))),
+        }
+    }
+
+    /// A non-negative integer amount in minor units.
+    fn minor(&self, f: &str) -> R<i64> {
+        self.req(f, |s, v| {
+            s.int_of(f, v, 0, "a non-negative integer amount in minor units")
+        })
+    }
+    fn opt_minor(&self, f: &str) -> R<Option<i64>> {
+        self.opt(f, |s, v| {
+            s.int_of(f, v, 0, "a non-negative integer amount in minor units")
+        })
+    }
+    fn opt_count(&self, f: &str) -> R<Option<u64>> {
+        self.opt(f, |s, v| {
+            s.int_of(f, v, 0, "a non-negative integer")
+                .map(|n| n as u64)
+        })
+    }
+    fn positive(&self, f: &str) -> R<u64> {
+        self.req(f, |s, v| {
+            s.int_of(f, v, 1, "a positive integer").map(|n| n as u64)
+        })
+    }
+
+    fn number_of(&self, f: &str, v: &Value) -> R<f64> {
+        match v.as_f64() {
+            Some(x) if x.is_finite() => Ok(x),
+            _ => self.err(f, format!("expected a number, found {}", describe(v))),
+        }
+    }
+    fn number(&self, f: &str) -> R<f64> {
+        self.req(f, |s, v| s.number_of(f, v))
+    }
+
+    fn bool_opt(&self, f: &str) -> R<Option<bool>> {
+        self.opt(f, |s, v| {
+            v.as_bool().map_or_else(
+                || s.err(f, format!("expected true or false, found {}", describe(v))),
+                Ok,
+            )
+        })
+    }
+
+    fn date_of(&self, f: &str, v: &Value) -> R<NaiveDate> {
+        let Value::String(text) = v else {
+            return self.err(
+                f,
+                format!("expected a date (YYYY-MM-DD), found {}", describe(v)),
+            );
+        };
+        NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .or_else(|_| self.err(f, format!("expected a date (YYYY-MM-DD), found {text:?}")))
+    }
+    fn date(&self, f: &str) -> R<NaiveDate> {
+        self.req(f, |s, v| s.date_of(f, v))
+    }
+    fn opt_date(&self, f: &str) -> R<Option<NaiveDate>> {
+        self.opt(f, |s, v| s.date_of(f, v))
+    }
+
+    fn currency_of(&self, f: &str, v: &Value) -> R<Currency> {
+        match v.as_str().and_then(Currency::parse) {
+            Some(c) => Ok(c),
+            None => self.err(
+                f,
+                "expected an ISO 4217 currency code (three capital letters, e.g. CNY)",
+            ),
+        }
+    }
+    fn currency(&self, f: &str) -> R<Currency> {
+        self.req(f, |s, v| s.currency_of(f, v))
+    }
+    fn opt_currency(&self, f: &str) -> R<Option<Currency>> {
+        self.opt(f, |s, v| s.currency_of(f, v))
+    }
+
+    fn choice_of<T: Copy>(&self, f: &str, v: &Value, options: &[(&str, T)]) -> R<T> {
+        if let Some((_, t)) = v
+            .as_str()
+            .and_then(|s| options.iter().find(|(name, _)| *name == s))
+        {
+            return Ok(*t);
+        }
+        let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
+        let found = match v.as_str() {
+            Some(s) => format!("{s:?}"),
+            None => describe(v).to_string(),
+        };
+        self.err(
+            f,
+            format!("expected one of {}, found {found}", names.join(", ")),
+        )
+    }
+    fn choice<T: Copy>(&self, f: &str, options: &[(&str, T)]) -> R<T> {
+        self.req(f, |s, v| s.choice_of(f, v, options))
+    }
+
+    /// An optional array of objects, each converted with `item`.
+    fn objects<T>(&self, f: &str, item: impl Fn(&Fields) -> R<T>) -> R<Vec<T>> {
+        let Some(v) = self.get(f) else {
+            return Ok(Vec::new());
+        };
+        let Value::Array(items) = v else {
+            return self.err(f, format!("expected an array, found {}", describe(v)));
+        };
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let path = format!("{}[{i}]", self.name(f));
+                match v {
+                    Value::Object(obj) => item(&Fields { obj, path }),
+                    other => Err(FieldError {
+                        field: path,
+                        reason: format!("expected an object, found {}", describe(other)),
+                    }),
+                }
+            })
+            .collect()
+    }
+
+    fn strings(&self, f: &str) -> R<Vec<String>> {
+        let Some(v) = self.get(f) else {
+            return Ok(Vec::new());
+        };
+        let Value::Array(items) = v else {
+            return self.err(
+                f,
+                format!("expected an array of strings, found {}", describe(v)),
+            );
+        };
+        items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| match v {
+                Value::String(s) => Ok(s.clone()),
+                other => Err(FieldError {
+                    field: format!("{}[{i}]", self.name(f)),
+                    reason: format!("expected a string, found {}", describe(other)),
+                }),
+            })
+            .collect()
+    }
+
+    fn license(&self) -> R<License> {
+        Ok(License {
+            kind: self.str("kind")?,
+            number: self.str("number")?,
+            expires: self.opt_date("expires")?,
+        })
+    }
+}
+
+fn from_object(obj: &Map<String, Value>) -> Result<Event, Rejection> {
+    let id = match obj.get("id") {
+        Some(Value::String(s)) => Some(s.clone()),
+        _ => None,
+    };
+    let f = Fields {
+        obj,
+        path: String::new(),
+    };
+    event(&f).map_err(|e| Rejection {
+        id,
+        field: Some(e.field),
+        reason: e.reason,
+    })
+}
+
+const OPS: [(&str, Op); 5] = [
+    (">=", Op::Ge),
+    ("<=", Op::Le),
+    ("=", Op::Eq),
+    (">", Op::Gt),
+    ("<", Op::Lt),
+];
+
+fn event(f: &Fields) -> R<Event> {
+    let ty = f.req("type", |s, v| match v {
+        Value::String(t) if TYPES.contains(&t.as_str()) => Ok(t.as_str()),
+        Value::String(t) => s.err(
+            "type",
+            format!(
+                "unknown event type {t:?}; expected one of {}",
+                TYPES.join(", ")
+            ),
+        ),
+        other => s.err(
+            "type",
+            format!("expected a string, found {}", describe(other)),
+        ),
+    })?;
+    let id = f.str("id")?;
+    if id.chars().count() > 128 {
+        return f.err(
+            "id",
+            format!("expected 1 to 128 characters, found {}", id.chars().count()),
+        );
+    }
+    let at = f.req("at", |s, v| match v {
+        Value::String(t) => DateTime::parse_from_rfc3339(t)
+            .or_else(|_| s.err("at", format!("expected an RFC 3339 timestamp with offset (2020-04-01T20:00:05+08:00), found {t:?}"))),
+        other => s.err("at", format!("expected an RFC 3339 timestamp, found {}", describe(other))),
+    })?;
+    let personal = |name: &str| f.str(name).map(PersonalRef);
+    let opt_personal = |name: &str| f.opt_str(name).map(|o| o.map(PersonalRef));
+    let session = || f.str("session").map(SessionId);
+    let order = || f.str("order").map(OrderId);
+    let body = match ty {
+        "merchant_registered" => Body::MerchantRegistered {
+            merchant: MerchantId(f.str("merchant")?),
+            name: f.str("name")?,
+            licenses: f.objects("licenses", |l| l.license())?,
+        },
+        "anchor_registered" => Body::AnchorRegistered {
+            anchor: AnchorId(f.str("anchor")?),
+            name: f.str("name")?,
+            mcn: f.opt_str("mcn")?,
+            verified: f.bool_opt("verified")?,
+        },
+        "product_registered" => Body::ProductRegistered {
+            product: ProductId(f.str("product")?),
+            merchant: MerchantId(f.str("merchant")?),
+            name: f.str("name")?,
+            category: f.choice("category", &Category::ALL)?,
+            brand: f.opt_str("brand")?,
+            attributes: attributes(f)?,
+            qualifications: f.objects("qualifications", |l| l.license())?,
+        },
+        "inspection_report" => Body::InspectionReport {
+            report: ReportId(f.str("report")?),
+            product: ProductId(f.str("product")?),
+            lab: f.str("lab")?,
+            issued: f.date("issued")?,
+            results: {
+                f.required("results")?;
+                f.objects("results", |r| {
+                    Ok(InspectionResult {
+                        item: r.str("item")?,
+                        value: r.number("value")?,
+                        unit: r.str("unit")?,
+                    })
+                })?
+            },
+            conclusion: f.choice(
+                "conclusion",
+                &[("pass", Conclusion::Pass), ("fail", Conclusion::Fail)],
+            )?,
+        },
+        "agreement" => Body::Agreement {
+            agreement: AgreementId(f.str("agreement")?),
+            anchor: AnchorId(f.str("anchor")?),
+            merchant: MerchantId(f.str("merchant")?),
+            product: ProductId(f.str("product")?),
+            seller: f.choice(
+                "seller",
+                &[("merchant", Seller::Merchant), ("anchor", Seller::Anchor)],
+            )?,
+            commission_bp: f.opt("commission_bp", |s, v| {
+                s.int_of(
+                    "commission_bp",
+                    v,
+                    0,
+                    "basis points, an integer from 0 to 10000",
+                )
+                .and_then(|n| {
+                    if n <= 10_000 {
+                        Ok(n as u32)
+                    } else {
+                        s.err(
+                            "commission_bp",
+                            "expected basis points, an integer from 0 to 10000",
+                        )
+                    }
+                })
+            })?,
+            slot_fee: f.opt_minor("slot_fee")?,
+            currency: f.opt_currency("currency")?,
+            approved_claims: f.strings("approved_claims")?,
+        },
+        "session_started" => Body::SessionStarted {
+            session: session()?,
+            anchor: AnchorId(f.str("anchor")?),
+            platform: f.str("platform")?,
+            room: f.opt_str("room")?,
+            title: f.opt_str("title")?,
+        },
+        "session_ended" => Body::SessionEnded {
+            session: session()?,
+        },
+        "product_listed" => {
+            let (session, product, price) =
+                (session()?, ProductId(f.str("product")?), f.minor("price")?);
+            Body::ProductListed {
+                session,
+                product,
+                price: Money {
+                    minor: price,
+                    currency: f.currency("currency")?,
+                },
+                list_price: f.opt_minor("list_price")?,
+            }
+        }
+        "claim" => Body::Claim {
+            session: session()?,
+            product: f.opt_str("product")?.map(ProductId),
+            text: f.str("text")?,
+            speaker: f.opt_str("speaker")?,
+            asserts: f.objects("asserts", |a| {
+                Ok(Assert {
+                    attribute: a.str("attribute")?,
+                    op: a.choice("op", &OPS)?,
+                    value: a.number("value")?,
+                    unit: a.opt_str("unit")?,
+                })
+            })?,
+        },
+        "metrics_reported" => Body::MetricsReported {
+            session: session()?,
+            online: f.opt_count("online")?,
+            views: f.opt_count("views")?,
+            likes: f.opt_count("likes")?,
+            orders: f.opt_count("orders")?,
+            gmv: f.opt_minor("gmv")?,
+            currency: f.opt_currency("currency")?,
+        },
+        "viewer_joined" => Body::ViewerJoined {
+            session: session()?,
+            account: personal("account")?,
+            device: opt_personal("device")?,
+            ip: opt_personal("ip")?,
+            account_created: f.opt_date("account_created")?,
+        },
+        "viewer_left" => Body::ViewerLeft {
+            session: session()?,
+            account: personal("account")?,
+        },
+        "comment" => Body::Comment {
+            session: session()?,
+            account: personal("account")?,
+            text: f.str("text")?,
+        },
+        "like" => Body::Like {
+            session: session()?,
+            account: personal("account")?,
+            count: match f.get("count") {
+                None => 1,
+                Some(_) => f.positive("count")?,
+            },
+        },
+        "order_placed" => {
+            let (session, order, product, account) = (
+                session()?,
+                order()?,
+                ProductId(f.str("product")?),
+                personal("account")?,
+            );
+            let quantity = f.positive("quantity")?;
+            let amount = f.minor("amount")?;
+            Body::OrderPlaced {
+                session,
+                order,
+                product,
+                account,
+                quantity,
+                amount: Money {
+                    minor: amount,
+                    currency: f.currency("currency")?,
+                },
+                device: opt_personal("device")?,
+                ip: opt_personal("ip")?,
+                address: opt_personal("address")?,
+                payment: opt_personal("payment")?,
+            }
+        }
+        "order_paid" => Body::OrderPaid {
+            order: order()?,
+            amount: f.minor("amount")?,
+        },
+        "order_cancelled" => Body::OrderCancelled { order: order()? },
+        "order_refunded" => Body::OrderRefunded {
+            order: order()?,
+            amount: f.minor("amount")?,
+            reason: f.opt_str("reason")?,
+        },
+        "order_delivered" => Body::OrderDelivered { order: order()? },
+        "complaint" => Body::Complaint {
+            complaint: ComplaintId(f.str("complaint")?),
+            order: order()?,
+            category: f.choice(
+                "category",
+                &[
+                    ("quality", ComplaintCategory::Quality),
+                    ("false_advertising", ComplaintCategory::FalseAdvertising),
+                    ("counterfeit", ComplaintCategory::Counterfeit),
+                    ("not_delivered", ComplaintCategory::NotDelivered),
+                    ("other", ComplaintCategory::Other),
+                ],
+            )?,
+            text: f.str("text")?,
+            claim_ref: f.opt_str("claim_ref")?.map(EventId),
+        },
+        _ => unreachable!("type checked against TYPES above"),
+    };
+    Ok(Event {
+        id: EventId(id),
+        at,
+        body,
+    })
+}
+
+fn attributes(f: &Fields) -> R<BTreeMap<String, AttrValue>> {
+    let Some(v) = f.get("attributes") else {
+        return Ok(BTreeMap::new());
+    };
+    let Value::Object(obj) = v else {
+        return f.err(
+            "attributes",
+            format!(
+                "expected an object of name → number or string, found {}",
+                describe(v)
+            ),
+        );
+    };
+    obj.iter()
+        .map(|(k, v)| {
+            let value = match v {
+                Value::Number(n) => AttrValue::Number(n.as_f64().unwrap_or(f64::NAN)),
+                Value::String(s) => AttrValue::Text(s.clone()),
+                other => {
+                    return Err(FieldError {
+                        field: format!("attributes.{k}"),
+                        reason: format!("expected a number or a string, found {}", describe(other)),
+                    })
+                }
+            };
+            Ok((k.clone(), value))
+        })
+        .collect()
+}
+
+/// The fields of a stored event that the indexes need, read without
+/// validating the rest (the entry was validated when it was logged).
+#[derive(serde::Deserialize, Debug, Clone, PartialEq, Eq)]
+pub struct StoredHead {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub session: Option<String>,
+    pub at: String,
+}
+
+pub fn stored_head(bytes: &[u8]) -> Result<StoredHead, Rejection> {
+    serde_json::from_slice(bytes).map_err(|e| Rejection {
+        id: None,
+        field: None,
+        reason: format!("stored event unreadable: {e}"),
+    })
+}

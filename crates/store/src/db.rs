@@ -1,0 +1,261 @@
+//! The relational projection of the log, through sqlx.
+//!
+//! Migrations are plain SQL files compiled into the binary and applied in
+//! order, each in its own transaction with its version recorded in
+//! `schema_migrations`. The projection's `log_size` is updated in the same
+//! transaction as the rows it covers, so the two never disagree: after a
+//! crash the projection resumes exactly where it stopped.
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
+use sqlx::{AssertSqlSafe, Connection, Executor, Row, SqliteConnection};
+use std::path::Path;
+use std::str::FromStr;
+
+/// (version, SQL), in order. Never edit a released migration: add one.
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_events.sql"))];
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database: {0}")]
+    Sql(#[from] sqlx::Error),
+    #[error("database schema version {found} is newer than this program knows ({known}); upgrade liveledger")]
+    TooNew { found: i64, known: i64 },
+}
+
+/// One row of the event index.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventRow {
+    pub leaf: u64,
+    pub id: String,
+    pub kind: &'static str,
+    pub session: Option<String>,
+    pub at: String,
+}
+
+pub struct Db {
+    conn: SqliteConnection,
+}
+
+/// Rows per INSERT statement: 5 parameters each, under SQLite's limit of 32,766.
+const ROWS_PER_STATEMENT: usize = 500;
+
+impl Db {
+    /// Opens (creating if needed) the embedded SQLite database and migrates it.
+    pub async fn open_sqlite(path: &Path) -> Result<Db, DbError> {
+        let opts = SqliteConnectOptions::from_str("sqlite://")?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // WAL + NORMAL is durable across process crashes; the log, not
+            // this projection, is the record, and it is rebuilt from the log.
+            .synchronous(SqliteSynchronous::Normal);
+        let conn = SqliteConnection::connect_with(&opts).await?;
+        let mut db = Db { conn };
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    async fn migrate(&mut self) -> Result<(), DbError> {
+        self.conn
+            .execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)")
+            .await?;
+        let current: i64 = sqlx::query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+            .fetch_one(&mut self.conn)
+            .await?
+            .get(0);
+        let known = MIGRATIONS.last().map_or(0, |m| m.0);
+        if current > known {
+            return Err(DbError::TooNew {
+                found: current,
+                known,
+            });
+        }
+        for (version, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
+            let mut tx = self.conn.begin().await?;
+            // Migrations are constants compiled into the binary.
+            tx.execute(sqlx::raw_sql(AssertSqlSafe(*sql))).await?;
+            sqlx::query(
+                "INSERT INTO schema_migrations (version, applied_at) VALUES (?, datetime('now'))",
+            )
+            .bind(version)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+
+    /// The log size the projection covers.
+    pub async fn log_size(&mut self) -> Result<u64, DbError> {
+        let v: i64 = sqlx::query("SELECT value FROM projection_state WHERE name = 'log_size'")
+            .fetch_one(&mut self.conn)
+            .await?
+            .get(0);
+        Ok(v as u64)
+    }
+
+    /// Adds rows for leaves `[log_size, new_size)` and advances `log_size`,
+    /// atomically. Rows must be exactly those leaves, in order.
+    pub async fn apply(&mut self, rows: &[EventRow], new_size: u64) -> Result<(), DbError> {
+        let mut tx = self.conn.begin().await?;
+        for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            let mut sql = String::with_capacity(40 + chunk.len() * 16);
+            sql.push_str("INSERT INTO events (leaf, id, type, session, at) VALUES ");
+            for i in 0..chunk.len() {
+                sql.push_str(if i == 0 {
+                    "(?,?,?,?,?)"
+                } else {
+                    ",(?,?,?,?,?)"
+                });
+            }
+            // Only placeholders are interpolated; every value is bound.
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for r in chunk {
+                q = q
+                    .bind(r.leaf as i64)
+                    .bind(r.id.as_str())
+                    .bind(r.kind)
+                    .bind(r.session.as_deref())
+                    .bind(r.at.as_str());
+            }
+            q.execute(&mut *tx).await?;
+        }
+        sqlx::query("UPDATE projection_state SET value = ? WHERE name = 'log_size'")
+            .bind(new_size as i64)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Empties the projection, for a rebuild from the log.
+    pub async fn reset(&mut self) -> Result<(), DbError> {
+        let mut tx = self.conn.begin().await?;
+        tx.execute("DELETE FROM events").await?;
+        tx.execute("UPDATE projection_state SET value = 0 WHERE name = 'log_size'")
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn event_by_id(&mut self, id: &str) -> Result<Option<EventRow>, DbError> {
+        let row = sqlx::query("SELECT leaf, id, type, session, at FROM events WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&mut self.conn)
+            .await?;
+        Ok(row.map(|r| to_row(&r)))
+    }
+
+    pub async fn events_of_session(&mut self, session: &str) -> Result<Vec<EventRow>, DbError> {
+        let rows = sqlx::query(
+            "SELECT leaf, id, type, session, at FROM events WHERE session = ? ORDER BY leaf",
+        )
+        .bind(session)
+        .fetch_all(&mut self.conn)
+        .await?;
+        Ok(rows.iter().map(to_row).collect())
+    }
+
+    pub async fn count(&mut self) -> Result<u64, DbError> {
+        let n: i64 = sqlx::query("SELECT COUNT(*) FROM events")
+            .fetch_one(&mut self.conn)
+            .await?
+            .get(0);
+        Ok(n as u64)
+    }
+}
+
+fn to_row(r: &sqlx::sqlite::SqliteRow) -> EventRow {
+    let kind: String = r.get(2);
+    EventRow {
+        leaf: r.get::<i64, _>(0) as u64,
+        id: r.get(1),
+        // The column only ever holds names from the contract; keep the
+        // static string when it is one, so rows stay cheap to pass around.
+        kind: events_type_name(&kind),
+        session: r.get(3),
+        at: r.get(4),
+    }
+}
+
+fn events_type_name(s: &str) -> &'static str {
+    KNOWN_TYPES
+        .iter()
+        .find(|t| **t == s)
+        .copied()
+        .unwrap_or("unknown")
+}
+
+/// The contract's event types (kept here so `store` does not depend on `events`).
+const KNOWN_TYPES: [&str; 20] = [
+    "merchant_registered",
+    "anchor_registered",
+    "product_registered",
+    "inspection_report",
+    "agreement",
+    "session_started",
+    "session_ended",
+    "product_listed",
+    "claim",
+    "metrics_reported",
+    "viewer_joined",
+    "viewer_left",
+    "comment",
+    "like",
+    "order_placed",
+    "order_paid",
+    "order_cancelled",
+    "order_refunded",
+    "order_delivered",
+    "complaint",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(leaf: u64, session: Option<&str>) -> EventRow {
+        EventRow {
+            leaf,
+            id: format!("e{leaf}"),
+            kind: "comment",
+            session: session.map(str::to_string),
+            at: "2020-04-01T20:00:00+08:00".into(),
+        }
+    }
+
+    #[test]
+    fn migrates_applies_and_queries() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("p.db");
+            let mut db = Db::open_sqlite(&path).await.unwrap();
+            assert_eq!(db.log_size().await.unwrap(), 0);
+            let rows: Vec<EventRow> = (0..1200)
+                .map(|i| row(i, (i % 2 == 0).then_some("s1")))
+                .collect();
+            db.apply(&rows, 1200).await.unwrap();
+            drop(db);
+            // Reopening does not re-run migrations and keeps the cursor.
+            let mut db = Db::open_sqlite(&path).await.unwrap();
+            assert_eq!(db.log_size().await.unwrap(), 1200);
+            assert_eq!(db.event_by_id("e7").await.unwrap(), Some(row(7, None)));
+            assert_eq!(db.events_of_session("s1").await.unwrap().len(), 600);
+            // A duplicate leaf or id fails the whole batch and moves nothing.
+            assert!(db
+                .apply(&[row(1200, None), row(5, None)], 1202)
+                .await
+                .is_err());
+            assert_eq!(db.log_size().await.unwrap(), 1200);
+            assert_eq!(db.count().await.unwrap(), 1200);
+            db.reset().await.unwrap();
+            assert_eq!(
+                (db.count().await.unwrap(), db.log_size().await.unwrap()),
+                (0, 0)
+            );
+        });
+    }
+}

@@ -1,0 +1,31 @@
+//! A tamper-evident, append-only log of opaque byte entries.
+//!
+//! This crate knows nothing of live commerce. It implements:
+//! - the RFC 6962 / RFC 9162 Merkle tree hashing ([`hash`], [`tree`]);
+//! - the C2SP `tlog-tiles` layout on disk ([`tile`]): hash tiles of height 8,
+//!   partial tiles, entry bundles at their standard paths;
+//! - C2SP `tlog-checkpoint` ([`checkpoint`]) signed as a C2SP `signed-note`
+//!   with Ed25519 ([`note`]);
+//! - a single-writer sequencer with batched, fsynced commits ([`Log`]) and a
+//!   full offline re-verification of a log directory ([`verify`]).
+//!
+//! On-disk layout of a log directory (servable as is by a static web server):
+//! ```text
+//! checkpoint                 the latest signed checkpoint (replaced atomically)
+//! tile/<L>/<N>[.p/<W>]       hash tiles
+//! tile/entries/<N>[.p/<W>]   entry bundles (big-endian u16 length + bytes, repeated)
+//! ```
+
+pub mod checkpoint;
+pub mod hash;
+pub mod log;
+pub mod note;
+pub mod tile;
+pub mod tree;
+pub mod verify;
+
+pub use checkpoint::Checkpoint;
+pub use hash::{leaf_hash, node_hash, Hash};
+pub use log::{Entry, Log, LogError, LogReader};
+pub use note::{NoteError, NoteSigner, NoteVerifier};
+pub use verify::{verify_dir, VerifyError, VerifySummary};

@@ -1,0 +1,532 @@
+//! The sequencer: appends entries, writes tiles and bundles, and publishes
+//! signed checkpoints; and a reader for what a checkpoint covers.
+//!
+//! Durability protocol of [`Log::commit`] (one per batch):
+//! 1. full tiles and bundles are written as they fill up during `append`,
+//!    partial ones for the new size at commit — all at paths beyond the
+//!    current checkpoint, which readers never look at;
+//! 2. `syncfs` makes every one of them durable;
+//! 3. the new checkpoint is written to a temporary file, fsynced and renamed
+//!    over `checkpoint`, and the directory fsynced.
+//!
+//! A crash anywhere before 3 completes leaves the previous checkpoint and
+//! every tile it needs untouched, so [`Log::open`] resumes from it; whatever
+//! was written beyond it is overwritten by the next batch. Only entries
+//! covered by a durable checkpoint are ever acknowledged.
+
+use crate::checkpoint::Checkpoint;
+use crate::hash::{leaf_hash, Hash};
+use crate::note::{NoteError, NoteSigner, NoteVerifier};
+use crate::tile::{self, Level, TileId, WIDTH};
+use crate::tree;
+use std::fs::{self, File};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum LogError {
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
+    #[error("checkpoint {path}: {source}")]
+    Note { path: PathBuf, source: NoteError },
+    #[error("{0}")]
+    Corrupt(String),
+    #[error("entry of {0} bytes is larger than the {max} bytes a tlog-tiles entry can hold", max = tile::MAX_ENTRY_LEN)]
+    EntryTooLarge(usize),
+}
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> LogError + '_ {
+    move |source| LogError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// An entry ready to append: its bytes and their RFC 6962 leaf hash.
+/// Built off the sequencer's thread, so the hashing runs in parallel.
+#[derive(Clone, Debug)]
+pub struct Entry {
+    data: Vec<u8>,
+    hash: Hash,
+}
+
+impl Entry {
+    pub fn new(data: Vec<u8>) -> Result<Entry, LogError> {
+        if data.len() > tile::MAX_ENTRY_LEN {
+            return Err(LogError::EntryTooLarge(data.len()));
+        }
+        let hash = leaf_hash(&data);
+        Ok(Entry { data, hash })
+    }
+    pub fn data(&self) -> &[u8] {
+        &self.data
+    }
+    pub fn hash(&self) -> Hash {
+        self.hash
+    }
+}
+
+/// The right edge of a tree: for each level, the hashes of its last,
+/// not yet full tile. That is all the state needed to append and to compute
+/// the root; full tiles are handed out once and forgotten.
+#[derive(Default, Clone)]
+pub(crate) struct Edge {
+    pub(crate) size: u64,
+    pub(crate) levels: Vec<Vec<Hash>>,
+}
+
+impl Edge {
+    /// Adds a leaf hash; `on_full` sees every tile that becomes full.
+    pub(crate) fn push<E>(
+        &mut self,
+        leaf: Hash,
+        mut on_full: impl FnMut(TileId, &[Hash]) -> Result<(), E>,
+    ) -> Result<(), E> {
+        self.size += 1;
+        let mut h = leaf;
+        let mut level = 0;
+        loop {
+            if self.levels.len() == level {
+                self.levels.push(Vec::with_capacity(WIDTH as usize));
+            }
+            let buf = &mut self.levels[level];
+            buf.push(h);
+            if buf.len() as u64 != WIDTH {
+                return Ok(());
+            }
+            let index = (self.size >> (tile::HEIGHT * (level as u32 + 1))) - 1;
+            on_full(
+                TileId {
+                    level: Level::Hashes(level as u8),
+                    index,
+                    width: WIDTH,
+                },
+                buf,
+            )?;
+            h = tree::root(buf);
+            buf.clear();
+            level += 1;
+        }
+    }
+
+    /// The tree's root: the perfect subtrees of each level's partial tile,
+    /// highest level (leftmost leaves) first, folded right to left.
+    pub(crate) fn root(&self) -> Hash {
+        let mut subtrees = Vec::new();
+        for buf in self.levels.iter().rev() {
+            tree::perfect_subtrees(buf, &mut subtrees);
+        }
+        tree::fold_subtrees(&subtrees)
+    }
+
+    /// The partial tiles at the right edge, with their hashes.
+    pub(crate) fn partials(&self) -> impl Iterator<Item = (TileId, &[Hash])> {
+        self.levels.iter().enumerate().filter_map(|(l, buf)| {
+            tile::right_edge(l as u8, self.size).map(|t| (t, buf.as_slice()))
+        })
+    }
+}
+
+/// Reads and checks the signed checkpoint of a log directory.
+pub fn read_checkpoint(
+    dir: &Path,
+    verifier: &NoteVerifier,
+) -> Result<(Checkpoint, String), LogError> {
+    let path = dir.join("checkpoint");
+    let note = fs::read_to_string(&path).map_err(io_err(&path))?;
+    let text = verifier.open(&note).map_err(|source| LogError::Note {
+        path: path.clone(),
+        source,
+    })?;
+    let cp = Checkpoint::parse(text)
+        .map_err(|e| LogError::Corrupt(format!("{}: {e}", path.display())))?;
+    if cp.origin != verifier.name() {
+        return Err(LogError::Corrupt(format!(
+            "{}: origin {:?} is not the key's name {:?}",
+            path.display(),
+            cp.origin,
+            verifier.name()
+        )));
+    }
+    Ok((cp, note))
+}
+
+/// The single writer of a log directory.
+pub struct Log {
+    dir: PathBuf,
+    signer: NoteSigner,
+    checkpoint: Checkpoint,
+    note: String,
+    edge: Edge,
+    /// Entries of the current, not yet full, bundle.
+    bundle: Vec<u8>,
+    bundle_len: u64,
+    /// Full tiles written since the last commit: their partial versions can
+    /// go once the commit makes the full ones official.
+    filled: Vec<TileId>,
+}
+
+impl Log {
+    /// Opens the log in `dir`, creating an empty one (with a signed
+    /// checkpoint of size 0) if there is none.
+    pub fn open(dir: &Path, signer: NoteSigner) -> Result<Log, LogError> {
+        fs::create_dir_all(dir.join("tile")).map_err(io_err(dir))?;
+        let verifier = signer.verifier();
+        let mut log = Log {
+            dir: dir.to_path_buf(),
+            signer,
+            checkpoint: Checkpoint {
+                origin: verifier.name().to_string(),
+                size: 0,
+                root: Hash::empty(),
+                extensions: vec![],
+            },
+            note: String::new(),
+            edge: Edge::default(),
+            bundle: Vec::new(),
+            bundle_len: 0,
+            filled: Vec::new(),
+        };
+        if !dir.join("checkpoint").exists() {
+            log.publish()?;
+            return Ok(log);
+        }
+        let (cp, note) = read_checkpoint(dir, &verifier)?;
+        let reader = LogReader {
+            dir: dir.to_path_buf(),
+            checkpoint: cp.clone(),
+            note: note.clone(),
+        };
+        let mut level = 0u8;
+        while cp
+            .size
+            .checked_shr(tile::HEIGHT * level as u32)
+            .unwrap_or(0)
+            > 0
+        {
+            let hashes = match tile::right_edge(level, cp.size) {
+                Some(t) => reader.read_tile(t)?,
+                None => Vec::new(),
+            };
+            log.edge.levels.push(hashes);
+            level += 1;
+        }
+        log.edge.size = cp.size;
+        if let Some(t) = tile::tile_in_tree(Level::Entries, cp.size / WIDTH, cp.size) {
+            log.bundle = reader.read_file(t)?;
+            log.bundle_len = t.width;
+            tile::decode_bundle(&log.bundle, t.width)
+                .map_err(|e| LogError::Corrupt(format!("{}: {e}", t.path())))?;
+        }
+        if log.edge.root() != cp.root {
+            return Err(LogError::Corrupt(format!(
+                "the tiles at the right edge of the log do not hash to the root of its checkpoint (size {}); run `verify`",
+                cp.size
+            )));
+        }
+        log.checkpoint = cp;
+        log.note = note;
+        Ok(log)
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The latest durable checkpoint and its signed note.
+    pub fn checkpoint(&self) -> (&Checkpoint, &str) {
+        (&self.checkpoint, &self.note)
+    }
+
+    /// Entries appended, committed or not.
+    pub fn len(&self) -> u64 {
+        self.edge.size
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.edge.size == 0
+    }
+
+    pub fn reader(&self) -> LogReader {
+        LogReader {
+            dir: self.dir.clone(),
+            checkpoint: self.checkpoint.clone(),
+            note: self.note.clone(),
+        }
+    }
+
+    /// Sequences one entry and returns its index. It is durable, and may be
+    /// acknowledged, only once a later [`Log::commit`] returns.
+    pub fn append(&mut self, entry: &Entry) -> Result<u64, LogError> {
+        let index = self.edge.size;
+        tile::push_entry(&mut self.bundle, &entry.data);
+        self.bundle_len += 1;
+        let dir = &self.dir;
+        let filled = &mut self.filled;
+        self.edge.push(entry.hash, |t, hashes| {
+            write_file(dir, &t.path(), &tile::encode_hashes(hashes))?;
+            filled.push(t);
+            Ok::<_, LogError>(())
+        })?;
+        if self.bundle_len == WIDTH {
+            let t = TileId {
+                level: Level::Entries,
+                index: index / WIDTH,
+                width: WIDTH,
+            };
+            write_file(&self.dir, &t.path(), &self.bundle)?;
+            self.filled.push(t);
+            self.bundle.clear();
+            self.bundle_len = 0;
+        }
+        Ok(index)
+    }
+
+    /// Makes everything appended so far durable and publishes a signed
+    /// checkpoint for it. A no-op when nothing was appended.
+    pub fn commit(&mut self) -> Result<&Checkpoint, LogError> {
+        if self.edge.size == self.checkpoint.size {
+            return Ok(&self.checkpoint);
+        }
+        let size = self.edge.size;
+        if self.bundle_len > 0 {
+            let t = TileId {
+                level: Level::Entries,
+                index: size / WIDTH,
+                width: self.bundle_len,
+            };
+            write_file(&self.dir, &t.path(), &self.bundle)?;
+        }
+        for (t, hashes) in self.edge.partials() {
+            write_file(&self.dir, &t.path(), &tile::encode_hashes(hashes))?;
+        }
+        sync_filesystem(&self.dir)?;
+        self.checkpoint = Checkpoint {
+            origin: self.signer.name().to_string(),
+            size,
+            root: self.edge.root(),
+            extensions: vec![],
+        };
+        self.publish()?;
+        // The full tiles are now official; their partial versions may go (C2SP allows it).
+        for t in self.filled.drain(..) {
+            let p = self.dir.join(t.partial_dir());
+            match fs::remove_dir_all(&p) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => {
+                    return Err(LogError::Io { path: p, source: e })
+                }
+                _ => {}
+            }
+        }
+        Ok(&self.checkpoint)
+    }
+
+    /// Signs the current checkpoint and atomically replaces the checkpoint file.
+    fn publish(&mut self) -> Result<(), LogError> {
+        let path = self.dir.join("checkpoint");
+        let note = self
+            .signer
+            .sign(&self.checkpoint.to_text())
+            .map_err(|source| LogError::Note {
+                path: path.clone(),
+                source,
+            })?;
+        let tmp = self.dir.join("checkpoint.tmp");
+        let mut f = File::create(&tmp).map_err(io_err(&tmp))?;
+        f.write_all(note.as_bytes()).map_err(io_err(&tmp))?;
+        f.sync_all().map_err(io_err(&tmp))?;
+        fs::rename(&tmp, &path).map_err(io_err(&path))?;
+        File::open(&self.dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io_err(&self.dir))?;
+        self.note = note;
+        Ok(())
+    }
+}
+
+fn write_file(dir: &Path, rel: &str, data: &[u8]) -> Result<(), LogError> {
+    let path = dir.join(rel);
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent).map_err(io_err(parent))?;
+    }
+    fs::write(&path, data).map_err(io_err(&path))
+}
+
+/// Flushes every file written so far: one `syncfs` instead of an fsync per
+/// tile (a batch writes hundreds of them).
+fn sync_filesystem(dir: &Path) -> Result<(), LogError> {
+    let d = File::open(dir).map_err(io_err(dir))?;
+    rustix::fs::syncfs(&d).map_err(|e| LogError::Io {
+        path: dir.to_path_buf(),
+        source: e.into(),
+    })
+}
+
+/// Read access to the part of a log that a checkpoint covers.
+#[derive(Clone)]
+pub struct LogReader {
+    dir: PathBuf,
+    checkpoint: Checkpoint,
+    note: String,
+}
+
+impl LogReader {
+    /// Opens a log directory read-only at its latest checkpoint.
+    pub fn open(dir: &Path, verifier: &NoteVerifier) -> Result<LogReader, LogError> {
+        let (checkpoint, note) = read_checkpoint(dir, verifier)?;
+        Ok(LogReader {
+            dir: dir.to_path_buf(),
+            checkpoint,
+            note,
+        })
+    }
+
+    pub fn checkpoint(&self) -> &Checkpoint {
+        &self.checkpoint
+    }
+
+    pub fn note(&self) -> &str {
+        &self.note
+    }
+
+    pub fn size(&self) -> u64 {
+        self.checkpoint.size
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn read_file(&self, t: TileId) -> Result<Vec<u8>, LogError> {
+        let path = self.dir.join(t.path());
+        fs::read(&path).map_err(io_err(&path))
+    }
+
+    /// A hash tile as the checkpoint's tree has it.
+    pub fn read_tile(&self, t: TileId) -> Result<Vec<Hash>, LogError> {
+        let data = self.read_file(t)?;
+        tile::decode_hashes(&data, t.width)
+            .map_err(|e| LogError::Corrupt(format!("{}: {e}", t.path())))
+    }
+
+    /// The entries of bundle `index` within the checkpoint's tree.
+    pub fn read_bundle(&self, index: u64) -> Result<Vec<Vec<u8>>, LogError> {
+        let Some(t) = tile::tile_in_tree(Level::Entries, index, self.size()) else {
+            return Ok(Vec::new());
+        };
+        let data = self.read_file(t)?;
+        let entries = tile::decode_bundle(&data, t.width)
+            .map_err(|e| LogError::Corrupt(format!("{}: {e}", t.path())))?;
+        Ok(entries.into_iter().map(<[u8]>::to_vec).collect())
+    }
+
+    /// Calls `f(index, entry)` for every entry in `start..end` (clamped to the checkpoint).
+    pub fn for_each_entry(
+        &self,
+        start: u64,
+        end: u64,
+        mut f: impl FnMut(u64, &[u8]) -> Result<(), LogError>,
+    ) -> Result<(), LogError> {
+        let end = end.min(self.size());
+        let mut b = start / WIDTH;
+        while b * WIDTH < end {
+            let t =
+                tile::tile_in_tree(Level::Entries, b, self.size()).expect("bundle below the size");
+            let data = self.read_file(t)?;
+            let entries = tile::decode_bundle(&data, t.width)
+                .map_err(|e| LogError::Corrupt(format!("{}: {e}", t.path())))?;
+            for (i, e) in entries.into_iter().enumerate() {
+                let index = b * WIDTH + i as u64;
+                if index >= start && index < end {
+                    f(index, e)?;
+                }
+            }
+            b += 1;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tree;
+
+    fn signer() -> NoteSigner {
+        NoteSigner::new("test.example/log", [1; 32]).unwrap()
+    }
+
+    fn entry(i: u64) -> Entry {
+        Entry::new(format!("entry {i}").into_bytes()).unwrap()
+    }
+
+    #[test]
+    fn appends_commit_and_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut all = Vec::new();
+        let mut log = Log::open(dir.path(), signer()).unwrap();
+        assert_eq!(log.checkpoint().0.root, Hash::empty());
+        // Batches of awkward sizes so partial tiles come and go at every level.
+        for batch in [1u64, 255, 1, 300, 65_536 - 557, 1000] {
+            for _ in 0..batch {
+                let e = entry(all.len() as u64);
+                all.push(e.hash());
+                log.append(&e).unwrap();
+            }
+            let cp = log.commit().unwrap().clone();
+            assert_eq!(cp.size, all.len() as u64);
+            assert_eq!(cp.root, tree::root(&all));
+            // Reopening resumes from the right edge on disk.
+            drop(log);
+            log = Log::open(dir.path(), signer()).unwrap();
+            assert_eq!(log.checkpoint().0, &cp);
+        }
+        let reader = log.reader();
+        let mut n = 0;
+        reader
+            .for_each_entry(250, 70_000, |i, e| {
+                assert_eq!(e, format!("entry {i}").as_bytes());
+                n += 1;
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(n, all.len() as u64 - 250);
+        // Full tiles replaced their partials.
+        assert!(!dir.path().join("tile/0/000.p").exists());
+        assert!(dir.path().join("tile/0/000").exists());
+    }
+
+    #[test]
+    fn uncommitted_entries_vanish_on_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut log = Log::open(dir.path(), signer()).unwrap();
+        for i in 0..10 {
+            log.append(&entry(i)).unwrap();
+        }
+        let cp = log.commit().unwrap().clone();
+        for i in 10..600 {
+            log.append(&entry(i)).unwrap();
+        }
+        drop(log); // a crash before commit
+        let mut log = Log::open(dir.path(), signer()).unwrap();
+        assert_eq!(log.checkpoint().0, &cp);
+        assert_eq!(log.append(&entry(10)).unwrap(), 10);
+    }
+
+    #[test]
+    fn refuses_another_key() {
+        let dir = tempfile::tempdir().unwrap();
+        Log::open(dir.path(), signer()).unwrap();
+        let other = NoteSigner::new("test.example/log", [2; 32]).unwrap();
+        assert!(Log::open(dir.path(), other).is_err());
+    }
+
+    #[test]
+    fn rejects_oversized_entries() {
+        assert!(Entry::new(vec![0; 65_535]).is_ok());
+        assert!(matches!(
+            Entry::new(vec![0; 65_536]),
+            Err(LogError::EntryTooLarge(65_536))
+        ));
+    }
+}
