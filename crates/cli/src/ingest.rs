@@ -50,12 +50,14 @@ pub struct IngestReport {
 /// garbage cannot exhaust memory.
 pub const MAX_KEPT_ERRORS: usize = 100_000;
 
-/// What the caller hears after each durable commit.
+/// Called after each durable commit with (tree size, file, last line committed).
+pub type CommitHook<'a> = Box<dyn FnMut(u64, &str, u64) + 'a>;
+
+/// What the caller hears as ingest goes.
 pub struct Progress<'a> {
     /// Called with (bytes read so far).
     pub on_bytes: Box<dyn FnMut(u64) + 'a>,
-    /// Called after each commit with (tree size, file, last line committed).
-    pub on_commit: Box<dyn FnMut(u64, &str, u64) + 'a>,
+    pub on_commit: CommitHook<'a>,
 }
 
 pub struct Options {
@@ -296,7 +298,7 @@ fn sequence(
      -> Result<()> {
         let size = log.commit()?.size;
         commits += 1;
-        if commits % 16 == 0 {
+        if commits.is_multiple_of(16) {
             // Bounds what a power loss makes us replay into the id index.
             ids.sync(size, false)?;
         }

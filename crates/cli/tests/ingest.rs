@@ -1,0 +1,331 @@
+//! `ingest`, `checkpoint`, `verify` and `rebuild`, driven through the real binary.
+
+mod common;
+use common::{bin, events, json, run};
+use proptest::prelude::*;
+use std::fs;
+use std::io::Write;
+use std::process::Stdio;
+
+const MIXED: &str = r#"{"type":"session_started","id":"e1","at":"2020-04-01T20:00:00+08:00","session":"s1","anchor":"a1","platform":"douyin"}
+{"type":"product_listed","id":"e2","at":"2020-04-01T20:01:00+08:00","session":"s1","product":"p1","price":12900,"currency":"CNY"}
+this is not json
+
+{"type":"viewer_joined","id":"e3","at":"2020-04-01T20:01:02+08:00","session":"s1","account":"u1","device":"d1","ip":"203.0.113.0/24"}
+{"type":"order_placed","id":"e4","at":"2020-04-01T20:03:10+08:00","session":"s1","order":"o1","product":"p1","account":"u1","quantity":0,"amount":12900,"currency":"CNY"}
+{"type":"teleport","id":"e5","at":"2020-04-01T20:03:10+08:00"}
+{"type":"order_paid","id":"e6","at":"2020-04-01T20:03:30+08:00","order":"o1","amount":"12900"}
+{"type":"order_paid","id":"e7","at":"2020-04-01 20:03:30","order":"o1","amount":12900}
+{"type":"order_placed","id":"e8","at":"2020-04-01T20:03:10+08:00","session":"s1","order":"o1","product":"p1","account":"u1","quantity":1,"amount":12900,"currency":"CNY","channel":"live"}
+{"type":"session_started","id":"e1","at":"2020-04-01T20:00:00+08:00","session":"s1","anchor":"a1","platform":"douyin"}
+"#;
+
+#[test]
+fn mixed_file_gives_exact_rejections_and_keeps_the_good_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let file = dir.path().join("mixed.ndjson");
+    fs::write(&file, MIXED).unwrap();
+    let out = run(&data, &["ingest", "--json", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "some lines were rejected");
+    let v = json(&out);
+    assert_eq!(
+        (
+            v["accepted"].as_u64(),
+            v["duplicates"].as_u64(),
+            v["rejected"].as_u64()
+        ),
+        (Some(4), Some(1), Some(5))
+    );
+    let errors: Vec<(u64, Option<&str>, Option<&str>)> = v["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["line"].as_u64().unwrap(),
+                e["id"].as_str(),
+                e["field"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        errors,
+        vec![
+            (3, None, None),
+            (6, Some("e4"), Some("quantity")),
+            (7, Some("e5"), Some("type")),
+            (8, Some("e6"), Some("amount")),
+            (9, Some("e7"), Some("at")),
+        ]
+    );
+    for e in v["errors"].as_array().unwrap() {
+        assert!(!e["reason"].as_str().unwrap().is_empty());
+        assert!(e.get("file").is_none(), "one file: no file field");
+    }
+    assert_eq!(v["checkpoint"]["size"], 4);
+
+    // The human form says the same.
+    let human = run(&data, &["ingest", file.to_str().unwrap()]);
+    let text = String::from_utf8(human.stdout).unwrap();
+    assert!(
+        text.contains("line 6 (id \"e4\"): field \"quantity\": expected a positive integer"),
+        "{text}"
+    );
+}
+
+#[test]
+fn same_file_twice_is_all_duplicates_and_leaves_the_checkpoint_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let file = dir.path().join("e.ndjson");
+    fs::write(&file, events("x", 1000)).unwrap();
+    let first = run(&data, &["ingest", "--json", file.to_str().unwrap()]);
+    assert_eq!(first.status.code(), Some(0));
+    assert_eq!(json(&first)["accepted"], 1000);
+    let cp1 = fs::read(data.join("log/checkpoint")).unwrap();
+    let second = run(&data, &["ingest", "--json", file.to_str().unwrap()]);
+    assert_eq!(second.status.code(), Some(0));
+    let v = json(&second);
+    assert_eq!(
+        (v["accepted"].as_u64(), v["duplicates"].as_u64()),
+        (Some(0), Some(1000))
+    );
+    assert_eq!(
+        fs::read(data.join("log/checkpoint")).unwrap(),
+        cp1,
+        "checkpoint unchanged, byte for byte"
+    );
+
+    // Duplicates within one input, and across files in one run, count too.
+    let dup = dir.path().join("dup.ndjson");
+    fs::write(&dup, format!("{}{}", events("y", 10), events("y", 10))).unwrap();
+    let v = json(&run(
+        &data,
+        &[
+            "ingest",
+            "--json",
+            dup.to_str().unwrap(),
+            file.to_str().unwrap(),
+        ],
+    ));
+    assert_eq!(
+        (v["accepted"].as_u64(), v["duplicates"].as_u64()),
+        (Some(10), Some(1010))
+    );
+}
+
+#[test]
+fn stdin_several_files_and_unreadable_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let a = dir.path().join("a.ndjson");
+    fs::write(&a, "{\"broken\n").unwrap();
+    let mut child = bin()
+        .args([
+            "--data",
+            data.to_str().unwrap(),
+            "ingest",
+            "--json",
+            "-",
+            a.to_str().unwrap(),
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(events("s", 5).as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let v = json(&out);
+    assert_eq!(v["accepted"], 5);
+    assert_eq!(
+        v["errors"][0]["file"],
+        a.to_str().unwrap(),
+        "several inputs: errors name the file"
+    );
+    assert_eq!(v["errors"][0]["line"], 1);
+
+    // An unreadable input is bad usage (exit 2), and nothing is ingested.
+    let out = run(
+        &data,
+        &["ingest", a.to_str().unwrap(), "/no/such/file.ndjson"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/no/such/file.ndjson"));
+    assert_eq!(json(&run(&data, &["checkpoint", "--json"]))["size"], 5);
+}
+
+#[test]
+fn checkpoint_is_a_signed_note_and_rebuild_restores_the_projection() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let file = dir.path().join("e.ndjson");
+    fs::write(&file, events("c", 700)).unwrap();
+    run(
+        &data,
+        &[
+            "ingest",
+            "--origin",
+            "example.org/live",
+            file.to_str().unwrap(),
+        ],
+    );
+    let text = String::from_utf8(run(&data, &["checkpoint"]).stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "example.org/live");
+    assert_eq!(lines[1], "700");
+    assert!(lines[4].starts_with("\u{2014} example.org/live "));
+    let v = json(&run(&data, &["checkpoint", "--json"]));
+    assert_eq!(v["size"], 700);
+    assert_eq!(v["root"].as_str().unwrap().len(), 64);
+    // The origin is fixed at creation.
+    assert_eq!(
+        run(
+            &data,
+            &["ingest", "--origin", "other", file.to_str().unwrap()]
+        )
+        .status
+        .code(),
+        Some(2)
+    );
+
+    // Losing both rebuildable indexes loses nothing.
+    fs::remove_file(data.join("projection.db")).unwrap();
+    fs::remove_file(data.join("index/ids.idx")).unwrap();
+    let v = json(&run(&data, &["ingest", "--json", file.to_str().unwrap()]));
+    assert_eq!(
+        v["duplicates"], 700,
+        "id index rebuilt from the log on open"
+    );
+    let v = json(&run(&data, &["rebuild", "--json"]));
+    assert_eq!(v["rebuilt"], 700);
+    let db = rusqlite_count(&data.join("projection.db"));
+    assert_eq!(db, 700);
+}
+
+/// Counts the projection's rows with the sqlite3 the store links (through the store crate).
+fn rusqlite_count(path: &std::path::Path) -> u64 {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        store::Db::open_sqlite(path)
+            .await
+            .unwrap()
+            .count()
+            .await
+            .unwrap()
+    })
+}
+
+#[test]
+fn verify_needs_a_log_and_the_right_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    assert_eq!(run(&data, &["verify"]).status.code(), Some(2), "no log yet");
+    let file = dir.path().join("e.ndjson");
+    fs::write(&file, events("k", 10)).unwrap();
+    run(&data, &["ingest", file.to_str().unwrap()]);
+    let pubkey = fs::read_to_string(data.join("keys/log.pub")).unwrap();
+    let out = run(&data, &["verify", "--json", "--key", pubkey.trim()]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(json(&out)["ok"], true);
+    // Another log's key (same name) does not verify this log.
+    let other = dir.path().join("other");
+    run(
+        &other,
+        &[
+            "ingest",
+            "--origin",
+            "liveledger.local/data",
+            file.to_str().unwrap(),
+        ],
+    );
+    let other_key = fs::read_to_string(other.join("keys/log.pub")).unwrap();
+    let out = run(&data, &["verify", "--key", other_key.trim()]);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+/// One log shared by the tamper cases (built once; each case works on a copy).
+fn template() -> &'static (tempfile::TempDir, Vec<String>) {
+    static T: std::sync::OnceLock<(tempfile::TempDir, Vec<String>)> = std::sync::OnceLock::new();
+    T.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        let file = dir.path().join("e.ndjson");
+        // Three batches: full and partial tiles and bundles, and a level-1 tile.
+        fs::write(&file, events("t", 600)).unwrap();
+        run(&data, &["ingest", "--batch", "250", file.to_str().unwrap()]);
+        let mut files = Vec::new();
+        walk(&data.join("log/tile"), &data.join("log"), &mut files);
+        files.sort();
+        (dir, files)
+    })
+}
+
+fn walk(d: &std::path::Path, root: &std::path::Path, out: &mut Vec<String>) {
+    for e in fs::read_dir(d).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            walk(&p, root, out);
+        } else {
+            out.push(p.strip_prefix(root).unwrap().to_str().unwrap().to_string());
+        }
+    }
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    fs::create_dir_all(to).unwrap();
+    for e in fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        let t = to.join(p.file_name().unwrap());
+        if p.is_dir() {
+            copy_dir(&p, &t);
+        } else {
+            fs::copy(&p, &t).unwrap();
+        }
+    }
+}
+
+#[test]
+fn untouched_log_verifies() {
+    let (dir, files) = template();
+    assert!(
+        files.iter().any(|f| f.starts_with("tile/entries/"))
+            && files.iter().any(|f| f.starts_with("tile/1/"))
+    );
+    let out = run(&dir.path().join("data"), &["verify"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    /// Any single changed byte of any bundle or tile fails `verify`, which names the file.
+    #[test]
+    fn any_changed_byte_fails_verify_naming_the_file(pick in any::<prop::sample::Index>(), at in any::<prop::sample::Index>(), xor in 1u8..=255) {
+        let (template_dir, files) = template();
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        copy_dir(&template_dir.path().join("data"), &data);
+        let rel = &files[pick.index(files.len())];
+        let path = data.join("log").join(rel);
+        let mut bytes = fs::read(&path).unwrap();
+        let pos = at.index(bytes.len());
+        bytes[pos] ^= xor;
+        fs::write(&path, &bytes).unwrap();
+        let out = run(&data, &["verify"]);
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        prop_assert_eq!(out.status.code(), Some(1), "{}", text);
+        prop_assert!(text.contains(rel.as_str()), "changed byte {} of {}: {}", pos, rel, text);
+    }
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Ingest benchmark: NDJSON file → log (fsync + signed checkpoint per batch),
+# id index and SQLite projection, end to end through the release binary.
+# Writes the results table to docs/PERFORMANCE.md's "ingest" section source,
+# docs/bench-ingest.txt. Usage: scripts/bench-ingest.sh [SIZES...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+sizes=("${@:-1000000 10000000}")
+cargo build --release --quiet --bin liveledger --example gen_events
+bin=target/release/liveledger
+work=$(mktemp -d /tmp/liveledger-bench.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+out=docs/bench-ingest.txt
+{
+  echo "# ingest benchmark, $(date -u +%Y-%m-%dT%H:%MZ)"
+  echo "# machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+  echo "# events  bytes  seconds  events/s  MB/s  peak_rss_MiB"
+} > "$out"
+for n in ${sizes[@]}; do
+  target/release/examples/gen_events "$n" > "$work/in.ndjson"
+  bytes=$(stat -c %s "$work/in.ndjson")
+  sync
+  /usr/bin/time -f "%e %M" -o "$work/time" "$bin" --data "$work/data-$n" ingest --json "$work/in.ndjson" > "$work/out.json"
+  read -r secs rss_kb < "$work/time"
+  accepted=$(grep -o '"accepted":[0-9]*' "$work/out.json" | cut -d: -f2)
+  [ "$accepted" = "$n" ] || { echo "accepted $accepted of $n" >&2; exit 1; }
+  "$bin" --data "$work/data-$n" verify > /dev/null
+  awk -v n="$n" -v b="$bytes" -v s="$secs" -v r="$rss_kb" \
+    'BEGIN { printf "%d  %d  %.2f  %.0f  %.1f  %.0f\n", n, b, s, n/s, b/s/1e6, r/1024 }' | tee -a "$out"
+  rm -rf "$work/data-$n" "$work/in.ndjson"
+done
