@@ -20,12 +20,13 @@ pub mod checkpoint;
 pub mod hash;
 pub mod log;
 pub mod note;
+pub mod proof;
 pub mod tile;
 pub mod tree;
 pub mod verify;
 
 pub use checkpoint::Checkpoint;
 pub use hash::{leaf_hash, node_hash, Hash};
-pub use log::{Entry, Log, LogError, LogReader};
+pub use log::{read_history, Entry, Log, LogError, LogReader, TileHashes};
 pub use note::{NoteError, NoteSigner, NoteVerifier};
 pub use verify::{verify_dir, VerifyError, VerifySummary};

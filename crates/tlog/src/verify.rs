@@ -3,7 +3,7 @@
 //! the root compared with the signed checkpoint.
 
 use crate::hash::{leaf_hash, Hash};
-use crate::log::{read_checkpoint, Edge, LogError};
+use crate::log::{read_checkpoint, read_history, Edge, LogError, HISTORY};
 use crate::note::NoteVerifier;
 use crate::tile::{self, Level, TileId, WIDTH};
 use std::fs;
@@ -28,6 +28,10 @@ pub enum VerifyError {
     TileAltered { path: String, pos: u64 },
     #[error("the entries and tiles agree with each other but not with the signed checkpoint: root {found}, signed {signed}")]
     RootMismatch { found: Hash, signed: Hash },
+    #[error("the log was rewritten behind a checkpoint it signed earlier ({HISTORY}): its first {size} entries hash to {found}, but that checkpoint signed {signed}")]
+    Rewritten { size: u64, found: Hash, signed: Hash },
+    #[error("{HISTORY}: {0}")]
+    History(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,6 +39,8 @@ pub struct VerifySummary {
     pub size: u64,
     pub root: Hash,
     pub tiles: u64,
+    /// Checkpoints in the history that the current log was shown to extend.
+    pub history: u64,
 }
 
 /// The first place where a stored tile disagrees with the rebuilt one.
@@ -48,6 +54,8 @@ struct Checker<'a> {
     size: u64,
     tiles: u64,
     first_mismatch: Option<Mismatch>,
+    /// An older partial bundle that is not a prefix of the current one.
+    older_bundle: Option<VerifyError>,
 }
 
 impl Checker<'_> {
@@ -99,32 +107,16 @@ impl Checker<'_> {
     }
 
     /// An older partial bundle must be the first `width` entries of the current one.
-    fn compare_bundle_prefix(
-        &mut self,
-        t: TileId,
-        current: &[u8],
-        ends: &[usize],
-    ) -> Result<(), VerifyError> {
+    fn compare_bundle_prefix(&mut self, t: TileId, current: &[u8], ends: &[usize]) -> Result<(), VerifyError> {
         let stored = self.read(t)?;
         self.tiles += 1;
         let want = &current[..ends[t.width as usize - 1]];
-        if stored != want {
+        if stored != want && self.older_bundle.is_none() {
             let why = match stored.iter().zip(want).position(|(a, b)| a != b) {
-                Some(p) => format!(
-                    "differs at byte {p} from the first {} entries of the current bundle",
-                    t.width
-                ),
-                None => format!(
-                    "is {} bytes, the first {} entries of the current bundle are {}",
-                    stored.len(),
-                    t.width,
-                    want.len()
-                ),
+                Some(p) => format!("differs at byte {p} from the first {} entries of the current bundle", t.width),
+                None => format!("is {} bytes, the first {} entries of the current bundle are {}", stored.len(), t.width, want.len()),
             };
-            return Err(VerifyError::Unreadable {
-                path: t.path(),
-                why,
-            });
+            self.older_bundle = Some(VerifyError::Unreadable { path: t.path(), why });
         }
         Ok(())
     }
@@ -133,13 +125,33 @@ impl Checker<'_> {
 /// Verifies the log in `dir` against `verifier`'s key.
 pub fn verify_dir(dir: &Path, verifier: &NoteVerifier) -> Result<VerifySummary, VerifyError> {
     let (cp, _) = read_checkpoint(dir, verifier).map_err(VerifyError::Checkpoint)?;
-    let mut checker = Checker {
-        dir,
-        size: cp.size,
-        tiles: 0,
-        first_mismatch: None,
+    // Every checkpoint ever signed must be a prefix of the current tree.
+    let history = read_history(dir, verifier).map_err(|e| VerifyError::History(e.to_string()))?;
+    if let Some((c, _)) = history.iter().find(|(c, _)| c.size > cp.size) {
+        return Err(VerifyError::History(format!(
+            "holds a checkpoint of size {} beyond the current size {}: the log was truncated",
+            c.size, cp.size
+        )));
+    }
+    let mut olds: Vec<(u64, Hash)> = history.iter().map(|(c, _)| (c.size, c.root)).collect();
+    olds.sort_by_key(|o| o.0);
+    let mut olds = olds.into_iter().peekable();
+    let mut shown = 0u64;
+    // Reported only if no altered entry or tile explains it better.
+    let mut rewritten = None;
+    let mut check_olds = |edge: &Edge| {
+        while let Some(&(size, signed)) = olds.peek().filter(|o| o.0 == edge.size) {
+            let found = edge.root();
+            if found != signed && rewritten.is_none() {
+                rewritten = Some(VerifyError::Rewritten { size, found, signed });
+            }
+            shown += 1;
+            olds.next();
+        }
     };
+    let mut checker = Checker { dir, size: cp.size, tiles: 0, first_mismatch: None, older_bundle: None };
     let mut edge = Edge::default();
+    check_olds(&edge);
     let bundles = cp.size.div_ceil(WIDTH);
     for b in 0..bundles {
         let t = tile::tile_in_tree(Level::Entries, b, cp.size).expect("bundle within size");
@@ -154,6 +166,7 @@ pub fn verify_dir(dir: &Path, verifier: &NoteVerifier) -> Result<VerifySummary, 
         for e in entries {
             ends.push(e.as_ptr() as usize - data.as_ptr() as usize + e.len());
             edge.push(leaf_hash(e), |full, hashes| checker.compare(full, hashes))?;
+            check_olds(&edge);
         }
         for older in checker.older_partials(t) {
             checker.compare_bundle_prefix(older, &data, &ends)?;
@@ -169,11 +182,10 @@ pub fn verify_dir(dir: &Path, verifier: &NoteVerifier) -> Result<VerifySummary, 
     }
     let root = edge.root();
     match checker.first_mismatch {
-        None if root == cp.root => Ok(VerifySummary {
-            size: cp.size,
-            root,
-            tiles: checker.tiles,
-        }),
+        None if root == cp.root => match rewritten.or(checker.older_bundle) {
+            Some(e) => Err(e),
+            None => Ok(VerifySummary { size: cp.size, root, tiles: checker.tiles, history: shown }),
+        },
         None => Err(VerifyError::RootMismatch {
             found: root,
             signed: cp.root,
@@ -223,11 +235,9 @@ mod tests {
             std::sync::OnceLock::new();
         let (template, files) = TEMPLATE.get_or_init(build_template);
         let dir = tempfile::tempdir().unwrap();
-        fs::copy(
-            template.path().join("checkpoint"),
-            dir.path().join("checkpoint"),
-        )
-        .unwrap();
+        for f in ["checkpoint", HISTORY] {
+            fs::copy(template.path().join(f), dir.path().join(f)).unwrap();
+        }
         for f in files {
             let to = dir.path().join(f);
             fs::create_dir_all(to.parent().unwrap()).unwrap();
@@ -295,6 +305,25 @@ mod tests {
             let err = verify_dir(dir.path(), &signer().verifier()).unwrap_err().to_string();
             prop_assert!(err.contains(rel.as_str()), "changing byte {} of {} gave: {}", pos, rel, err);
         }
+    }
+
+    #[test]
+    fn a_log_rewritten_behind_an_old_checkpoint_is_caught() {
+        // Rewrite history: a fresh log with different early entries, signed
+        // by the same key, keeps the old history file.
+        let (dir, _) = build();
+        let history = fs::read(dir.path().join(HISTORY)).unwrap();
+        let other = tempfile::tempdir().unwrap();
+        let mut log = Log::open(other.path(), signer()).unwrap();
+        for n in 0..66_000u64 {
+            let data = if n == 150 { b"forged".to_vec() } else { format!("{{\"n\":{n}}}").into_bytes() };
+            log.append(&Entry::new(data).unwrap()).unwrap();
+        }
+        log.commit().unwrap();
+        fs::write(other.path().join(HISTORY), history).unwrap();
+        let err = verify_dir(other.path(), &signer().verifier()).unwrap_err();
+        assert!(matches!(err, VerifyError::Rewritten { size: 300, .. }), "{err}");
+        assert!(verify_dir(dir.path(), &signer().verifier()).unwrap().history >= 5);
     }
 
     #[test]
