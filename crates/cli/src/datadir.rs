@@ -12,7 +12,7 @@
 //! ```
 
 use anyhow::{bail, Context, Result};
-use events::{stored_head, Pseudonymiser};
+use events::{parse_stored, stored_head, Event, Pseudonymiser};
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
@@ -236,9 +236,9 @@ impl Ledger {
             let end = (projected + CHUNK).min(size);
             let mut rows = Vec::with_capacity((end - projected) as usize);
             reader.for_each_entry(projected, end, |leaf, e| {
-                let h = stored_head(e)
+                let event = parse_stored(e)
                     .map_err(|r| tlog::LogError::Corrupt(format!("entry {leaf}: {r}")))?;
-                rows.push(row(leaf, h.id, &h.kind, h.session, h.at));
+                rows.push(row(leaf, &event));
                 Ok(())
             })?;
             self.rt.block_on(self.db.apply(&rows, end))?;
@@ -258,18 +258,14 @@ impl Ledger {
     }
 }
 
-/// An event-index row; the type name is mapped to the contract's static names.
-pub fn row(leaf: u64, id: String, kind: &str, session: Option<String>, at: String) -> EventRow {
-    let kind = events::TYPES
-        .iter()
-        .find(|t| **t == kind)
-        .copied()
-        .unwrap_or("unknown");
+/// The event-index row of an event.
+pub fn row(leaf: u64, event: &Event) -> EventRow {
     EventRow {
         leaf,
-        id,
-        kind,
-        session,
-        at,
+        id: event.id.0.clone(),
+        kind: event.body.type_name(),
+        session: event.body.session().map(|s| s.0.clone()),
+        at: event.at.to_rfc3339(),
+        refs: event.body.refs().into_iter().map(|(k, v)| (k, v.to_string())).collect(),
     }
 }

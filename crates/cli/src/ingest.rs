@@ -135,15 +135,7 @@ fn prepare_chunk(chunk: &Chunk, name: &str, p: &Pseudonymiser) -> Vec<Item> {
                 Err(e) => reject(Some(event.id.0), None, e.to_string()),
                 Ok(entry) => {
                     let fp = Fingerprint::of(event.id.0.as_bytes());
-                    let session = event.body.session().map(|s| s.0.clone());
-                    let at = event.at.to_rfc3339();
-                    let kind = event.body.type_name();
-                    Item::Event {
-                        line: line_no,
-                        fp,
-                        entry,
-                        row: row(0, event.id.0, kind, session, at),
-                    }
+                    Item::Event { line: line_no, fp, entry, row: row(0, &event) }
                 }
             },
         });

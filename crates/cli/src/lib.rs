@@ -4,6 +4,7 @@
 //! `events` validates, `tlog` records, `store` projects.
 
 pub mod datadir;
+pub mod evidence;
 pub mod ingest;
 
 pub use datadir::{DataDir, Ledger};

@@ -9,6 +9,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use liveledger::ingest::{Options, Progress};
+use liveledger::evidence::{self, Subject};
 use liveledger::{ingest, DataDir, Input, Ledger};
 use serde_json::json;
 use std::io::IsTerminal;
@@ -55,12 +56,40 @@ enum Command {
     },
     /// Print the latest signed checkpoint (C2SP tlog-checkpoint).
     Checkpoint,
-    /// Re-hash the whole stored log and check it against the signed checkpoint.
+    /// Re-hash the whole stored log and check it against the signed checkpoint
+    /// (and every earlier one); or, given BUNDLE, check a bundle offline.
     Verify {
-        /// Verify with this public key (a C2SP vkey, or a file holding one)
-        /// instead of the data directory's own.
+        /// A bundle written by `prove` or `export`, checked with only the key.
+        bundle: Option<PathBuf>,
+        /// Trust only this public key (a C2SP vkey, or a file holding one).
         #[arg(long)]
         key: Option<String>,
+    },
+    /// Write an offline-verifiable bundle for one event: the stored event,
+    /// its leaf index, inclusion proof, the signed checkpoint and the public key.
+    Prove {
+        event_id: String,
+        /// Write the bundle here instead of stdout.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Produce and check an RFC 9162 consistency proof between two signed checkpoints.
+    Consistency {
+        old_size: u64,
+        /// Defaults to the latest checkpoint.
+        new_size: Option<u64>,
+    },
+    /// Write an evidence package: every event about a session, order or
+    /// product, with one multi-leaf proof against one checkpoint.
+    Export {
+        #[arg(long, group = "subject")]
+        session: Option<String>,
+        #[arg(long, group = "subject")]
+        order: Option<String>,
+        #[arg(long, group = "subject")]
+        product: Option<String>,
+        #[arg(long, short)]
+        output: Option<PathBuf>,
     },
     /// Rebuild the id index and the projection from the log.
     Rebuild,
@@ -97,7 +126,34 @@ fn run(cli: Cli) -> Result<u8> {
             verbose,
         } => cmd_ingest(&dir, cli.json, files, origin, batch, verbose),
         Command::Checkpoint => cmd_checkpoint(&dir, cli.json),
-        Command::Verify { key } => cmd_verify(&dir, cli.json, key),
+        Command::Verify { bundle: Some(b), key } => cmd_verify_bundle(cli.json, &b, key),
+        Command::Verify { bundle: None, key } => cmd_verify(&dir, cli.json, key),
+        Command::Prove { event_id, output } => write_artifact(&evidence::prove(&dir, &event_id)?, output, cli.json),
+        Command::Export { session, order, product, output } => {
+            let subject = match (session, order, product) {
+                (Some(s), _, _) => Subject::Session(s),
+                (_, Some(o), _) => Subject::Order(o),
+                (_, _, Some(p)) => Subject::Product(p),
+                _ => anyhow::bail!("say what to export: --session ID, --order ID or --product ID"),
+            };
+            write_artifact(&evidence::export(&dir, &subject)?, output, cli.json)
+        }
+        Command::Consistency { old_size, new_size } => {
+            let v = evidence::consistency(&dir, old_size, new_size)?;
+            let ok = v["ok"] == true;
+            if cli.json {
+                println!("{v}");
+            } else if ok {
+                println!(
+                    "OK: the checkpoint of size {} (root {}) is a prefix of the one of size {} (root {}); proof of {} hashes",
+                    v["old_size"], v["old_root"].as_str().unwrap_or(""), v["new_size"], v["new_root"].as_str().unwrap_or(""),
+                    v["proof"].as_array().map_or(0, Vec::len)
+                );
+            } else {
+                println!("FAILED: {}", v["error"].as_str().unwrap_or("inconsistent"));
+            }
+            Ok(if ok { 0 } else { PROBLEM })
+        }
         Command::Rebuild => {
             let mut ledger = Ledger::open(&dir, None)?;
             let n = ledger.rebuild()?;
@@ -247,17 +303,62 @@ fn cmd_checkpoint(dir: &DataDir, json_out: bool) -> Result<u8> {
     Ok(0)
 }
 
+/// A bundle as JSON: to a file (saying so) or to stdout.
+fn write_artifact(v: &serde_json::Value, output: Option<PathBuf>, json_out: bool) -> Result<u8> {
+    let text = serde_json::to_string_pretty(v)?;
+    match output {
+        Some(path) => {
+            std::fs::write(&path, text + "\n").with_context(|| format!("writing {}", path.display()))?;
+            if json_out {
+                println!("{}", json!({ "written": path, "tree_size": v["tree_size"] }));
+            } else {
+                println!("wrote {} (check it with `liveledger verify {}`)", path.display(), path.display());
+            }
+        }
+        None => println!("{text}"),
+    }
+    Ok(0)
+}
+
+/// A key given on the command line: a vkey, or a file holding one.
+fn parse_key(k: &str) -> Result<tlog::NoteVerifier> {
+    let text = if std::path::Path::new(k).exists() { std::fs::read_to_string(k)? } else { k.to_string() };
+    Ok(tlog::NoteVerifier::from_vkey(&text)?)
+}
+
+fn cmd_verify_bundle(json_out: bool, path: &std::path::Path, key: Option<String>) -> Result<u8> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read bundle {}", path.display()))?;
+    let pinned = key.as_deref().map(parse_key).transpose()?;
+    match tlog::bundle::verify(&bytes, pinned.as_ref()) {
+        Ok(v) => {
+            if json_out {
+                let out = json!({ "ok": true, "format": v.format, "origin": v.origin, "tree_size": v.tree_size,
+                    "root": v.root.to_hex(), "entries": v.entries, "key": v.key });
+                println!("{out}");
+            } else {
+                let plural = if v.entries == 1 { "entry is" } else { "entries are" };
+                println!(
+                    "OK: {} {plural} in {} at tree size {} (root {}), signed by {}",
+                    v.entries, v.origin, v.tree_size, v.root, v.key
+                );
+            }
+            Ok(0)
+        }
+        Err(e) => {
+            if json_out {
+                println!("{}", json!({ "ok": false, "error": e.to_string() }));
+            } else {
+                println!("FAILED: {e}");
+            }
+            Ok(PROBLEM)
+        }
+    }
+}
+
 fn cmd_verify(dir: &DataDir, json_out: bool, key: Option<String>) -> Result<u8> {
     dir.require_existing()?;
     let verifier = match key {
-        Some(k) => {
-            let text = if std::path::Path::new(&k).exists() {
-                std::fs::read_to_string(&k)?
-            } else {
-                k
-            };
-            tlog::NoteVerifier::from_vkey(&text)?
-        }
+        Some(k) => parse_key(&k)?,
         None => dir.verifier()?,
     };
     match tlog::verify_dir(&dir.log_dir(), &verifier) {
@@ -265,10 +366,13 @@ fn cmd_verify(dir: &DataDir, json_out: bool, key: Option<String>) -> Result<u8> 
             if json_out {
                 println!(
                     "{}",
-                    json!({ "ok": true, "size": s.size, "root": s.root.to_hex(), "files_checked": s.tiles, "key": verifier.to_vkey() })
+                    json!({ "ok": true, "size": s.size, "root": s.root.to_hex(), "files_checked": s.tiles, "checkpoints_checked": s.history, "key": verifier.to_vkey() })
                 );
             } else {
-                println!("OK: {} entries and {} tile files re-hashed; root {} matches the checkpoint signed by {}", s.size, s.tiles, s.root, verifier.to_vkey());
+                println!(
+                    "OK: {} entries and {} tile files re-hashed; root {} matches the checkpoint signed by {}; the log extends all {} checkpoints it signed before",
+                    s.size, s.tiles, s.root, verifier.to_vkey(), s.history
+                );
             }
             Ok(0)
         }

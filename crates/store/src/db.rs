@@ -12,7 +12,10 @@ use std::path::Path;
 use std::str::FromStr;
 
 /// (version, SQL), in order. Never edit a released migration: add one.
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_events.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_events.sql")),
+    (2, include_str!("../migrations/0002_refs.sql")),
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -30,6 +33,8 @@ pub struct EventRow {
     pub kind: &'static str,
     pub session: Option<String>,
     pub at: String,
+    /// (kind, id) of the entities the event is about.
+    pub refs: Vec<(&'static str, String)>,
 }
 
 pub struct Db {
@@ -120,6 +125,20 @@ impl Db {
             }
             q.execute(&mut *tx).await?;
         }
+        let refs: Vec<(u64, &str, &str)> =
+            rows.iter().flat_map(|r| r.refs.iter().map(move |(k, v)| (r.leaf, *k, v.as_str()))).collect();
+        for chunk in refs.chunks(ROWS_PER_STATEMENT) {
+            let mut sql = String::from("INSERT INTO event_refs (leaf, kind, value) VALUES ");
+            for i in 0..chunk.len() {
+                sql.push_str(if i == 0 { "(?,?,?)" } else { ",(?,?,?)" });
+            }
+            // Only placeholders are interpolated; every value is bound.
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for (leaf, kind, value) in chunk {
+                q = q.bind(*leaf as i64).bind(*kind).bind(*value);
+            }
+            q.execute(&mut *tx).await?;
+        }
         sqlx::query("UPDATE projection_state SET value = ? WHERE name = 'log_size'")
             .bind(new_size as i64)
             .execute(&mut *tx)
@@ -132,6 +151,7 @@ impl Db {
     pub async fn reset(&mut self) -> Result<(), DbError> {
         let mut tx = self.conn.begin().await?;
         tx.execute("DELETE FROM events").await?;
+        tx.execute("DELETE FROM event_refs").await?;
         tx.execute("UPDATE projection_state SET value = 0 WHERE name = 'log_size'")
             .await?;
         tx.commit().await?;
@@ -156,6 +176,16 @@ impl Db {
         Ok(rows.iter().map(to_row).collect())
     }
 
+    /// Leaves of the events about an entity (`kind` = order, product, …), in log order.
+    pub async fn leaves_about(&mut self, kind: &str, value: &str) -> Result<Vec<u64>, DbError> {
+        let rows = sqlx::query("SELECT DISTINCT leaf FROM event_refs WHERE kind = ? AND value = ? ORDER BY leaf")
+            .bind(kind)
+            .bind(value)
+            .fetch_all(&mut self.conn)
+            .await?;
+        Ok(rows.iter().map(|r| r.get::<i64, _>(0) as u64).collect())
+    }
+
     pub async fn count(&mut self) -> Result<u64, DbError> {
         let n: i64 = sqlx::query("SELECT COUNT(*) FROM events")
             .fetch_one(&mut self.conn)
@@ -175,6 +205,7 @@ fn to_row(r: &sqlx::sqlite::SqliteRow) -> EventRow {
         kind: events_type_name(&kind),
         session: r.get(3),
         at: r.get(4),
+        refs: Vec::new(),
     }
 }
 
@@ -242,8 +273,10 @@ mod tests {
             // Reopening does not re-run migrations and keeps the cursor.
             let mut db = Db::open_sqlite(&path).await.unwrap();
             assert_eq!(db.log_size().await.unwrap(), 1200);
-            assert_eq!(db.event_by_id("e7").await.unwrap(), Some(row(7, None)));
+            let e7 = db.event_by_id("e7").await.unwrap().unwrap();
+            assert_eq!((e7.leaf, e7.kind, e7.session), (7, "comment", None));
             assert_eq!(db.events_of_session("s1").await.unwrap().len(), 600);
+            assert_eq!(db.leaves_about("order", "o3").await.unwrap().len(), 120);
             // A duplicate leaf or id fails the whole batch and moves nothing.
             assert!(db
                 .apply(&[row(1200, None), row(5, None)], 1202)

@@ -16,6 +16,7 @@
 //! tile/entries/<N>[.p/<W>]   entry bundles (big-endian u16 length + bytes, repeated)
 //! ```
 
+pub mod bundle;
 pub mod checkpoint;
 pub mod hash;
 pub mod log;
