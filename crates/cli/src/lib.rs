@@ -6,6 +6,7 @@
 pub mod datadir;
 pub mod evidence;
 pub mod ingest;
+pub mod serve;
 
 pub use datadir::{DataDir, Ledger};
 pub use ingest::{ingest, IngestReport, Input, LineError};

@@ -93,6 +93,18 @@ enum Command {
     },
     /// Rebuild the id index and the projection from the log.
     Rebuild,
+    /// Serve the log over HTTP as C2SP tlog-tiles (/checkpoint, /tile/...).
+    Serve {
+        /// Address to listen on (port 0 picks a free port).
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Who may read entry bundles: public, or token (needs --token).
+        #[arg(long, default_value = "public", value_parser = ["public", "token"])]
+        entries: String,
+        /// Bearer token for entry bundles when --entries token.
+        #[arg(long, env = "LIVELEDGER_TOKEN", hide_env_values = true)]
+        token: Option<String>,
+    },
 }
 
 /// Exit codes of the contract.
@@ -153,6 +165,19 @@ fn run(cli: Cli) -> Result<u8> {
                 println!("FAILED: {}", v["error"].as_str().unwrap_or("inconsistent"));
             }
             Ok(if ok { 0 } else { PROBLEM })
+        }
+        Command::Serve { listen, entries, token } => {
+            let access = match (entries.as_str(), token) {
+                ("token", Some(t)) if !t.is_empty() => liveledger::serve::EntryAccess::Token(t),
+                ("token", _) => anyhow::bail!("--entries token needs --token (or LIVELEDGER_TOKEN)"),
+                _ => liveledger::serve::EntryAccess::Public,
+            };
+            liveledger::serve::serve(dir, &listen, access, |addr| {
+                println!("serving {} on http://{addr}", cli.data.display());
+                use std::io::Write;
+                let _ = std::io::stdout().flush();
+            })?;
+            Ok(0)
         }
         Command::Rebuild => {
             let mut ledger = Ledger::open(&dir, None)?;

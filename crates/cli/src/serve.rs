@@ -1,0 +1,132 @@
+//! `liveledger serve`: the C2SP tlog-tiles read API over HTTP, so any
+//! tlog-tiles client can mirror and audit the log.
+//!
+//! - `GET /checkpoint`: the signed checkpoint, `text/plain; charset=utf-8`,
+//!   not cached (it changes);
+//! - `GET /tile/<L>/<N>[.p/<W>]`, `GET /tile/entries/<N>[.p/<W>]`:
+//!   `application/octet-stream`, cached for a year as immutable (a tile at
+//!   a given path never changes once a checkpoint covers it).
+//!
+//! Only tiles that the current checkpoint covers are served: files a crashed
+//! ingest left beyond it are never exposed. Entry bundles hold commerce data
+//! (pseudonymised), so they may require a bearer token.
+
+use crate::datadir::DataDir;
+use anyhow::{Context, Result};
+use axum::extract::{Path as UrlPath, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use std::sync::Arc;
+use tlog::tile::{self, Level, TileId};
+use tlog::LogReader;
+
+/// Who may read entry bundles.
+#[derive(Clone, Debug)]
+pub enum EntryAccess {
+    Public,
+    /// Requests must carry `Authorization: Bearer <token>`.
+    Token(String),
+}
+
+struct AppState {
+    dir: DataDir,
+    entries: EntryAccess,
+}
+
+pub fn router(dir: DataDir, entries: EntryAccess) -> Router {
+    let state = Arc::new(AppState { dir, entries });
+    Router::new()
+        .route("/checkpoint", get(checkpoint))
+        .route("/tile/{*path}", get(tile_file))
+        .with_state(state)
+}
+
+/// Serves until the process is stopped; `on_ready` hears the bound address.
+pub fn serve(dir: DataDir, listen: &str, entries: EntryAccess, on_ready: impl FnOnce(std::net::SocketAddr)) -> Result<()> {
+    dir.require_existing()?;
+    let rt = tokio::runtime::Builder::new_current_thread().enable_io().build()?;
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+        on_ready(listener.local_addr()?);
+        axum::serve(listener, router(dir, entries)).await.context("HTTP server")
+    })
+}
+
+fn error(status: StatusCode, msg: &str) -> Response {
+    (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], format!("{msg}\n")).into_response()
+}
+
+fn current(state: &AppState) -> Result<LogReader, Response> {
+    state.dir.reader().map_err(|e| error(StatusCode::SERVICE_UNAVAILABLE, &format!("log unavailable: {e:#}")))
+}
+
+async fn checkpoint(State(state): State<Arc<AppState>>) -> Response {
+    let reader = match current(&state) {
+        Ok(r) => r,
+        Err(resp) => return resp,
+    };
+    (
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")],
+        reader.note().to_string(),
+    )
+        .into_response()
+}
+
+async fn tile_file(State(state): State<Arc<AppState>>, UrlPath(path): UrlPath<String>, headers: HeaderMap) -> Response {
+    let Some(t) = TileId::parse_path(&format!("tile/{path}")) else {
+        return error(StatusCode::NOT_FOUND, "not a tlog-tiles path");
+    };
+    if let (Level::Entries, EntryAccess::Token(token)) = (t.level, &state.entries) {
+        let expected = format!("Bearer {token}");
+        let given = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        if given != Some(expected.as_str()) {
+            let mut r = error(StatusCode::UNAUTHORIZED, "entry bundles need a bearer token");
+            r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            return r;
+        }
+    }
+    let reader = match current(&state) {
+        Ok(r) => r,
+        Err(resp) => return resp,
+    };
+    if !covered(t, reader.size()) {
+        return error(StatusCode::NOT_FOUND, "no such tile at the current checkpoint");
+    }
+    match reader.read_file(t) {
+        Ok(bytes) => (
+            [
+                (header::CONTENT_TYPE, "application/octet-stream"),
+                (header::CACHE_CONTROL, "public, max-age=31536000, immutable"),
+            ],
+            bytes,
+        )
+            .into_response(),
+        // A narrower partial tile may have been deleted once the full tile
+        // exists (C2SP allows it; clients fall back to the full tile).
+        Err(_) => error(StatusCode::NOT_FOUND, "no such tile"),
+    }
+}
+
+/// Whether the tree of `size` leaves contains tile `t` at (at least) its width.
+fn covered(t: TileId, size: u64) -> bool {
+    tile::tile_in_tree(t.level, t.index, size).is_some_and(|have| have.width >= t.width)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coverage() {
+        let t = |level, index, width| TileId { level, index, width };
+        assert!(covered(t(Level::Hashes(0), 0, 256), 256));
+        assert!(!covered(t(Level::Hashes(0), 1, 256), 300));
+        assert!(covered(t(Level::Hashes(0), 1, 44), 300));
+        assert!(!covered(t(Level::Hashes(0), 1, 45), 300));
+        assert!(covered(t(Level::Entries, 1, 10), 300));
+        assert!(covered(t(Level::Hashes(1), 0, 1), 300));
+        assert!(!covered(t(Level::Hashes(1), 0, 2), 300));
+    }
+}

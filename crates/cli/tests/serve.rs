@@ -1,0 +1,86 @@
+//! `serve`: a client that fetches only the tlog-tiles HTTP endpoints
+//! reconstructs the log and the root of the latest signed checkpoint.
+
+mod common;
+use common::{bin, events, http_get, run};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+use std::{fs, thread};
+use tlog::tile::{self, Level, TileId};
+use tlog::{leaf_hash, Checkpoint, Hash, NoteVerifier};
+
+struct Server(Child);
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start(data: &std::path::Path, args: &[&str]) -> (Server, String) {
+    let mut child = bin()
+        .args(["--data", data.to_str().unwrap(), "serve", "--listen", "127.0.0.1:0"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let addr = line.trim().rsplit("http://").next().unwrap().to_string();
+    (Server(child), addr)
+}
+
+#[test]
+fn a_mirror_rebuilds_the_log_from_http_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let file = dir.path().join("e.ndjson");
+    // 70,000 events in batches: full and partial tiles at levels 0–2.
+    fs::write(&file, events("m", 70_000)).unwrap();
+    run(&data, &["ingest", "--batch", "30000", file.to_str().unwrap()]);
+    let vkey = fs::read_to_string(data.join("keys/log.pub")).unwrap();
+    let (_server, addr) = start(&data, &["--entries", "token", "--token", "s3cret"]);
+    let auth = [("Authorization", "Bearer s3cret")];
+
+    // The client trusts only the public key.
+    let (status, headers, body) = http_get(&addr, "/checkpoint", &[]);
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "text/plain; charset=utf-8");
+    let verifier = NoteVerifier::from_vkey(&vkey).unwrap();
+    let note = String::from_utf8(body).unwrap();
+    let cp = Checkpoint::parse(verifier.open(&note).unwrap()).unwrap();
+    assert_eq!(cp.size, 70_000);
+
+    // Entry bundles need the token; tiles do not.
+    assert_eq!(http_get(&addr, "/tile/entries/000", &[]).0, 401);
+    let mut leaves: Vec<Hash> = Vec::new();
+    for b in 0..cp.size.div_ceil(256) {
+        let t = tile::tile_in_tree(Level::Entries, b, cp.size).unwrap();
+        let (status, headers, body) = http_get(&addr, &format!("/{}", t.path()), &auth);
+        assert_eq!(status, 200, "{}", t.path());
+        assert_eq!(headers["content-type"], "application/octet-stream");
+        assert!(headers["cache-control"].contains("immutable"));
+        for e in tile::decode_bundle(&body, t.width).unwrap() {
+            leaves.push(leaf_hash(e));
+        }
+    }
+    // The entries alone give the signed root.
+    assert_eq!(tlog::tree::root(&leaves), cp.root);
+    // And the hash tiles agree with them.
+    for i in 0..cp.size.div_ceil(256) {
+        let t = tile::tile_in_tree(Level::Hashes(0), i, cp.size).unwrap();
+        let (status, _, body) = http_get(&addr, &format!("/{}", t.path()), &[]);
+        assert_eq!(status, 200);
+        let start = (i * 256) as usize;
+        assert_eq!(tile::decode_hashes(&body, t.width).unwrap(), leaves[start..start + t.width as usize].to_vec());
+    }
+    let top = tile::right_edge(2, cp.size).unwrap();
+    assert_eq!(http_get(&addr, &format!("/{}", top.path()), &[]).0, 200);
+
+    // Nothing beyond the checkpoint, nothing that is not a tile path.
+    let beyond = TileId { level: Level::Hashes(0), index: 273, width: 256 };
+    assert_eq!(http_get(&addr, &format!("/{}", beyond.path()), &[]).0, 404);
+    assert_eq!(http_get(&addr, "/tile/0/x000/001", &[]).0, 404);
+    assert_eq!(http_get(&addr, "/tile/../keys/log.key", &[]).0, 404);
+    thread::sleep(std::time::Duration::from_millis(10));
+}
