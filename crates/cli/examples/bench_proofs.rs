@@ -27,9 +27,18 @@ fn main() -> anyhow::Result<()> {
     let mut bundles = Vec::with_capacity(n as usize);
     for &leaf in &leaves {
         let entries = reader.read_bundle(leaf / 256)?;
-        let entry = BundleEntry { leaf, data: entries[(leaf % 256) as usize].clone() };
+        let entry = BundleEntry {
+            leaf,
+            data: entries[(leaf % 256) as usize].clone(),
+        };
         let p = proof::inclusion(&TileHashes::new(&reader), leaf, size)?;
-        bundles.push(serde_json::to_vec(&bundle::inclusion_bundle(&entry, &p, reader.checkpoint(), reader.note(), &verifier))?);
+        bundles.push(serde_json::to_vec(&bundle::inclusion_bundle(
+            &entry,
+            &p,
+            reader.checkpoint(),
+            reader.note(),
+            &verifier,
+        ))?);
     }
     let prove_s = t.elapsed().as_secs_f64();
     let t = Instant::now();

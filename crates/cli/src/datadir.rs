@@ -266,6 +266,7 @@ pub fn row(leaf: u64, event: &Event) -> EventRow {
         kind: event.body.type_name(),
         session: event.body.session().map(|s| s.0.clone()),
         at: event.at.to_rfc3339(),
-        refs: event.body.refs().into_iter().map(|(k, v)| (k, v.to_string())).collect(),
+        order: event.body.order().map(|o| o.0.clone()),
+        product: event.body.product().map(|p| p.0.clone()),
     }
 }

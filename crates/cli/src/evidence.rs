@@ -27,8 +27,13 @@ fn read_entries(reader: &LogReader, leaves: &[u64]) -> Result<Vec<BundleEntry>> 
     for (b, ls) in by_bundle {
         let entries = reader.read_bundle(b)?;
         for l in ls {
-            let data = entries.get((l % 256) as usize).with_context(|| format!("leaf {l} is beyond the log"))?;
-            out.push(BundleEntry { leaf: l, data: data.clone() });
+            let data = entries
+                .get((l % 256) as usize)
+                .with_context(|| format!("leaf {l} is beyond the log"))?;
+            out.push(BundleEntry {
+                leaf: l,
+                data: data.clone(),
+            });
         }
     }
     Ok(out)
@@ -46,7 +51,13 @@ pub fn prove(dir: &DataDir, event_id: &str) -> Result<Value> {
     }
     let entry = read_entries(&reader, &[row.leaf])?.remove(0);
     let proof = proof::inclusion(&TileHashes::new(&reader), row.leaf, reader.size())?;
-    Ok(bundle::inclusion_bundle(&entry, &proof, reader.checkpoint(), reader.note(), &dir.verifier()?))
+    Ok(bundle::inclusion_bundle(
+        &entry,
+        &proof,
+        reader.checkpoint(),
+        reader.note(),
+        &dir.verifier()?,
+    ))
 }
 
 /// What an evidence package is about.
@@ -62,11 +73,18 @@ pub fn export(dir: &DataDir, subject: &Subject) -> Result<Value> {
     let reader = dir.reader()?;
     let (rt, mut db) = open_db(dir)?;
     let (leaves, subject_json) = match subject {
-        Subject::Session(s) => {
-            (rt.block_on(db.events_of_session(s))?.into_iter().map(|r| r.leaf).collect::<Vec<_>>(), json!({ "session": s }))
-        }
-        Subject::Order(o) => (rt.block_on(db.leaves_about("order", o))?, json!({ "order": o })),
-        Subject::Product(p) => (rt.block_on(db.leaves_about("product", p))?, json!({ "product": p })),
+        Subject::Session(s) => (
+            rt.block_on(db.events_of_session(s))?
+                .into_iter()
+                .map(|r| r.leaf)
+                .collect::<Vec<_>>(),
+            json!({ "session": s }),
+        ),
+        Subject::Order(o) => (rt.block_on(db.leaves_of_order(o))?, json!({ "order": o })),
+        Subject::Product(p) => (
+            rt.block_on(db.leaves_of_product(p))?,
+            json!({ "product": p }),
+        ),
     };
     let leaves: Vec<u64> = leaves.into_iter().filter(|&l| l < reader.size()).collect();
     if leaves.is_empty() {
@@ -74,7 +92,14 @@ pub fn export(dir: &DataDir, subject: &Subject) -> Result<Value> {
     }
     let entries = read_entries(&reader, &leaves)?;
     let proof = proof::multi(&TileHashes::new(&reader), &leaves, reader.size())?;
-    Ok(bundle::evidence_bundle(subject_json, &entries, &proof, reader.checkpoint(), reader.note(), &dir.verifier()?))
+    Ok(bundle::evidence_bundle(
+        subject_json,
+        &entries,
+        &proof,
+        reader.checkpoint(),
+        reader.note(),
+        &dir.verifier()?,
+    ))
 }
 
 /// `consistency OLD [NEW]`: an RFC 9162 consistency proof between two
@@ -85,10 +110,18 @@ pub fn consistency(dir: &DataDir, old: u64, new: Option<u64>) -> Result<Value> {
     let history = tlog::read_history(&dir.log_dir(), &verifier)?;
     let new = new.unwrap_or(reader.size());
     let find = |size: u64| {
-        history.iter().rev().find(|(c, _)| c.size == size).cloned().with_context(|| {
-            let sizes: Vec<String> = history.iter().map(|(c, _)| c.size.to_string()).collect();
-            format!("the log never signed a checkpoint of size {size}; signed sizes: {}", sizes.join(", "))
-        })
+        history
+            .iter()
+            .rev()
+            .find(|(c, _)| c.size == size)
+            .cloned()
+            .with_context(|| {
+                let sizes: Vec<String> = history.iter().map(|(c, _)| c.size.to_string()).collect();
+                format!(
+                    "the log never signed a checkpoint of size {size}; signed sizes: {}",
+                    sizes.join(", ")
+                )
+            })
     };
     let (old_cp, old_note) = find(old)?;
     let (new_cp, new_note) = find(new)?;

@@ -135,7 +135,12 @@ fn prepare_chunk(chunk: &Chunk, name: &str, p: &Pseudonymiser) -> Vec<Item> {
                 Err(e) => reject(Some(event.id.0), None, e.to_string()),
                 Ok(entry) => {
                     let fp = Fingerprint::of(event.id.0.as_bytes());
-                    Item::Event { line: line_no, fp, entry, row: row(0, &event) }
+                    Item::Event {
+                        line: line_no,
+                        fp,
+                        entry,
+                        row: row(0, &event),
+                    }
                 }
             },
         });

@@ -8,8 +8,8 @@ use anyhow::{Context, Result};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use liveledger::ingest::{Options, Progress};
 use liveledger::evidence::{self, Subject};
+use liveledger::ingest::{Options, Progress};
 use liveledger::{ingest, DataDir, Input, Ledger};
 use serde_json::json;
 use std::io::IsTerminal;
@@ -138,10 +138,20 @@ fn run(cli: Cli) -> Result<u8> {
             verbose,
         } => cmd_ingest(&dir, cli.json, files, origin, batch, verbose),
         Command::Checkpoint => cmd_checkpoint(&dir, cli.json),
-        Command::Verify { bundle: Some(b), key } => cmd_verify_bundle(cli.json, &b, key),
+        Command::Verify {
+            bundle: Some(b),
+            key,
+        } => cmd_verify_bundle(cli.json, &b, key),
         Command::Verify { bundle: None, key } => cmd_verify(&dir, cli.json, key),
-        Command::Prove { event_id, output } => write_artifact(&evidence::prove(&dir, &event_id)?, output, cli.json),
-        Command::Export { session, order, product, output } => {
+        Command::Prove { event_id, output } => {
+            write_artifact(&evidence::prove(&dir, &event_id)?, output, cli.json)
+        }
+        Command::Export {
+            session,
+            order,
+            product,
+            output,
+        } => {
             let subject = match (session, order, product) {
                 (Some(s), _, _) => Subject::Session(s),
                 (_, Some(o), _) => Subject::Order(o),
@@ -166,10 +176,16 @@ fn run(cli: Cli) -> Result<u8> {
             }
             Ok(if ok { 0 } else { PROBLEM })
         }
-        Command::Serve { listen, entries, token } => {
+        Command::Serve {
+            listen,
+            entries,
+            token,
+        } => {
             let access = match (entries.as_str(), token) {
                 ("token", Some(t)) if !t.is_empty() => liveledger::serve::EntryAccess::Token(t),
-                ("token", _) => anyhow::bail!("--entries token needs --token (or LIVELEDGER_TOKEN)"),
+                ("token", _) => {
+                    anyhow::bail!("--entries token needs --token (or LIVELEDGER_TOKEN)")
+                }
                 _ => liveledger::serve::EntryAccess::Public,
             };
             liveledger::serve::serve(dir, &listen, access, |addr| {
@@ -333,11 +349,19 @@ fn write_artifact(v: &serde_json::Value, output: Option<PathBuf>, json_out: bool
     let text = serde_json::to_string_pretty(v)?;
     match output {
         Some(path) => {
-            std::fs::write(&path, text + "\n").with_context(|| format!("writing {}", path.display()))?;
+            std::fs::write(&path, text + "\n")
+                .with_context(|| format!("writing {}", path.display()))?;
             if json_out {
-                println!("{}", json!({ "written": path, "tree_size": v["tree_size"] }));
+                println!(
+                    "{}",
+                    json!({ "written": path, "tree_size": v["tree_size"] })
+                );
             } else {
-                println!("wrote {} (check it with `liveledger verify {}`)", path.display(), path.display());
+                println!(
+                    "wrote {} (check it with `liveledger verify {}`)",
+                    path.display(),
+                    path.display()
+                );
             }
         }
         None => println!("{text}"),
@@ -347,12 +371,17 @@ fn write_artifact(v: &serde_json::Value, output: Option<PathBuf>, json_out: bool
 
 /// A key given on the command line: a vkey, or a file holding one.
 fn parse_key(k: &str) -> Result<tlog::NoteVerifier> {
-    let text = if std::path::Path::new(k).exists() { std::fs::read_to_string(k)? } else { k.to_string() };
+    let text = if std::path::Path::new(k).exists() {
+        std::fs::read_to_string(k)?
+    } else {
+        k.to_string()
+    };
     Ok(tlog::NoteVerifier::from_vkey(&text)?)
 }
 
 fn cmd_verify_bundle(json_out: bool, path: &std::path::Path, key: Option<String>) -> Result<u8> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read bundle {}", path.display()))?;
+    let bytes =
+        std::fs::read(path).with_context(|| format!("cannot read bundle {}", path.display()))?;
     let pinned = key.as_deref().map(parse_key).transpose()?;
     match tlog::bundle::verify(&bytes, pinned.as_ref()) {
         Ok(v) => {
@@ -361,7 +390,11 @@ fn cmd_verify_bundle(json_out: bool, path: &std::path::Path, key: Option<String>
                     "root": v.root.to_hex(), "entries": v.entries, "key": v.key });
                 println!("{out}");
             } else {
-                let plural = if v.entries == 1 { "entry is" } else { "entries are" };
+                let plural = if v.entries == 1 {
+                    "entry is"
+                } else {
+                    "entries are"
+                };
                 println!(
                     "OK: {} {plural} in {} at tree size {} (root {}), signed by {}",
                     v.entries, v.origin, v.tree_size, v.root, v.key

@@ -44,55 +44,93 @@ pub fn router(dir: DataDir, entries: EntryAccess) -> Router {
 }
 
 /// Serves until the process is stopped; `on_ready` hears the bound address.
-pub fn serve(dir: DataDir, listen: &str, entries: EntryAccess, on_ready: impl FnOnce(std::net::SocketAddr)) -> Result<()> {
+pub fn serve(
+    dir: DataDir,
+    listen: &str,
+    entries: EntryAccess,
+    on_ready: impl FnOnce(std::net::SocketAddr),
+) -> Result<()> {
     dir.require_existing()?;
-    let rt = tokio::runtime::Builder::new_current_thread().enable_io().build()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_io()
+        .build()?;
     rt.block_on(async {
-        let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("cannot listen on {listen}"))?;
         on_ready(listener.local_addr()?);
-        axum::serve(listener, router(dir, entries)).await.context("HTTP server")
+        axum::serve(listener, router(dir, entries))
+            .await
+            .context("HTTP server")
     })
 }
 
 fn error(status: StatusCode, msg: &str) -> Response {
-    (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], format!("{msg}\n")).into_response()
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        format!("{msg}\n"),
+    )
+        .into_response()
 }
 
-fn current(state: &AppState) -> Result<LogReader, Response> {
-    state.dir.reader().map_err(|e| error(StatusCode::SERVICE_UNAVAILABLE, &format!("log unavailable: {e:#}")))
+/// The log at its latest checkpoint, or a 503 saying why not.
+fn current(state: &AppState) -> Result<LogReader, Box<Response>> {
+    state.dir.reader().map_err(|e| {
+        Box::new(error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &format!("log unavailable: {e:#}"),
+        ))
+    })
 }
 
 async fn checkpoint(State(state): State<Arc<AppState>>) -> Response {
     let reader = match current(&state) {
         Ok(r) => r,
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     (
-        [(header::CONTENT_TYPE, "text/plain; charset=utf-8"), (header::CACHE_CONTROL, "no-cache")],
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
         reader.note().to_string(),
     )
         .into_response()
 }
 
-async fn tile_file(State(state): State<Arc<AppState>>, UrlPath(path): UrlPath<String>, headers: HeaderMap) -> Response {
+async fn tile_file(
+    State(state): State<Arc<AppState>>,
+    UrlPath(path): UrlPath<String>,
+    headers: HeaderMap,
+) -> Response {
     let Some(t) = TileId::parse_path(&format!("tile/{path}")) else {
         return error(StatusCode::NOT_FOUND, "not a tlog-tiles path");
     };
     if let (Level::Entries, EntryAccess::Token(token)) = (t.level, &state.entries) {
         let expected = format!("Bearer {token}");
-        let given = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
         if given != Some(expected.as_str()) {
-            let mut r = error(StatusCode::UNAUTHORIZED, "entry bundles need a bearer token");
-            r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            let mut r = error(
+                StatusCode::UNAUTHORIZED,
+                "entry bundles need a bearer token",
+            );
+            r.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             return r;
         }
     }
     let reader = match current(&state) {
         Ok(r) => r,
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     if !covered(t, reader.size()) {
-        return error(StatusCode::NOT_FOUND, "no such tile at the current checkpoint");
+        return error(
+            StatusCode::NOT_FOUND,
+            "no such tile at the current checkpoint",
+        );
     }
     match reader.read_file(t) {
         Ok(bytes) => (
@@ -120,7 +158,11 @@ mod tests {
 
     #[test]
     fn coverage() {
-        let t = |level, index, width| TileId { level, index, width };
+        let t = |level, index, width| TileId {
+            level,
+            index,
+            width,
+        };
         assert!(covered(t(Level::Hashes(0), 0, 256), 256));
         assert!(!covered(t(Level::Hashes(0), 1, 256), 300));
         assert!(covered(t(Level::Hashes(0), 1, 44), 300));

@@ -54,7 +54,11 @@ pub fn events(prefix: &str, n: usize) -> String {
 
 /// A minimal HTTP/1.1 GET (the mirror must not need our code): status,
 /// lower-cased headers, body.
-pub fn http_get(addr: &str, path: &str, extra: &[(&str, &str)]) -> (u16, std::collections::HashMap<String, String>, Vec<u8>) {
+pub fn http_get(
+    addr: &str,
+    path: &str,
+    extra: &[(&str, &str)],
+) -> (u16, std::collections::HashMap<String, String>, Vec<u8>) {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(addr).expect("connect");
     let mut req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
@@ -65,10 +69,20 @@ pub fn http_get(addr: &str, path: &str, extra: &[(&str, &str)]) -> (u16, std::co
     s.write_all(req.as_bytes()).unwrap();
     let mut raw = Vec::new();
     s.read_to_end(&mut raw).unwrap();
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("end of headers");
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("end of headers");
     let head = String::from_utf8_lossy(&raw[..split]).to_string();
     let mut lines = head.lines();
-    let status: u16 = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+    let status: u16 = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
     let headers = lines
         .filter_map(|l| l.split_once(": "))
         .map(|(k, v)| (k.to_ascii_lowercase(), v.to_string()))

@@ -6,7 +6,7 @@ mod common;
 use common::{bin, events, json, run};
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 use std::{fs, thread};
 
 const EVENTS: usize = 120_000;
@@ -32,7 +32,7 @@ fn killed_ingest_loses_nothing_acknowledged_and_duplicates_nothing() {
 
     let mut acknowledged = 0u64;
     let mut kills = 0;
-    for round in 0..6 {
+    for round in 0..8 {
         let mut child = bin()
             .args([
                 "--data",
@@ -47,29 +47,39 @@ fn killed_ingest_loses_nothing_acknowledged_and_duplicates_nothing() {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        // Read acknowledgements as they come, on a thread, until the kill.
+        // Read acknowledgements as they come, on a thread; kill a random
+        // few milliseconds after a random number of further commits, so the
+        // kill lands mid-import (writing tiles, syncing, or signing).
         let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel::<u64>();
         let reader = thread::spawn(move || {
-            let mut acked = 0u64;
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if let Some(rest) = line.strip_prefix("committed: tree size ") {
-                    acked = rest.split(',').next().unwrap().parse().unwrap();
+                    let _ = tx.send(rest.split(',').next().unwrap().parse().unwrap());
                 }
             }
-            acked
         });
-        let delay = Duration::from_millis(next() % 1500);
-        let started = Instant::now();
-        while started.elapsed() < delay && child.try_wait().unwrap().is_none() {
-            thread::sleep(Duration::from_millis(5));
+        let commits_before_kill = 1 + next() % 6;
+        let mut seen = 0;
+        let mut acked_now = 0;
+        while seen < commits_before_kill {
+            match rx.recv_timeout(Duration::from_secs(30)) {
+                Ok(size) => {
+                    acked_now = size;
+                    seen += 1;
+                }
+                Err(_) => break, // the run finished (or stalled: the checks below say)
+            }
         }
+        thread::sleep(Duration::from_micros(next() % 30_000));
         if child.try_wait().unwrap().is_none() {
             child.kill().unwrap(); // SIGKILL
             kills += 1;
         }
         child.wait().unwrap();
-        let acked = reader.join().unwrap();
-        acknowledged = acknowledged.max(acked);
+        reader.join().unwrap();
+        acked_now = rx.try_iter().fold(acked_now, u64::max);
+        acknowledged = acknowledged.max(acked_now);
 
         // Everything acknowledged so far is in a valid, signed log.
         let v = json(&run(&data, &["verify", "--json"]));
@@ -78,11 +88,10 @@ fn killed_ingest_loses_nothing_acknowledged_and_duplicates_nothing() {
             v["size"].as_u64().unwrap() >= acknowledged,
             "round {round}: acked {acknowledged}, log {v}"
         );
+        println!("round {round}: kills so far {kills}, acknowledged {acknowledged}, log size {}", v["size"]);
     }
-    assert!(
-        kills > 0,
-        "at least one run was killed mid-import (seed {seed})"
-    );
+    assert!(kills >= 4, "most runs were killed mid-import (seed {seed}, {kills} kills)");
+    assert!(acknowledged > 0, "commits were acknowledged before the kills");
 
     // A final uninterrupted run completes the import: every event exactly once.
     let out = run(&data, &["ingest", "--json", file.to_str().unwrap()]);

@@ -28,12 +28,20 @@ fn verify_bundle(v: &Value, extra: &[&str]) -> (Option<i32>, String) {
     args.extend_from_slice(extra);
     // Offline: no data directory at all.
     let out = run(Path::new("/nonexistent-liveledger-data"), &args);
-    (out.status.code(), String::from_utf8_lossy(&out.stdout).to_string())
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+    )
 }
 
 fn prove(id: &str) -> Value {
     let out = run(&fixture().1, &["prove", id]);
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     json(&out)
 }
 
@@ -47,7 +55,10 @@ fn inclusion_bundles_verify_offline_and_changes_fail() {
     // Pinning the right key passes; another key fails.
     let key = b["key"].as_str().unwrap().to_string();
     assert_eq!(verify_bundle(&b, &["--key", &key]).0, Some(0));
-    let other = tlog::NoteSigner::new("liveledger.local/data", [5; 32]).unwrap().verifier().to_vkey();
+    let other = tlog::NoteSigner::new("liveledger.local/data", [5; 32])
+        .unwrap()
+        .verifier()
+        .to_vkey();
     let (code, text) = verify_bundle(&b, &["--key", &other]);
     assert_eq!(code, Some(1));
     assert!(text.contains("not the pinned key"), "{text}");
@@ -63,7 +74,11 @@ fn inclusion_bundles_verify_offline_and_changes_fail() {
     e["leaf_index"] = 518.into();
     assert_eq!(verify_bundle(&e, &[]).0, Some(1));
     let mut e = b.clone();
-    e["checkpoint"] = b["checkpoint"].as_str().unwrap().replacen("\n1000\n", "\n1001\n", 1).into();
+    e["checkpoint"] = b["checkpoint"]
+        .as_str()
+        .unwrap()
+        .replacen("\n1000\n", "\n1001\n", 1)
+        .into();
     assert!(verify_bundle(&e, &[]).1.contains("checkpoint"));
 }
 
@@ -116,7 +131,10 @@ fn evidence_packages_cover_a_session_and_an_order() {
     let mut cut = json(&run(data, &["export", "--product", "p1"]));
     cut["entries"].as_array_mut().unwrap().remove(3);
     assert_eq!(verify_bundle(&cut, &[]).0, Some(1));
-    assert_eq!(run(data, &["export", "--order", "nope"]).status.code(), Some(2));
+    assert_eq!(
+        run(data, &["export", "--order", "nope"]).status.code(),
+        Some(2)
+    );
 }
 
 #[test]

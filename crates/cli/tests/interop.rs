@@ -13,8 +13,13 @@ use std::process::Command;
 const GOPATH: &str = "/usr/share/gocode";
 
 fn go_available() -> bool {
-    Command::new("go").arg("version").output().is_ok_and(|o| o.status.success())
-        && Path::new(GOPATH).join("src/golang.org/x/mod/sumdb/tlog").exists()
+    Command::new("go")
+        .arg("version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+        && Path::new(GOPATH)
+            .join("src/golang.org/x/mod/sumdb/tlog")
+            .exists()
 }
 
 fn go_check(log: &Path, vkey: &str, files: &[&Path], cache: &Path) -> std::process::Output {
@@ -49,29 +54,49 @@ fn go_sumdb_verifies_our_log_and_proofs() {
     // 100,003 entries in uneven batches: partial tiles at every level, and
     // a history of checkpoints at awkward sizes.
     fs::write(&file, events("g", 100_003)).unwrap();
-    let out = run(&data, &["ingest", "--batch", "33333", file.to_str().unwrap()]);
+    let out = run(
+        &data,
+        &["ingest", "--batch", "33333", file.to_str().unwrap()],
+    );
     assert_eq!(out.status.code(), Some(0));
     let vkey = fs::read_to_string(data.join("keys/log.pub")).unwrap();
 
     let mut artifacts = Vec::new();
     for id in ["g0", "g255", "g256", "g65536", "g100002"] {
         let p = dir.path().join(format!("{id}.json"));
-        assert_eq!(run(&data, &["prove", id, "-o", p.to_str().unwrap()]).status.code(), Some(0));
+        assert_eq!(
+            run(&data, &["prove", id, "-o", p.to_str().unwrap()])
+                .status
+                .code(),
+            Some(0)
+        );
         artifacts.push(p);
     }
     for old in ["33333", "66666", "99999"] {
         let p = dir.path().join(format!("consistency-{old}.json"));
         let out = run(&data, &["consistency", old, "--json"]);
-        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
         fs::write(&p, &out.stdout).unwrap();
         artifacts.push(p);
     }
     let files: Vec<&Path> = artifacts.iter().map(|p| p.as_path()).collect();
     let cache = dir.path().join("gocache");
     let out = go_check(&data.join("log"), vkey.trim(), &files, &cache);
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(out.status.success(), "Go disagrees with us: {text}");
-    assert!(text.contains("size 100003, 100003 entries re-hashed"), "{text}");
+    assert!(
+        text.contains("size 100003, 100003 entries re-hashed"),
+        "{text}"
+    );
     assert!(text.contains("8 liveledger proofs checked"), "{text}");
 
     // The check can fail: one altered hash in a tile is caught by Go too.

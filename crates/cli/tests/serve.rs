@@ -19,13 +19,21 @@ impl Drop for Server {
 
 fn start(data: &std::path::Path, args: &[&str]) -> (Server, String) {
     let mut child = bin()
-        .args(["--data", data.to_str().unwrap(), "serve", "--listen", "127.0.0.1:0"])
+        .args([
+            "--data",
+            data.to_str().unwrap(),
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+        ])
         .args(args)
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
     let addr = line.trim().rsplit("http://").next().unwrap().to_string();
     (Server(child), addr)
 }
@@ -37,7 +45,10 @@ fn a_mirror_rebuilds_the_log_from_http_alone() {
     let file = dir.path().join("e.ndjson");
     // 70,000 events in batches: full and partial tiles at levels 0–2.
     fs::write(&file, events("m", 70_000)).unwrap();
-    run(&data, &["ingest", "--batch", "30000", file.to_str().unwrap()]);
+    run(
+        &data,
+        &["ingest", "--batch", "30000", file.to_str().unwrap()],
+    );
     let vkey = fs::read_to_string(data.join("keys/log.pub")).unwrap();
     let (_server, addr) = start(&data, &["--entries", "token", "--token", "s3cret"]);
     let auth = [("Authorization", "Bearer s3cret")];
@@ -72,13 +83,20 @@ fn a_mirror_rebuilds_the_log_from_http_alone() {
         let (status, _, body) = http_get(&addr, &format!("/{}", t.path()), &[]);
         assert_eq!(status, 200);
         let start = (i * 256) as usize;
-        assert_eq!(tile::decode_hashes(&body, t.width).unwrap(), leaves[start..start + t.width as usize].to_vec());
+        assert_eq!(
+            tile::decode_hashes(&body, t.width).unwrap(),
+            leaves[start..start + t.width as usize].to_vec()
+        );
     }
     let top = tile::right_edge(2, cp.size).unwrap();
     assert_eq!(http_get(&addr, &format!("/{}", top.path()), &[]).0, 200);
 
     // Nothing beyond the checkpoint, nothing that is not a tile path.
-    let beyond = TileId { level: Level::Hashes(0), index: 273, width: 256 };
+    let beyond = TileId {
+        level: Level::Hashes(0),
+        index: 273,
+        width: 256,
+    };
     assert_eq!(http_get(&addr, &format!("/{}", beyond.path()), &[]).0, 404);
     assert_eq!(http_get(&addr, "/tile/0/x000/001", &[]).0, 404);
     assert_eq!(http_get(&addr, "/tile/../keys/log.key", &[]).0, 404);

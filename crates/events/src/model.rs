@@ -341,32 +341,33 @@ impl Body {
         }
     }
 
-    /// The entities (other than the session) this event is about, as
-    /// (kind, id): what evidence packages per order or product collect.
-    pub fn refs(&self) -> Vec<(&'static str, &str)> {
-        let mut out = Vec::new();
+    /// The order the event is about, if any.
+    pub fn order(&self) -> Option<&OrderId> {
         match self {
-            Body::MerchantRegistered { merchant, .. } => out.push(("merchant", merchant.as_str())),
-            Body::AnchorRegistered { anchor, .. } => out.push(("anchor", anchor.as_str())),
-            Body::ProductRegistered { product, merchant, .. } => {
-                out.extend([("product", product.as_str()), ("merchant", merchant.as_str())])
-            }
-            Body::InspectionReport { product, .. } => out.push(("product", product.as_str())),
-            Body::Agreement { anchor, merchant, product, .. } => {
-                out.extend([("anchor", anchor.as_str()), ("merchant", merchant.as_str()), ("product", product.as_str())])
-            }
-            Body::SessionStarted { anchor, .. } => out.push(("anchor", anchor.as_str())),
-            Body::ProductListed { product, .. } => out.push(("product", product.as_str())),
-            Body::Claim { product: Some(product), .. } => out.push(("product", product.as_str())),
-            Body::OrderPlaced { order, product, .. } => out.extend([("order", order.as_str()), ("product", product.as_str())]),
-            Body::OrderPaid { order, .. }
+            Body::OrderPlaced { order, .. }
+            | Body::OrderPaid { order, .. }
             | Body::OrderCancelled { order }
             | Body::OrderRefunded { order, .. }
             | Body::OrderDelivered { order }
-            | Body::Complaint { order, .. } => out.push(("order", order.as_str())),
-            _ => {}
+            | Body::Complaint { order, .. } => Some(order),
+            _ => None,
         }
-        out
+    }
+
+    /// The product the event is about, if any.
+    pub fn product(&self) -> Option<&ProductId> {
+        match self {
+            Body::ProductRegistered { product, .. }
+            | Body::InspectionReport { product, .. }
+            | Body::Agreement { product, .. }
+            | Body::ProductListed { product, .. }
+            | Body::OrderPlaced { product, .. }
+            | Body::Claim {
+                product: Some(product),
+                ..
+            } => Some(product),
+            _ => None,
+        }
     }
 
     /// The live session the event belongs to, for session-scoped types.

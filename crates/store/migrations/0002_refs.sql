@@ -1,8 +1,7 @@
--- Which entities (order, product, merchant, anchor) each event is about:
--- what evidence packages per order or product collect.
-CREATE TABLE event_refs (
-    leaf  INTEGER NOT NULL,
-    kind  TEXT    NOT NULL,
-    value TEXT    NOT NULL
-);
-CREATE INDEX event_refs_by_value ON event_refs (kind, value, leaf);
+-- The order and product an event is about: what evidence packages per
+-- order or product collect. Partial indexes cost nothing for the (many)
+-- events that name neither.
+ALTER TABLE events ADD COLUMN order_id TEXT;
+ALTER TABLE events ADD COLUMN product TEXT;
+CREATE INDEX events_by_order ON events (order_id, leaf) WHERE order_id IS NOT NULL;
+CREATE INDEX events_by_product ON events (product, leaf) WHERE product IS NOT NULL;

@@ -33,15 +33,16 @@ pub struct EventRow {
     pub kind: &'static str,
     pub session: Option<String>,
     pub at: String,
-    /// (kind, id) of the entities the event is about.
-    pub refs: Vec<(&'static str, String)>,
+    /// The order and the product the event is about, if any.
+    pub order: Option<String>,
+    pub product: Option<String>,
 }
 
 pub struct Db {
     conn: SqliteConnection,
 }
 
-/// Rows per INSERT statement: 5 parameters each, under SQLite's limit of 32,766.
+/// Rows per INSERT statement: 7 parameters each, under SQLite's limit of 32,766.
 const ROWS_PER_STATEMENT: usize = 500;
 
 impl Db {
@@ -105,12 +106,14 @@ impl Db {
         let mut tx = self.conn.begin().await?;
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
             let mut sql = String::with_capacity(40 + chunk.len() * 16);
-            sql.push_str("INSERT INTO events (leaf, id, type, session, at) VALUES ");
+            sql.push_str(
+                "INSERT INTO events (leaf, id, type, session, at, order_id, product) VALUES ",
+            );
             for i in 0..chunk.len() {
                 sql.push_str(if i == 0 {
-                    "(?,?,?,?,?)"
+                    "(?,?,?,?,?,?,?)"
                 } else {
-                    ",(?,?,?,?,?)"
+                    ",(?,?,?,?,?,?,?)"
                 });
             }
             // Only placeholders are interpolated; every value is bound.
@@ -121,21 +124,9 @@ impl Db {
                     .bind(r.id.as_str())
                     .bind(r.kind)
                     .bind(r.session.as_deref())
-                    .bind(r.at.as_str());
-            }
-            q.execute(&mut *tx).await?;
-        }
-        let refs: Vec<(u64, &str, &str)> =
-            rows.iter().flat_map(|r| r.refs.iter().map(move |(k, v)| (r.leaf, *k, v.as_str()))).collect();
-        for chunk in refs.chunks(ROWS_PER_STATEMENT) {
-            let mut sql = String::from("INSERT INTO event_refs (leaf, kind, value) VALUES ");
-            for i in 0..chunk.len() {
-                sql.push_str(if i == 0 { "(?,?,?)" } else { ",(?,?,?)" });
-            }
-            // Only placeholders are interpolated; every value is bound.
-            let mut q = sqlx::query(AssertSqlSafe(sql));
-            for (leaf, kind, value) in chunk {
-                q = q.bind(*leaf as i64).bind(*kind).bind(*value);
+                    .bind(r.at.as_str())
+                    .bind(r.order.as_deref())
+                    .bind(r.product.as_deref());
             }
             q.execute(&mut *tx).await?;
         }
@@ -151,7 +142,6 @@ impl Db {
     pub async fn reset(&mut self) -> Result<(), DbError> {
         let mut tx = self.conn.begin().await?;
         tx.execute("DELETE FROM events").await?;
-        tx.execute("DELETE FROM event_refs").await?;
         tx.execute("UPDATE projection_state SET value = 0 WHERE name = 'log_size'")
             .await?;
         tx.commit().await?;
@@ -159,16 +149,18 @@ impl Db {
     }
 
     pub async fn event_by_id(&mut self, id: &str) -> Result<Option<EventRow>, DbError> {
-        let row = sqlx::query("SELECT leaf, id, type, session, at FROM events WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&mut self.conn)
-            .await?;
+        let row = sqlx::query(
+            "SELECT leaf, id, type, session, at, order_id, product FROM events WHERE id = ?",
+        )
+        .bind(id)
+        .fetch_optional(&mut self.conn)
+        .await?;
         Ok(row.map(|r| to_row(&r)))
     }
 
     pub async fn events_of_session(&mut self, session: &str) -> Result<Vec<EventRow>, DbError> {
         let rows = sqlx::query(
-            "SELECT leaf, id, type, session, at FROM events WHERE session = ? ORDER BY leaf",
+            "SELECT leaf, id, type, session, at, order_id, product FROM events WHERE session = ? ORDER BY leaf",
         )
         .bind(session)
         .fetch_all(&mut self.conn)
@@ -176,11 +168,19 @@ impl Db {
         Ok(rows.iter().map(to_row).collect())
     }
 
-    /// Leaves of the events about an entity (`kind` = order, product, …), in log order.
-    pub async fn leaves_about(&mut self, kind: &str, value: &str) -> Result<Vec<u64>, DbError> {
-        let rows = sqlx::query("SELECT DISTINCT leaf FROM event_refs WHERE kind = ? AND value = ? ORDER BY leaf")
-            .bind(kind)
-            .bind(value)
+    /// Leaves of the events about an order, in log order.
+    pub async fn leaves_of_order(&mut self, order: &str) -> Result<Vec<u64>, DbError> {
+        let rows = sqlx::query("SELECT leaf FROM events WHERE order_id = ? ORDER BY leaf")
+            .bind(order)
+            .fetch_all(&mut self.conn)
+            .await?;
+        Ok(rows.iter().map(|r| r.get::<i64, _>(0) as u64).collect())
+    }
+
+    /// Leaves of the events about a product, in log order.
+    pub async fn leaves_of_product(&mut self, product: &str) -> Result<Vec<u64>, DbError> {
+        let rows = sqlx::query("SELECT leaf FROM events WHERE product = ? ORDER BY leaf")
+            .bind(product)
             .fetch_all(&mut self.conn)
             .await?;
         Ok(rows.iter().map(|r| r.get::<i64, _>(0) as u64).collect())
@@ -205,7 +205,8 @@ fn to_row(r: &sqlx::sqlite::SqliteRow) -> EventRow {
         kind: events_type_name(&kind),
         session: r.get(3),
         at: r.get(4),
-        refs: Vec::new(),
+        order: r.get(5),
+        product: r.get(6),
     }
 }
 
@@ -252,6 +253,8 @@ mod tests {
             kind: "comment",
             session: session.map(str::to_string),
             at: "2020-04-01T20:00:00+08:00".into(),
+            order: Some(format!("o{}", leaf % 10)),
+            product: None,
         }
     }
 
@@ -276,7 +279,7 @@ mod tests {
             let e7 = db.event_by_id("e7").await.unwrap().unwrap();
             assert_eq!((e7.leaf, e7.kind, e7.session), (7, "comment", None));
             assert_eq!(db.events_of_session("s1").await.unwrap().len(), 600);
-            assert_eq!(db.leaves_about("order", "o3").await.unwrap().len(), 120);
+            assert_eq!(db.leaves_of_order("o3").await.unwrap().len(), 120);
             // A duplicate leaf or id fails the whole batch and moves nothing.
             assert!(db
                 .apply(&[row(1200, None), row(5, None)], 1202)

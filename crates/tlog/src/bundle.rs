@@ -54,7 +54,13 @@ fn hashes_json(h: &[Hash]) -> Value {
 }
 
 /// An inclusion bundle for one entry.
-pub fn inclusion_bundle(entry: &BundleEntry, proof: &[Hash], checkpoint: &Checkpoint, note: &str, key: &NoteVerifier) -> Value {
+pub fn inclusion_bundle(
+    entry: &BundleEntry,
+    proof: &[Hash],
+    checkpoint: &Checkpoint,
+    note: &str,
+    key: &NoteVerifier,
+) -> Value {
     let mut b = entry_json(entry);
     b["format"] = json!(INCLUSION_FORMAT);
     b["tree_size"] = json!(checkpoint.size);
@@ -65,7 +71,14 @@ pub fn inclusion_bundle(entry: &BundleEntry, proof: &[Hash], checkpoint: &Checkp
 }
 
 /// An evidence bundle: `entries` sorted by leaf, one multi-leaf proof.
-pub fn evidence_bundle(subject: Value, entries: &[BundleEntry], proof: &[Hash], checkpoint: &Checkpoint, note: &str, key: &NoteVerifier) -> Value {
+pub fn evidence_bundle(
+    subject: Value,
+    entries: &[BundleEntry],
+    proof: &[Hash],
+    checkpoint: &Checkpoint,
+    note: &str,
+    key: &NoteVerifier,
+) -> Value {
     json!({
         "format": EVIDENCE_FORMAT,
         "subject": subject,
@@ -89,26 +102,35 @@ pub struct Verified {
 }
 
 fn field<'a>(v: &'a Value, name: &str) -> Result<&'a Value, BundleError> {
-    v.get(name).ok_or_else(|| BundleError::Malformed(format!("no `{name}` field")))
+    v.get(name)
+        .ok_or_else(|| BundleError::Malformed(format!("no `{name}` field")))
 }
 
 fn u64_field(v: &Value, name: &str) -> Result<u64, BundleError> {
-    field(v, name)?.as_u64().ok_or_else(|| BundleError::Malformed(format!("`{name}` is not a non-negative integer")))
+    field(v, name)?
+        .as_u64()
+        .ok_or_else(|| BundleError::Malformed(format!("`{name}` is not a non-negative integer")))
 }
 
 fn str_field<'a>(v: &'a Value, name: &str) -> Result<&'a str, BundleError> {
-    field(v, name)?.as_str().ok_or_else(|| BundleError::Malformed(format!("`{name}` is not a string")))
+    field(v, name)?
+        .as_str()
+        .ok_or_else(|| BundleError::Malformed(format!("`{name}` is not a string")))
 }
 
 fn hashes(v: &Value, name: &str) -> Result<Vec<Hash>, BundleError> {
-    let arr = field(v, name)?.as_array().ok_or_else(|| BundleError::Malformed(format!("`{name}` is not an array")))?;
+    let arr = field(v, name)?
+        .as_array()
+        .ok_or_else(|| BundleError::Malformed(format!("`{name}` is not an array")))?;
     arr.iter()
         .enumerate()
         .map(|(i, h)| {
             h.as_str()
                 .and_then(|s| B64.decode(s).ok())
                 .and_then(|b| Hash::from_slice(&b))
-                .ok_or_else(|| BundleError::Malformed(format!("`{name}[{i}]` is not a base64 SHA-256 hash")))
+                .ok_or_else(|| {
+                    BundleError::Malformed(format!("`{name}[{i}]` is not a base64 SHA-256 hash"))
+                })
         })
         .collect()
 }
@@ -129,39 +151,71 @@ fn read_entry(v: &Value) -> Result<BundleEntry, BundleError> {
 /// Verifies a bundle with only what it carries — or, with `pinned`, only
 /// if it was signed by that key.
 pub fn verify(bundle: &[u8], pinned: Option<&NoteVerifier>) -> Result<Verified, BundleError> {
-    let v: Value = serde_json::from_slice(bundle).map_err(|e| BundleError::Malformed(format!("not JSON: {e}")))?;
+    let v: Value = serde_json::from_slice(bundle)
+        .map_err(|e| BundleError::Malformed(format!("not JSON: {e}")))?;
     let format = match str_field(&v, "format")? {
         INCLUSION_FORMAT => INCLUSION_FORMAT,
         EVIDENCE_FORMAT => EVIDENCE_FORMAT,
         other => return Err(BundleError::Malformed(format!("unknown format {other:?}"))),
     };
-    let bundle_key = NoteVerifier::from_vkey(str_field(&v, "key")?).map_err(|e| BundleError::Malformed(format!("key: {e}")))?;
+    let bundle_key = NoteVerifier::from_vkey(str_field(&v, "key")?)
+        .map_err(|e| BundleError::Malformed(format!("key: {e}")))?;
     let key = match pinned {
         Some(p) if *p != bundle_key => {
-            return Err(BundleError::KeyMismatch { bundle: bundle_key.to_vkey(), pinned: p.to_vkey() })
+            return Err(BundleError::KeyMismatch {
+                bundle: bundle_key.to_vkey(),
+                pinned: p.to_vkey(),
+            })
         }
         Some(p) => p.clone(),
         None => bundle_key,
     };
-    let text = key.open(str_field(&v, "checkpoint")?).map_err(|e| BundleError::Checkpoint(e.to_string()))?;
+    let text = key
+        .open(str_field(&v, "checkpoint")?)
+        .map_err(|e| BundleError::Checkpoint(e.to_string()))?;
     let cp = Checkpoint::parse(text).map_err(BundleError::Checkpoint)?;
     if cp.origin != key.name() {
-        return Err(BundleError::Checkpoint(format!("origin {:?} is not the key's name {:?}", cp.origin, key.name())));
+        return Err(BundleError::Checkpoint(format!(
+            "origin {:?} is not the key's name {:?}",
+            cp.origin,
+            key.name()
+        )));
     }
     let size = u64_field(&v, "tree_size")?;
     if size != cp.size {
-        return Err(BundleError::Malformed(format!("tree_size {size} is not the checkpoint's size {}", cp.size)));
+        return Err(BundleError::Malformed(format!(
+            "tree_size {size} is not the checkpoint's size {}",
+            cp.size
+        )));
     }
     let entries = if format == INCLUSION_FORMAT {
         let e = read_entry(&v)?;
-        proof::verify_inclusion(&leaf_hash(&e.data), e.leaf, cp.size, &hashes(&v, "inclusion_proof")?, &cp.root)?;
+        proof::verify_inclusion(
+            &leaf_hash(&e.data),
+            e.leaf,
+            cp.size,
+            &hashes(&v, "inclusion_proof")?,
+            &cp.root,
+        )?;
         1
     } else {
-        let list = field(&v, "entries")?.as_array().ok_or_else(|| BundleError::Malformed("`entries` is not an array".into()))?;
+        let list = field(&v, "entries")?
+            .as_array()
+            .ok_or_else(|| BundleError::Malformed("`entries` is not an array".into()))?;
         let entries: Vec<BundleEntry> = list.iter().map(read_entry).collect::<Result<_, _>>()?;
-        let leaves: Vec<(u64, Hash)> = entries.iter().map(|e| (e.leaf, leaf_hash(&e.data))).collect();
+        let leaves: Vec<(u64, Hash)> = entries
+            .iter()
+            .map(|e| (e.leaf, leaf_hash(&e.data)))
+            .collect();
         proof::verify_multi(&leaves, cp.size, &hashes(&v, "multi_proof")?, &cp.root)?;
         entries.len() as u64
     };
-    Ok(Verified { format, origin: cp.origin, tree_size: cp.size, root: cp.root, entries, key: key.to_vkey() })
+    Ok(Verified {
+        format,
+        origin: cp.origin,
+        tree_size: cp.size,
+        root: cp.root,
+        entries,
+        key: key.to_vkey(),
+    })
 }

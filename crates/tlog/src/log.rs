@@ -355,27 +355,42 @@ impl Log {
 fn append_history(dir: &Path, size: u64, note: &str) -> Result<(), LogError> {
     let path = dir.join(HISTORY);
     let line = format!("{}\n", serde_json::json!({ "size": size, "note": note }));
-    let mut f = fs::OpenOptions::new().create(true).append(true).open(&path).map_err(io_err(&path))?;
+    let mut f = fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .map_err(io_err(&path))?;
     f.write_all(line.as_bytes()).map_err(io_err(&path))?;
     f.sync_data().map_err(io_err(&path))
 }
 
 /// Reads and checks every checkpoint in the history, oldest first.
-pub fn read_history(dir: &Path, verifier: &NoteVerifier) -> Result<Vec<(Checkpoint, String)>, LogError> {
+pub fn read_history(
+    dir: &Path,
+    verifier: &NoteVerifier,
+) -> Result<Vec<(Checkpoint, String)>, LogError> {
     let path = dir.join(HISTORY);
     let text = match fs::read_to_string(&path) {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
         other => other.map_err(io_err(&path))?,
     };
     let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
-        let bad = |why: String| LogError::Corrupt(format!("{} line {}: {why}", path.display(), i + 1));
+    for (i, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let bad =
+            |why: String| LogError::Corrupt(format!("{} line {}: {why}", path.display(), i + 1));
         let v: serde_json::Value = serde_json::from_str(line).map_err(|e| bad(e.to_string()))?;
         let note = v["note"].as_str().ok_or_else(|| bad("no note".into()))?;
         let body = verifier.open(note).map_err(|e| bad(e.to_string()))?;
         let cp = Checkpoint::parse(body).map_err(bad)?;
         if Some(cp.size) != v["size"].as_u64() {
-            return Err(bad(format!("size field {} differs from the signed size {}", v["size"], cp.size)));
+            return Err(bad(format!(
+                "size field {} differs from the signed size {}",
+                v["size"], cp.size
+            )));
         }
         out.push((cp, note.to_string()));
     }
@@ -485,16 +500,22 @@ impl LogReader {
     }
 }
 
+/// Tiles read so far, by (level, index).
+type TileCache = std::collections::HashMap<(u8, u64), std::rc::Rc<Vec<Hash>>>;
+
 /// Subtree hashes straight from the tiles, for proofs at the reader's
 /// checkpoint. Tiles read are cached, so a batch of proofs reads each once.
 pub struct TileHashes<'a> {
     reader: &'a LogReader,
-    cache: std::cell::RefCell<std::collections::HashMap<(u8, u64), std::rc::Rc<Vec<Hash>>>>,
+    cache: std::cell::RefCell<TileCache>,
 }
 
 impl<'a> TileHashes<'a> {
     pub fn new(reader: &'a LogReader) -> Self {
-        TileHashes { reader, cache: Default::default() }
+        TileHashes {
+            reader,
+            cache: Default::default(),
+        }
     }
 
     fn tile(&self, level: u8, index: u64) -> Result<std::rc::Rc<Vec<Hash>>, LogError> {
@@ -504,7 +525,9 @@ impl<'a> TileHashes<'a> {
         let id = tile::tile_in_tree(Level::Hashes(level), index, self.reader.size())
             .ok_or_else(|| LogError::Corrupt(format!("tile {level}/{index} is beyond the tree")))?;
         let hashes = std::rc::Rc::new(self.reader.read_tile(id)?);
-        self.cache.borrow_mut().insert((level, index), hashes.clone());
+        self.cache
+            .borrow_mut()
+            .insert((level, index), hashes.clone());
         Ok(hashes)
     }
 
@@ -515,9 +538,11 @@ impl<'a> TileHashes<'a> {
         let count = 1usize << (h % tile::HEIGHT);
         let tile = self.tile(level as u8, unit / WIDTH)?;
         let offset = (unit % WIDTH) as usize;
-        let hashes = tile
-            .get(offset..offset + count)
-            .ok_or_else(|| LogError::Corrupt(format!("tile at level {level} is too short for leaf {start}")))?;
+        let hashes = tile.get(offset..offset + count).ok_or_else(|| {
+            LogError::Corrupt(format!(
+                "tile at level {level} is too short for leaf {start}"
+            ))
+        })?;
         Ok(tree::root(hashes))
     }
 }
@@ -526,11 +551,14 @@ impl crate::proof::Subtrees for TileHashes<'_> {
     type Error = LogError;
     fn mth(&self, start: u64, end: u64) -> Result<Hash, LogError> {
         let n = end - start;
-        if n.is_power_of_two() && start % n == 0 {
+        if n.is_power_of_two() && start.is_multiple_of(n) {
             return self.perfect(start, n.trailing_zeros());
         }
         let k = tree::split(n);
-        Ok(crate::hash::node_hash(&self.mth(start, start + k)?, &self.mth(start + k, end)?))
+        Ok(crate::hash::node_hash(
+            &self.mth(start, start + k)?,
+            &self.mth(start + k, end)?,
+        ))
     }
 }
 
@@ -601,13 +629,24 @@ mod tests {
         let tiles = TileHashes::new(&reader);
         let n = all.len() as u64;
         for i in [0, 1, 255, 256, 65_535, 65_536, 70_000, n - 1] {
-            assert_eq!(inclusion(&tiles, i, n).unwrap(), inclusion(all.as_slice(), i, n).unwrap(), "leaf {i}");
+            assert_eq!(
+                inclusion(&tiles, i, n).unwrap(),
+                inclusion(all.as_slice(), i, n).unwrap(),
+                "leaf {i}"
+            );
         }
         for old in [1, 256, 257, 65_536, 70_000, n] {
-            assert_eq!(consistency(&tiles, old, n).unwrap(), consistency(all.as_slice(), old, n).unwrap(), "old {old}");
+            assert_eq!(
+                consistency(&tiles, old, n).unwrap(),
+                consistency(all.as_slice(), old, n).unwrap(),
+                "old {old}"
+            );
         }
         let picks = [3, 300, 65_600, n - 1];
-        assert_eq!(multi(&tiles, &picks, n).unwrap(), multi(all.as_slice(), &picks, n).unwrap());
+        assert_eq!(
+            multi(&tiles, &picks, n).unwrap(),
+            multi(all.as_slice(), &picks, n).unwrap()
+        );
         let history = read_history(dir.path(), &signer().verifier()).unwrap();
         let sizes: Vec<u64> = history.iter().map(|(c, _)| c.size).collect();
         assert_eq!(sizes, vec![0, 70_000, n]);

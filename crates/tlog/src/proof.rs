@@ -36,7 +36,11 @@ impl Subtrees for [Hash] {
 }
 
 /// `PATH(m, D[start:end])` of RFC 9162 §2.1.3.1.
-pub fn inclusion<S: Subtrees + ?Sized>(s: &S, index: u64, size: u64) -> Result<Vec<Hash>, S::Error> {
+pub fn inclusion<S: Subtrees + ?Sized>(
+    s: &S,
+    index: u64,
+    size: u64,
+) -> Result<Vec<Hash>, S::Error> {
     if index >= size {
         return Err(ProofError::OutOfRange { index, size }.into());
     }
@@ -63,7 +67,13 @@ pub fn inclusion<S: Subtrees + ?Sized>(s: &S, index: u64, size: u64) -> Result<V
 
 /// RFC 9162 §2.1.3.2: verifies that `leaf` is at `index` in the tree of
 /// `size` leaves whose root is `root`.
-pub fn verify_inclusion(leaf: &Hash, index: u64, size: u64, proof: &[Hash], root: &Hash) -> Result<(), ProofError> {
+pub fn verify_inclusion(
+    leaf: &Hash,
+    index: u64,
+    size: u64,
+    proof: &[Hash],
+    root: &Hash,
+) -> Result<(), ProofError> {
     if index >= size {
         return Err(ProofError::OutOfRange { index, size });
     }
@@ -71,7 +81,10 @@ pub fn verify_inclusion(leaf: &Hash, index: u64, size: u64, proof: &[Hash], root
     let mut r = *leaf;
     for p in proof {
         if snode == 0 {
-            return Err(ProofError::WrongLength { found: proof.len(), expected: inclusion_len(index, size) });
+            return Err(ProofError::WrongLength {
+                found: proof.len(),
+                expected: inclusion_len(index, size),
+            });
         }
         if fnode & 1 == 1 || fnode == snode {
             r = node_hash(p, &r);
@@ -88,10 +101,16 @@ pub fn verify_inclusion(leaf: &Hash, index: u64, size: u64, proof: &[Hash], root
         snode >>= 1;
     }
     if snode != 0 {
-        return Err(ProofError::WrongLength { found: proof.len(), expected: inclusion_len(index, size) });
+        return Err(ProofError::WrongLength {
+            found: proof.len(),
+            expected: inclusion_len(index, size),
+        });
     }
     if &r != root {
-        return Err(ProofError::RootMismatch { computed: r, signed: *root });
+        return Err(ProofError::RootMismatch {
+            computed: r,
+            signed: *root,
+        });
     }
     Ok(())
 }
@@ -115,7 +134,9 @@ fn inclusion_len(index: u64, size: u64) -> usize {
 /// `PROOF(m, D[n])` of RFC 9162 §2.1.4.1.
 pub fn consistency<S: Subtrees + ?Sized>(s: &S, old: u64, new: u64) -> Result<Vec<Hash>, S::Error> {
     if old > new {
-        return Err(ProofError::Invalid(format!("old size {old} is larger than new size {new}")).into());
+        return Err(
+            ProofError::Invalid(format!("old size {old} is larger than new size {new}")).into(),
+        );
     }
     let mut out = Vec::new();
     if old == 0 || old == new {
@@ -152,29 +173,53 @@ pub fn consistency<S: Subtrees + ?Sized>(s: &S, old: u64, new: u64) -> Result<Ve
 
 /// RFC 9162 §2.1.4.2: verifies that the tree of `new` leaves with root
 /// `new_root` extends the tree of `old` leaves with root `old_root`.
-pub fn verify_consistency(old: u64, new: u64, old_root: &Hash, new_root: &Hash, proof: &[Hash]) -> Result<(), ProofError> {
+pub fn verify_consistency(
+    old: u64,
+    new: u64,
+    old_root: &Hash,
+    new_root: &Hash,
+    proof: &[Hash],
+) -> Result<(), ProofError> {
     if old > new {
-        return Err(ProofError::Invalid(format!("old size {old} is larger than new size {new}")));
+        return Err(ProofError::Invalid(format!(
+            "old size {old} is larger than new size {new}"
+        )));
     }
     if old == new {
         if !proof.is_empty() {
-            return Err(ProofError::WrongLength { found: proof.len(), expected: 0 });
+            return Err(ProofError::WrongLength {
+                found: proof.len(),
+                expected: 0,
+            });
         }
         return if old_root == new_root {
             Ok(())
         } else {
-            Err(ProofError::RootMismatch { computed: *old_root, signed: *new_root })
+            Err(ProofError::RootMismatch {
+                computed: *old_root,
+                signed: *new_root,
+            })
         };
     }
     if old == 0 {
-        return if proof.is_empty() { Ok(()) } else { Err(ProofError::WrongLength { found: proof.len(), expected: 0 }) };
+        return if proof.is_empty() {
+            Ok(())
+        } else {
+            Err(ProofError::WrongLength {
+                found: proof.len(),
+                expected: 0,
+            })
+        };
     }
     let mut proof: Vec<Hash> = proof.to_vec();
     if old.is_power_of_two() {
         proof.insert(0, *old_root);
     }
     let Some((first, rest)) = proof.split_first() else {
-        return Err(ProofError::WrongLength { found: 0, expected: 1 });
+        return Err(ProofError::WrongLength {
+            found: 0,
+            expected: 1,
+        });
     };
     let (mut fnode, mut snode) = (old - 1, new - 1);
     while fnode & 1 == 1 {
@@ -184,7 +229,9 @@ pub fn verify_consistency(old: u64, new: u64, old_root: &Hash, new_root: &Hash, 
     let (mut fr, mut sr) = (*first, *first);
     for c in rest {
         if snode == 0 {
-            return Err(ProofError::Invalid("the consistency proof is too long".into()));
+            return Err(ProofError::Invalid(
+                "the consistency proof is too long".into(),
+            ));
         }
         if fnode & 1 == 1 || fnode == snode {
             fr = node_hash(c, &fr);
@@ -202,13 +249,21 @@ pub fn verify_consistency(old: u64, new: u64, old_root: &Hash, new_root: &Hash, 
         snode >>= 1;
     }
     if snode != 0 {
-        return Err(ProofError::Invalid("the consistency proof is too short".into()));
+        return Err(ProofError::Invalid(
+            "the consistency proof is too short".into(),
+        ));
     }
     if &fr != old_root {
-        return Err(ProofError::RootMismatch { computed: fr, signed: *old_root });
+        return Err(ProofError::RootMismatch {
+            computed: fr,
+            signed: *old_root,
+        });
     }
     if &sr != new_root {
-        return Err(ProofError::RootMismatch { computed: sr, signed: *new_root });
+        return Err(ProofError::RootMismatch {
+            computed: sr,
+            signed: *new_root,
+        });
     }
     Ok(())
 }
@@ -216,7 +271,11 @@ pub fn verify_consistency(old: u64, new: u64, old_root: &Hash, new_root: &Hash, 
 /// A compact proof that several leaves are in one tree: the hashes of the
 /// maximal subtrees that contain none of them, in the order a left-to-right
 /// RFC 6962 recursion meets them. `leaves` must be sorted and distinct.
-pub fn multi<S: Subtrees + ?Sized>(s: &S, leaves: &[u64], size: u64) -> Result<Vec<Hash>, S::Error> {
+pub fn multi<S: Subtrees + ?Sized>(
+    s: &S,
+    leaves: &[u64],
+    size: u64,
+) -> Result<Vec<Hash>, S::Error> {
     check_leaves(leaves, size)?;
     let mut out = Vec::new();
     multi_rec(s, leaves, 0, size, &mut out)?;
@@ -225,7 +284,9 @@ pub fn multi<S: Subtrees + ?Sized>(s: &S, leaves: &[u64], size: u64) -> Result<V
 
 fn check_leaves(leaves: &[u64], size: u64) -> Result<(), ProofError> {
     if leaves.windows(2).any(|w| w[0] >= w[1]) {
-        return Err(ProofError::Invalid("leaf indices must be sorted and distinct".into()));
+        return Err(ProofError::Invalid(
+            "leaf indices must be sorted and distinct".into(),
+        ));
     }
     match leaves.last() {
         Some(&last) if last >= size => Err(ProofError::OutOfRange { index: last, size }),
@@ -234,7 +295,13 @@ fn check_leaves(leaves: &[u64], size: u64) -> Result<(), ProofError> {
     }
 }
 
-fn multi_rec<S: Subtrees + ?Sized>(s: &S, leaves: &[u64], start: u64, end: u64, out: &mut Vec<Hash>) -> Result<(), S::Error> {
+fn multi_rec<S: Subtrees + ?Sized>(
+    s: &S,
+    leaves: &[u64],
+    start: u64,
+    end: u64,
+    out: &mut Vec<Hash>,
+) -> Result<(), S::Error> {
     if leaves.is_empty() {
         out.push(s.mth(start, end)?);
         return Ok(());
@@ -249,7 +316,12 @@ fn multi_rec<S: Subtrees + ?Sized>(s: &S, leaves: &[u64], start: u64, end: u64, 
 }
 
 /// Verifies a [`multi`] proof: `leaves` are (index, leaf hash), sorted.
-pub fn verify_multi(leaves: &[(u64, Hash)], size: u64, proof: &[Hash], root: &Hash) -> Result<(), ProofError> {
+pub fn verify_multi(
+    leaves: &[(u64, Hash)],
+    size: u64,
+    proof: &[Hash],
+    root: &Hash,
+) -> Result<(), ProofError> {
     let indices: Vec<u64> = leaves.iter().map(|l| l.0).collect();
     check_leaves(&indices, size)?;
     let mut it = proof.iter();
@@ -258,14 +330,25 @@ pub fn verify_multi(leaves: &[(u64, Hash)], size: u64, proof: &[Hash], root: &Ha
         return Err(ProofError::Invalid("the proof has hashes left over".into()));
     }
     if &computed != root {
-        return Err(ProofError::RootMismatch { computed, signed: *root });
+        return Err(ProofError::RootMismatch {
+            computed,
+            signed: *root,
+        });
     }
     Ok(())
 }
 
-fn verify_multi_rec<'a>(leaves: &[(u64, Hash)], start: u64, end: u64, proof: &mut impl Iterator<Item = &'a Hash>) -> Result<Hash, ProofError> {
+fn verify_multi_rec<'a>(
+    leaves: &[(u64, Hash)],
+    start: u64,
+    end: u64,
+    proof: &mut impl Iterator<Item = &'a Hash>,
+) -> Result<Hash, ProofError> {
     if leaves.is_empty() {
-        return proof.next().copied().ok_or_else(|| ProofError::Invalid("the proof is too short".into()));
+        return proof
+            .next()
+            .copied()
+            .ok_or_else(|| ProofError::Invalid("the proof is too short".into()));
     }
     if end - start == 1 {
         return Ok(leaves[0].1);
@@ -289,10 +372,26 @@ mod tests {
     }
 
     fn ct_leaves() -> Vec<Hash> {
-        ["", "00", "10", "2021", "3031", "40414243", "5051525354555657", "606162636465666768696a6b6c6d6e6f"]
-            .iter()
-            .map(|h| leaf_hash(&(0..h.len()).step_by(2).map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap()).collect::<Vec<u8>>()))
-            .collect()
+        [
+            "",
+            "00",
+            "10",
+            "2021",
+            "3031",
+            "40414243",
+            "5051525354555657",
+            "606162636465666768696a6b6c6d6e6f",
+        ]
+        .iter()
+        .map(|h| {
+            leaf_hash(
+                &(0..h.len())
+                    .step_by(2)
+                    .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap())
+                    .collect::<Vec<u8>>(),
+            )
+        })
+        .collect()
     }
 
     /// Proof vectors of the Certificate Transparency test suite

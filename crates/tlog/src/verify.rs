@@ -29,7 +29,11 @@ pub enum VerifyError {
     #[error("the entries and tiles agree with each other but not with the signed checkpoint: root {found}, signed {signed}")]
     RootMismatch { found: Hash, signed: Hash },
     #[error("the log was rewritten behind a checkpoint it signed earlier ({HISTORY}): its first {size} entries hash to {found}, but that checkpoint signed {signed}")]
-    Rewritten { size: u64, found: Hash, signed: Hash },
+    Rewritten {
+        size: u64,
+        found: Hash,
+        signed: Hash,
+    },
     #[error("{HISTORY}: {0}")]
     History(String),
 }
@@ -107,16 +111,32 @@ impl Checker<'_> {
     }
 
     /// An older partial bundle must be the first `width` entries of the current one.
-    fn compare_bundle_prefix(&mut self, t: TileId, current: &[u8], ends: &[usize]) -> Result<(), VerifyError> {
+    fn compare_bundle_prefix(
+        &mut self,
+        t: TileId,
+        current: &[u8],
+        ends: &[usize],
+    ) -> Result<(), VerifyError> {
         let stored = self.read(t)?;
         self.tiles += 1;
         let want = &current[..ends[t.width as usize - 1]];
         if stored != want && self.older_bundle.is_none() {
             let why = match stored.iter().zip(want).position(|(a, b)| a != b) {
-                Some(p) => format!("differs at byte {p} from the first {} entries of the current bundle", t.width),
-                None => format!("is {} bytes, the first {} entries of the current bundle are {}", stored.len(), t.width, want.len()),
+                Some(p) => format!(
+                    "differs at byte {p} from the first {} entries of the current bundle",
+                    t.width
+                ),
+                None => format!(
+                    "is {} bytes, the first {} entries of the current bundle are {}",
+                    stored.len(),
+                    t.width,
+                    want.len()
+                ),
             };
-            self.older_bundle = Some(VerifyError::Unreadable { path: t.path(), why });
+            self.older_bundle = Some(VerifyError::Unreadable {
+                path: t.path(),
+                why,
+            });
         }
         Ok(())
     }
@@ -143,13 +163,23 @@ pub fn verify_dir(dir: &Path, verifier: &NoteVerifier) -> Result<VerifySummary, 
         while let Some(&(size, signed)) = olds.peek().filter(|o| o.0 == edge.size) {
             let found = edge.root();
             if found != signed && rewritten.is_none() {
-                rewritten = Some(VerifyError::Rewritten { size, found, signed });
+                rewritten = Some(VerifyError::Rewritten {
+                    size,
+                    found,
+                    signed,
+                });
             }
             shown += 1;
             olds.next();
         }
     };
-    let mut checker = Checker { dir, size: cp.size, tiles: 0, first_mismatch: None, older_bundle: None };
+    let mut checker = Checker {
+        dir,
+        size: cp.size,
+        tiles: 0,
+        first_mismatch: None,
+        older_bundle: None,
+    };
     let mut edge = Edge::default();
     check_olds(&edge);
     let bundles = cp.size.div_ceil(WIDTH);
@@ -184,7 +214,12 @@ pub fn verify_dir(dir: &Path, verifier: &NoteVerifier) -> Result<VerifySummary, 
     match checker.first_mismatch {
         None if root == cp.root => match rewritten.or(checker.older_bundle) {
             Some(e) => Err(e),
-            None => Ok(VerifySummary { size: cp.size, root, tiles: checker.tiles, history: shown }),
+            None => Ok(VerifySummary {
+                size: cp.size,
+                root,
+                tiles: checker.tiles,
+                history: shown,
+            }),
         },
         None => Err(VerifyError::RootMismatch {
             found: root,
@@ -316,14 +351,26 @@ mod tests {
         let other = tempfile::tempdir().unwrap();
         let mut log = Log::open(other.path(), signer()).unwrap();
         for n in 0..66_000u64 {
-            let data = if n == 150 { b"forged".to_vec() } else { format!("{{\"n\":{n}}}").into_bytes() };
+            let data = if n == 150 {
+                b"forged".to_vec()
+            } else {
+                format!("{{\"n\":{n}}}").into_bytes()
+            };
             log.append(&Entry::new(data).unwrap()).unwrap();
         }
         log.commit().unwrap();
         fs::write(other.path().join(HISTORY), history).unwrap();
         let err = verify_dir(other.path(), &signer().verifier()).unwrap_err();
-        assert!(matches!(err, VerifyError::Rewritten { size: 300, .. }), "{err}");
-        assert!(verify_dir(dir.path(), &signer().verifier()).unwrap().history >= 5);
+        assert!(
+            matches!(err, VerifyError::Rewritten { size: 300, .. }),
+            "{err}"
+        );
+        assert!(
+            verify_dir(dir.path(), &signer().verifier())
+                .unwrap()
+                .history
+                >= 5
+        );
     }
 
     #[test]
