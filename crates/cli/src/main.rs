@@ -93,6 +93,27 @@ enum Command {
     },
     /// Rebuild the id index and the projection from the log.
     Rebuild,
+    /// Write a simulated live session (NDJSON events) and its truth file.
+    Simulate {
+        /// clean, inflated-views, bot-farm, brushing-ring, refund-surge,
+        /// false-claims, after-sales; repeat or comma-separate to combine.
+        #[arg(long, value_delimiter = ',', default_value = "clean")]
+        scenario: Vec<String>,
+        /// 1.0 = the 2020 debut stream (~48M views, ~910k orders in 3 hours).
+        #[arg(long, default_value_t = 0.001)]
+        scale: f64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Session id (default s<seed>).
+        #[arg(long)]
+        session: Option<String>,
+        /// Events file (default: stdout).
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// Truth file (default: OUTPUT.truth.json when --output is given).
+        #[arg(long)]
+        truth: Option<PathBuf>,
+    },
     /// Serve the log over HTTP as C2SP tlog-tiles (/checkpoint, /tile/...).
     Serve {
         /// Address to listen on (port 0 picks a free port).
@@ -194,6 +215,9 @@ fn run(cli: Cli) -> Result<u8> {
                 let _ = std::io::stdout().flush();
             })?;
             Ok(0)
+        }
+        Command::Simulate { scenario, scale, seed, session, output, truth } => {
+            cmd_simulate(cli.json, &scenario, scale, seed, session, output, truth)
         }
         Command::Rebuild => {
             let mut ledger = Ledger::open(&dir, None)?;
@@ -443,4 +467,54 @@ fn cmd_verify(dir: &DataDir, json_out: bool, key: Option<String>) -> Result<u8> 
             Ok(PROBLEM)
         }
     }
+}
+
+fn cmd_simulate(
+    json_out: bool,
+    names: &[String],
+    scale: f64,
+    seed: u64,
+    session: Option<String>,
+    output: Option<PathBuf>,
+    truth_path: Option<PathBuf>,
+) -> Result<u8> {
+    let mut scenarios = Vec::new();
+    for n in names {
+        let known: Vec<&str> = sim::Scenario::ALL.iter().map(|(n, _)| *n).collect();
+        scenarios.push(sim::Scenario::parse(n.trim()).with_context(|| format!("unknown scenario {n:?}; expected one of {}", known.join(", ")))?);
+    }
+    if !(scale > 0.0 && scale <= 10.0) {
+        anyhow::bail!("--scale must be above 0 and at most 10 (1.0 = a 48-million-view stream)");
+    }
+    let config = sim::Config { scenarios, scale, seed, session };
+    let truth = match &output {
+        Some(path) => {
+            let file = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+            let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+            let t = sim::simulate(&config, &mut w)?;
+            use std::io::Write;
+            w.flush()?;
+            t
+        }
+        None => {
+            let mut w = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
+            let t = sim::simulate(&config, &mut w)?;
+            use std::io::Write;
+            w.flush()?;
+            t
+        }
+    };
+    let truth_path = truth_path.or_else(|| output.as_ref().map(|o| PathBuf::from(format!("{}.truth.json", o.display()))));
+    if let Some(p) = &truth_path {
+        std::fs::write(p, serde_json::to_string_pretty(&truth.to_json())? + "\n").with_context(|| format!("writing {}", p.display()))?;
+    }
+    if output.is_some() {
+        if json_out {
+            println!("{}", json!({ "events": truth.events, "session": truth.session, "truth": truth_path }));
+        } else {
+            println!("wrote {} events of session {} (truth: {})", truth.events, truth.session,
+                truth_path.map(|p| p.display().to_string()).unwrap_or_default());
+        }
+    }
+    Ok(0)
 }
