@@ -216,9 +216,14 @@ fn run(cli: Cli) -> Result<u8> {
             })?;
             Ok(0)
         }
-        Command::Simulate { scenario, scale, seed, session, output, truth } => {
-            cmd_simulate(cli.json, &scenario, scale, seed, session, output, truth)
-        }
+        Command::Simulate {
+            scenario,
+            scale,
+            seed,
+            session,
+            output,
+            truth,
+        } => cmd_simulate(cli.json, &scenario, scale, seed, session, output, truth),
         Command::Rebuild => {
             let mut ledger = Ledger::open(&dir, None)?;
             let n = ledger.rebuild()?;
@@ -481,15 +486,26 @@ fn cmd_simulate(
     let mut scenarios = Vec::new();
     for n in names {
         let known: Vec<&str> = sim::Scenario::ALL.iter().map(|(n, _)| *n).collect();
-        scenarios.push(sim::Scenario::parse(n.trim()).with_context(|| format!("unknown scenario {n:?}; expected one of {}", known.join(", ")))?);
+        scenarios.push(sim::Scenario::parse(n.trim()).with_context(|| {
+            format!(
+                "unknown scenario {n:?}; expected one of {}",
+                known.join(", ")
+            )
+        })?);
     }
     if !(scale > 0.0 && scale <= 10.0) {
         anyhow::bail!("--scale must be above 0 and at most 10 (1.0 = a 48-million-view stream)");
     }
-    let config = sim::Config { scenarios, scale, seed, session };
+    let config = sim::Config {
+        scenarios,
+        scale,
+        seed,
+        session,
+    };
     let truth = match &output {
         Some(path) => {
-            let file = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+            let file = std::fs::File::create(path)
+                .with_context(|| format!("creating {}", path.display()))?;
             let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
             let t = sim::simulate(&config, &mut w)?;
             use std::io::Write;
@@ -504,16 +520,30 @@ fn cmd_simulate(
             t
         }
     };
-    let truth_path = truth_path.or_else(|| output.as_ref().map(|o| PathBuf::from(format!("{}.truth.json", o.display()))));
+    let truth_path = truth_path.or_else(|| {
+        output
+            .as_ref()
+            .map(|o| PathBuf::from(format!("{}.truth.json", o.display())))
+    });
     if let Some(p) = &truth_path {
-        std::fs::write(p, serde_json::to_string_pretty(&truth.to_json())? + "\n").with_context(|| format!("writing {}", p.display()))?;
+        std::fs::write(p, serde_json::to_string_pretty(&truth.to_json())? + "\n")
+            .with_context(|| format!("writing {}", p.display()))?;
     }
     if output.is_some() {
         if json_out {
-            println!("{}", json!({ "events": truth.events, "session": truth.session, "truth": truth_path }));
+            println!(
+                "{}",
+                json!({ "events": truth.events, "session": truth.session, "truth": truth_path })
+            );
         } else {
-            println!("wrote {} events of session {} (truth: {})", truth.events, truth.session,
-                truth_path.map(|p| p.display().to_string()).unwrap_or_default());
+            println!(
+                "wrote {} events of session {} (truth: {})",
+                truth.events,
+                truth.session,
+                truth_path
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default()
+            );
         }
     }
     Ok(0)

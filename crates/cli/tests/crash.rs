@@ -88,10 +88,19 @@ fn killed_ingest_loses_nothing_acknowledged_and_duplicates_nothing() {
             v["size"].as_u64().unwrap() >= acknowledged,
             "round {round}: acked {acknowledged}, log {v}"
         );
-        println!("round {round}: kills so far {kills}, acknowledged {acknowledged}, log size {}", v["size"]);
+        println!(
+            "round {round}: kills so far {kills}, acknowledged {acknowledged}, log size {}",
+            v["size"]
+        );
     }
-    assert!(kills >= 4, "most runs were killed mid-import (seed {seed}, {kills} kills)");
-    assert!(acknowledged > 0, "commits were acknowledged before the kills");
+    assert!(
+        kills >= 4,
+        "most runs were killed mid-import (seed {seed}, {kills} kills)"
+    );
+    assert!(
+        acknowledged > 0,
+        "commits were acknowledged before the kills"
+    );
 
     // A final uninterrupted run completes the import: every event exactly once.
     let out = run(&data, &["ingest", "--json", file.to_str().unwrap()]);

@@ -50,7 +50,11 @@ impl Scenario {
     }
 
     pub fn name(&self) -> &'static str {
-        Self::ALL.iter().find(|(_, sc)| sc == self).map(|(n, _)| *n).unwrap_or("?")
+        Self::ALL
+            .iter()
+            .find(|(_, sc)| sc == self)
+            .map(|(n, _)| *n)
+            .unwrap_or("?")
     }
 }
 
@@ -196,7 +200,10 @@ impl Sim<'_> {
     /// Schedules an event; `fields` is the JSON body after the common fields.
     fn push(&mut self, ms: i64, kind: Kind, ty: &str, fields: String) -> String {
         let id = self.next_id();
-        let line = format!(r#"{{"type":"{ty}","id":"{id}","at":"{}",{fields}}}"#, self.ts(ms));
+        let line = format!(
+            r#"{{"type":"{ty}","id":"{id}","at":"{}",{fields}}}"#,
+            self.ts(ms)
+        );
         self.heap.push(Reverse((ms, self.seq, kind, line)));
         id
     }
@@ -214,7 +221,8 @@ impl Sim<'_> {
                     self.online_all += 1;
                     self.online_humans += human as i64;
                     self.peak_all = self.peak_all.max(self.online_all);
-                    self.truth.human_peak_online = self.truth.human_peak_online.max(self.online_humans as u64);
+                    self.truth.human_peak_online =
+                        self.truth.human_peak_online.max(self.online_humans as u64);
                 }
                 Kind::Leave { human } => {
                     self.online_all -= 1;
@@ -285,8 +293,12 @@ const BOT_SCRIPT: [&str; 3] = ["主播好棒!!!", "great product, buy now", "冲
 /// Writes one simulated session to `out` and returns its truth.
 pub fn simulate(cfg: &Config, out: &mut dyn Write) -> io::Result<Truth> {
     let mut rng = Rng::new(cfg.seed);
-    let tag = cfg.session.clone().unwrap_or_else(|| format!("s{}", cfg.seed));
-    let day = NaiveDate::from_ymd_opt(2020, 4, 1).expect("date") + Duration::days((cfg.seed % 365) as i64);
+    let tag = cfg
+        .session
+        .clone()
+        .unwrap_or_else(|| format!("s{}", cfg.seed));
+    let day = NaiveDate::from_ymd_opt(2020, 4, 1).expect("date")
+        + Duration::days((cfg.seed % 365) as i64);
     let offset = FixedOffset::east_opt(8 * 3600).expect("UTC+8");
     let start = offset
         .from_local_datetime(&day.and_hms_opt(20, 0, 0).expect("time"))
@@ -299,7 +311,11 @@ pub fn simulate(cfg: &Config, out: &mut dyn Write) -> io::Result<Truth> {
         start,
         heap: BinaryHeap::new(),
         seq: 0,
-        truth: Truth { session: tag.clone(), scenarios: cfg.scenarios.iter().map(Scenario::name).collect(), ..Truth::default() },
+        truth: Truth {
+            session: tag.clone(),
+            scenarios: cfg.scenarios.iter().map(Scenario::name).collect(),
+            ..Truth::default()
+        },
         joins: 0,
         online_all: 0,
         online_humans: 0,
@@ -314,13 +330,27 @@ pub fn simulate(cfg: &Config, out: &mut dyn Write) -> io::Result<Truth> {
 
     // Registry, a week before the stream.
     let reg = -7 * 86_400_000;
-    sim.write_now(reg, "anchor_registered", format!(r#""anchor":{},"name":"Anchor {tag}","mcn":"mcn-1","verified":true"#, q(&anchor)))?;
+    sim.write_now(
+        reg,
+        "anchor_registered",
+        format!(
+            r#""anchor":{},"name":"Anchor {tag}","mcn":"mcn-1","verified":true"#,
+            q(&anchor)
+        ),
+    )?;
     sim.write_now(
         reg,
         "merchant_registered",
         format!(r#""merchant":{},"name":"Merchant {tag}","licenses":[{{"kind":"business","number":"91110000{}","expires":"2030-12-31"}}]"#, q(&merchant), cfg.seed % 100_000),
     )?;
-    let categories = ["food", "health_food", "cosmetics", "apparel", "electronics", "household"];
+    let categories = [
+        "food",
+        "health_food",
+        "cosmetics",
+        "apparel",
+        "electronics",
+        "household",
+    ];
     let mut products = Vec::new();
     for k in 0..n_products {
         let id = format!("{tag}-p{k}");
@@ -328,7 +358,9 @@ pub fn simulate(cfg: &Config, out: &mut dyn Write) -> io::Result<Truth> {
         let price = (rng.lognormal(9_900.0, 0.7).round() as i64).clamp(990, 99_900);
         let grams = 2 + k as i64 % 5;
         let quals = match category {
-            "food" | "health_food" => format!(r#"[{{"kind":"SC","number":"SC1174403060{k:04}","expires":"2030-01-01"}}]"#),
+            "food" | "health_food" => {
+                format!(r#"[{{"kind":"SC","number":"SC1174403060{k:04}","expires":"2030-01-01"}}]"#)
+            }
             "cosmetics" => format!(r#"[{{"kind":"cosmetics_filing","number":"G-2019-{k:05}"}}]"#),
             "electronics" => format!(r#"[{{"kind":"CCC","number":"2019010{k:07}"}}]"#),
             _ => "[]".into(),
@@ -343,7 +375,10 @@ pub fn simulate(cfg: &Config, out: &mut dyn Write) -> io::Result<Truth> {
                 100 * (1 + k % 5)
             ),
         )?;
-        let approved = [format!("每份含{grams}克核心成分"), format!("Each pack has {grams} g of the key ingredient")];
+        let approved = [
+            format!("每份含{grams}克核心成分"),
+            format!("Each pack has {grams} g of the key ingredient"),
+        ];
         sim.write_now(
             reg + 2000,
             "agreement",
@@ -357,7 +392,13 @@ pub fn simulate(cfg: &Config, out: &mut dyn Write) -> io::Result<Truth> {
             ),
         )?;
         let drop_ms = (5 * 60 + k as i64 * (170 * 60 / n_products as i64)) * 1000;
-        products.push(Product { id, price, drop_ms, false_claim: None, claim_ids: Vec::new() });
+        products.push(Product {
+            id,
+            price,
+            drop_ms,
+            false_claim: None,
+            claim_ids: Vec::new(),
+        });
     }
     // False claims: a third of the products get one kind each.
     let false_kinds = ["banned_term", "medical", "contradicted", "unapproved"];
@@ -379,7 +420,16 @@ pub fn simulate(cfg: &Config, out: &mut dyn Write) -> io::Result<Truth> {
             p.false_claim = Some(kind.to_string());
         }
     }
-    sim.write_now(0, "session_started", format!(r#""session":{},"anchor":{},"platform":"douyin","room":"r-{}","title":"Live {tag}""#, q(&tag), q(&anchor), cfg.seed))?;
+    sim.write_now(
+        0,
+        "session_started",
+        format!(
+            r#""session":{},"anchor":{},"platform":"douyin","room":"r-{}","title":"Live {tag}""#,
+            q(&tag),
+            q(&anchor),
+            cfg.seed
+        ),
+    )?;
 
     // Claims at each drop.
     for (k, p) in products.iter_mut().enumerate() {
@@ -399,37 +449,70 @@ pub fn simulate(cfg: &Config, out: &mut dyn Write) -> io::Result<Truth> {
         p.claim_ids.push(lawful.clone());
         if let Some(kind) = p.false_claim.clone() {
             let (text, asserts) = match kind.as_str() {
-                "banned_term" => ("全网最低价, 最好的, the best deal ever".to_string(), String::new()),
-                "medical" => ("每天一杯能预防癌症, cures diabetes".to_string(), String::new()),
+                "banned_term" => (
+                    "全网最低价, 最好的, the best deal ever".to_string(),
+                    String::new(),
+                ),
+                "medical" => (
+                    "每天一杯能预防癌症, cures diabetes".to_string(),
+                    String::new(),
+                ),
                 "contradicted" => (
                     format!("每碗燕窝含量足{grams}克"),
-                    format!(r#","asserts":[{{"attribute":"key_ingredient_g","op":">=","value":{grams},"unit":"g"}}]"#),
+                    format!(
+                        r#","asserts":[{{"attribute":"key_ingredient_g","op":">=","value":{grams},"unit":"g"}}]"#
+                    ),
                 ),
-                _ => ("我们家自己也天天吃, 比专柜的还好".to_string(), String::new()),
+                _ => (
+                    "我们家自己也天天吃, 比专柜的还好".to_string(),
+                    String::new(),
+                ),
             };
             let id = sim.push(
                 p.drop_ms + 20_000,
                 Kind::Other,
                 "claim",
-                format!(r#""session":{},"product":{},"text":{},"speaker":"anchor"{asserts}"#, q(&tag), q(&p.id), q(&text)),
+                format!(
+                    r#""session":{},"product":{},"text":{},"speaker":"anchor"{asserts}"#,
+                    q(&tag),
+                    q(&p.id),
+                    q(&text)
+                ),
             );
-            sim.truth.claims.insert(id.clone(), vec![match kind.as_str() {
-                "banned_term" => "banned_term",
-                "medical" => "medical",
-                "contradicted" => "contradicted",
-                _ => "unapproved",
-            }]);
+            sim.truth.claims.insert(
+                id.clone(),
+                vec![match kind.as_str() {
+                    "banned_term" => "banned_term",
+                    "medical" => "medical",
+                    "contradicted" => "contradicted",
+                    _ => "unapproved",
+                }],
+            );
             p.claim_ids.push(id);
         }
-        let listed = format!(r#""session":{},"product":{},"price":{},"currency":"CNY","list_price":{}"#, q(&tag), q(&p.id), p.price, p.price * 3 / 2);
+        let listed = format!(
+            r#""session":{},"product":{},"price":{},"currency":"CNY","list_price":{}"#,
+            q(&tag),
+            q(&p.id),
+            p.price,
+            p.price * 3 / 2
+        );
         sim.push(p.drop_ms, Kind::Other, "product_listed", listed);
     }
 
     let weights = arrival_weights(&products.iter().map(|p| p.drop_ms).collect::<Vec<_>>());
     let mut orders: Vec<OrderRec> = Vec::new();
     let mut next_account = 0u64;
-    let inflate = if cfg.has(Scenario::InflatedViews) { 20.0 } else { 1.0 };
-    let bots_total = if cfg.has(Scenario::BotFarm) { (humans as f64 * 0.6) as u64 } else { 0 };
+    let inflate = if cfg.has(Scenario::InflatedViews) {
+        20.0
+    } else {
+        1.0
+    };
+    let bots_total = if cfg.has(Scenario::BotFarm) {
+        (humans as f64 * 0.6) as u64
+    } else {
+        0
+    };
     let waves = 18u64;
     let mut bots_made = 0u64;
     let mut placed_orders = 0u64;
@@ -444,7 +527,11 @@ pub fn simulate(cfg: &Config, out: &mut dyn Write) -> io::Result<Truth> {
             next_account += 1;
             let account = format!("{tag}-u{a}");
             // 5% of viewers share a family device with the accounts next to them.
-            let device = if sim.rng.chance(0.05) { format!("{tag}-fam{}", a / 3) } else { format!("{tag}-d{a}") };
+            let device = if sim.rng.chance(0.05) {
+                format!("{tag}-fam{}", a / 3)
+            } else {
+                format!("{tag}-d{a}")
+            };
             let ip = format!("{tag}-net{}", sim.rng.range(0, 2_000 + humans / 20));
             let created = if sim.rng.chance(0.03) {
                 day - Duration::days(sim.rng.range(0, 7) as i64)
@@ -467,26 +554,68 @@ pub fn simulate(cfg: &Config, out: &mut dyn Write) -> io::Result<Truth> {
                         sim.truth.watch_secs_sample[slot] = watched;
                     }
                 }
-                let body = format!(r#""session":{},"account":{},"device":{},"ip":{},"account_created":"{}""#, q(&tag), q(&account), q(&device), q(&ip), created.format("%Y-%m-%d"));
+                let body = format!(
+                    r#""session":{},"account":{},"device":{},"ip":{},"account_created":"{}""#,
+                    q(&tag),
+                    q(&account),
+                    q(&device),
+                    q(&ip),
+                    created.format("%Y-%m-%d")
+                );
                 sim.push(join, Kind::Join { human: true }, "viewer_joined", body);
                 if sim.rng.chance(0.10) {
                     for _ in 0..sim.rng.range(1, 4) {
                         let t = sim.rng.range(join as u64, leave as u64 + 1) as i64;
-                        let text = if sim.rng.chance(0.4) { *sim.rng.pick(&CROWD) } else { *sim.rng.pick(&CHAT) };
-                        sim.push(t, Kind::Other, "comment", format!(r#""session":{},"account":{},"text":{}"#, q(&tag), q(&account), q(text)));
+                        let text = if sim.rng.chance(0.4) {
+                            *sim.rng.pick(&CROWD)
+                        } else {
+                            *sim.rng.pick(&CHAT)
+                        };
+                        sim.push(
+                            t,
+                            Kind::Other,
+                            "comment",
+                            format!(
+                                r#""session":{},"account":{},"text":{}"#,
+                                q(&tag),
+                                q(&account),
+                                q(text)
+                            ),
+                        );
                     }
                 }
                 if sim.rng.chance(0.25) {
                     let t = sim.rng.range(join as u64, leave as u64 + 1) as i64;
                     let c = sim.rng.range(1, 30);
-                    sim.push(t, Kind::Other, "like", format!(r#""session":{},"account":{},"count":{c}"#, q(&tag), q(&account)));
+                    sim.push(
+                        t,
+                        Kind::Other,
+                        "like",
+                        format!(
+                            r#""session":{},"account":{},"count":{c}"#,
+                            q(&tag),
+                            q(&account)
+                        ),
+                    );
                 }
                 if visits == 0 && sim.rng.chance(buy_p) {
                     // Buy a product dropped while watching, or the one on air.
-                    let on_air = products.iter().rev().find(|p| p.drop_ms <= leave).unwrap_or(&products[0]);
-                    let p = products.iter().find(|p| p.drop_ms >= join && p.drop_ms <= leave).unwrap_or(on_air);
-                    let t = (join.max(p.drop_ms) + sim.rng.exp(30_000.0) as i64).min(leave.max(join.max(p.drop_ms)));
-                    let qty = if sim.rng.chance(0.9) { 1 } else { sim.rng.range(2, 4) as i64 };
+                    let on_air = products
+                        .iter()
+                        .rev()
+                        .find(|p| p.drop_ms <= leave)
+                        .unwrap_or(&products[0]);
+                    let p = products
+                        .iter()
+                        .find(|p| p.drop_ms >= join && p.drop_ms <= leave)
+                        .unwrap_or(on_air);
+                    let t = (join.max(p.drop_ms) + sim.rng.exp(30_000.0) as i64)
+                        .min(leave.max(join.max(p.drop_ms)));
+                    let qty = if sim.rng.chance(0.9) {
+                        1
+                    } else {
+                        sim.rng.range(2, 4) as i64
+                    };
                     let amount = p.price * qty;
                     let order = format!("{tag}-o{}", orders.len());
                     sim.push(
@@ -501,18 +630,40 @@ pub fn simulate(cfg: &Config, out: &mut dyn Write) -> io::Result<Truth> {
                     let paid = sim.rng.chance(0.93);
                     let later = t + sim.rng.exp(if paid { 60_000.0 } else { 300_000.0 }) as i64;
                     if paid {
-                        sim.push(later, Kind::Other, "order_paid", format!(r#""order":{},"amount":{amount}"#, q(&order)));
+                        sim.push(
+                            later,
+                            Kind::Other,
+                            "order_paid",
+                            format!(r#""order":{},"amount":{amount}"#, q(&order)),
+                        );
                         sim.truth.paid_gmv += amount;
                         paid_gmv_all += amount;
                     } else {
-                        sim.push(later, Kind::Other, "order_cancelled", format!(r#""order":{}"#, q(&order)));
+                        sim.push(
+                            later,
+                            Kind::Other,
+                            "order_cancelled",
+                            format!(r#""order":{}"#, q(&order)),
+                        );
                     }
                     sim.truth.human_orders += 1;
                     placed_orders += 1;
                     let product = products.iter().position(|x| x.id == p.id).unwrap_or(0) as u16;
-                    orders.push(OrderRec { number: orders.len() as u32, at_ms: t, amount, paid, brushing: false, product });
+                    orders.push(OrderRec {
+                        number: orders.len() as u32,
+                        at_ms: t,
+                        amount,
+                        paid,
+                        brushing: false,
+                        product,
+                    });
                 }
-                sim.push(leave, Kind::Leave { human: true }, "viewer_left", format!(r#""session":{},"account":{}"#, q(&tag), q(&account)));
+                sim.push(
+                    leave,
+                    Kind::Leave { human: true },
+                    "viewer_left",
+                    format!(r#""session":{},"account":{}"#, q(&tag), q(&account)),
+                );
                 visits += 1;
                 // A quarter come back later.
                 let back = leave + sim.rng.exp(600_000.0) as i64;
@@ -535,15 +686,34 @@ pub fn simulate(cfg: &Config, out: &mut dyn Write) -> io::Result<Truth> {
                 let created = day - Duration::days(sim.rng.range(0, 3) as i64);
                 let body = format!(
                     r#""session":{},"account":{},"device":"{tag}-farm{}","ip":"{tag}-farmnet{}","account_created":"{}""#,
-                    q(&tag), q(&account), b / 40, b / 500, created.format("%Y-%m-%d")
+                    q(&tag),
+                    q(&account),
+                    b / 40,
+                    b / 500,
+                    created.format("%Y-%m-%d")
                 );
                 sim.push(join, Kind::Join { human: false }, "viewer_joined", body);
                 if sim.rng.chance(0.1) {
                     let text = BOT_SCRIPT[(b % 3) as usize];
-                    sim.push(join + 10_000, Kind::Other, "comment", format!(r#""session":{},"account":{},"text":{}"#, q(&tag), q(&account), q(text)));
+                    sim.push(
+                        join + 10_000,
+                        Kind::Other,
+                        "comment",
+                        format!(
+                            r#""session":{},"account":{},"text":{}"#,
+                            q(&tag),
+                            q(&account),
+                            q(text)
+                        ),
+                    );
                 }
                 let leave = join + 300_000 + sim.rng.range(0, 10_000) as i64;
-                sim.push(leave.min(STREAM_SECS * 1000), Kind::Leave { human: false }, "viewer_left", format!(r#""session":{},"account":{}"#, q(&tag), q(&account)));
+                sim.push(
+                    leave.min(STREAM_SECS * 1000),
+                    Kind::Leave { human: false },
+                    "viewer_left",
+                    format!(r#""session":{},"account":{}"#, q(&tag), q(&account)),
+                );
             }
         }
         // A brushing ring buys in tight bursts, mostly without watching.
@@ -559,9 +729,24 @@ pub fn simulate(cfg: &Config, out: &mut dyn Write) -> io::Result<Truth> {
                 for _ in 0..sim.rng.range(1, 4) {
                     let t = t0 + sim.rng.range(0, 20_000) as i64;
                     if sim.rng.chance(0.3) {
-                        let body = format!(r#""session":{},"account":{},"device":"{tag}-rdev{}""#, q(&tag), q(&account), r / 10);
-                        sim.push(t - 3_000, Kind::Join { human: false }, "viewer_joined", body);
-                        sim.push(t + 2_000, Kind::Leave { human: false }, "viewer_left", format!(r#""session":{},"account":{}"#, q(&tag), q(&account)));
+                        let body = format!(
+                            r#""session":{},"account":{},"device":"{tag}-rdev{}""#,
+                            q(&tag),
+                            q(&account),
+                            r / 10
+                        );
+                        sim.push(
+                            t - 3_000,
+                            Kind::Join { human: false },
+                            "viewer_joined",
+                            body,
+                        );
+                        sim.push(
+                            t + 2_000,
+                            Kind::Leave { human: false },
+                            "viewer_left",
+                            format!(r#""session":{},"account":{}"#, q(&tag), q(&account)),
+                        );
                     }
                     let order = format!("{tag}-o{}", orders.len());
                     let amount = p.price;
@@ -574,18 +759,34 @@ pub fn simulate(cfg: &Config, out: &mut dyn Write) -> io::Result<Truth> {
                             q(&tag), q(&order), q(&p.id), q(&account), r / 10, r / 15, r / 8
                         ),
                     );
-                    sim.push(t + 5_000, Kind::Other, "order_paid", format!(r#""order":{},"amount":{amount}"#, q(&order)));
+                    sim.push(
+                        t + 5_000,
+                        Kind::Other,
+                        "order_paid",
+                        format!(r#""order":{},"amount":{amount}"#, q(&order)),
+                    );
                     sim.truth.brushing_orders.push(order.clone());
                     sim.truth.brushing_gmv += amount;
                     placed_orders += 1;
                     paid_gmv_all += amount;
-                    orders.push(OrderRec { number: orders.len() as u32, at_ms: t, amount, paid: true, brushing: true, product: 0 });
+                    orders.push(OrderRec {
+                        number: orders.len() as u32,
+                        at_ms: t,
+                        amount,
+                        paid: true,
+                        brushing: true,
+                        product: 0,
+                    });
                 }
             }
         }
         sim.flush(m_ms + 60_000)?;
         // What the platform displays, once a minute: honest unless inflated.
-        let boost = if cfg.has(Scenario::InflatedViews) { 3.0 } else { 1.0 };
+        let boost = if cfg.has(Scenario::InflatedViews) {
+            3.0
+        } else {
+            1.0
+        };
         let reported_orders = (placed_orders as f64 * boost) as u64;
         let gmv = (paid_gmv_all as f64 * boost) as i64;
         let views = (sim.joins as f64 * inflate) as u64;
@@ -594,36 +795,84 @@ pub fn simulate(cfg: &Config, out: &mut dyn Write) -> io::Result<Truth> {
         sim.truth.reported_peak_online = sim.truth.reported_peak_online.max(online);
         sim.truth.reported_orders = reported_orders;
         sim.truth.reported_gmv = gmv;
-        let body = format!(r#""session":{},"online":{online},"views":{views},"orders":{reported_orders},"gmv":{gmv},"currency":"CNY""#, q(&tag));
+        let body = format!(
+            r#""session":{},"online":{online},"views":{views},"orders":{reported_orders},"gmv":{gmv},"currency":"CNY""#,
+            q(&tag)
+        );
         sim.write_now(m_ms + 59_999, "metrics_reported", body)?;
     }
     sim.flush(i64::MAX)?;
-    sim.write_now(STREAM_SECS * 1000, "session_ended", format!(r#""session":{}"#, q(&tag)))?;
+    sim.write_now(
+        STREAM_SECS * 1000,
+        "session_ended",
+        format!(r#""session":{}"#, q(&tag)),
+    )?;
 
     // The weeks after: refunds, deliveries, complaints (time-ordered).
-    let refund_p = if cfg.has(Scenario::RefundSurge) { 0.45 } else { 0.06 };
-    let complaint_p = if cfg.has(Scenario::AfterSales) { 0.08 } else { 0.01 };
+    let refund_p = if cfg.has(Scenario::RefundSurge) {
+        0.45
+    } else {
+        0.06
+    };
+    let complaint_p = if cfg.has(Scenario::AfterSales) {
+        0.08
+    } else {
+        0.01
+    };
     let mut after: Vec<(i64, u64, String, String)> = Vec::new();
     let mut k = 0u64;
     let mut rng2 = rng.fork(2);
     for o in orders.iter().filter(|o| o.paid) {
         let day_ms = 86_400_000i64;
         let order_id = format!("{tag}-o{}", o.number);
-        let refund = if o.brushing { rng2.chance(0.9) } else { rng2.chance(refund_p) };
+        let refund = if o.brushing {
+            rng2.chance(0.9)
+        } else {
+            rng2.chance(refund_p)
+        };
         if refund {
-            let t = o.at_ms + if o.brushing { 3 * day_ms + rng2.range(0, 4 * day_ms as u64) as i64 } else { day_ms + rng2.range(0, 13 * day_ms as u64) as i64 };
-            after.push((t, k, "order_refunded".into(), format!(r#""order":{},"amount":{},"reason":"return""#, q(&order_id), o.amount)));
+            let t = o.at_ms
+                + if o.brushing {
+                    3 * day_ms + rng2.range(0, 4 * day_ms as u64) as i64
+                } else {
+                    day_ms + rng2.range(0, 13 * day_ms as u64) as i64
+                };
+            after.push((
+                t,
+                k,
+                "order_refunded".into(),
+                format!(
+                    r#""order":{},"amount":{},"reason":"return""#,
+                    q(&order_id),
+                    o.amount
+                ),
+            ));
             if !o.brushing {
                 sim.truth.refunded_gmv += o.amount;
             }
         } else {
             let t = o.at_ms + 2 * day_ms + rng2.range(0, 3 * day_ms as u64) as i64;
-            after.push((t, k, "order_delivered".into(), format!(r#""order":{}"#, q(&order_id))));
+            after.push((
+                t,
+                k,
+                "order_delivered".into(),
+                format!(r#""order":{}"#, q(&order_id)),
+            ));
         }
         k += 1;
         if !o.brushing && rng2.chance(complaint_p) {
-            let cats = ["quality", "false_advertising", "counterfeit", "not_delivered", "other"];
-            let cat = if cfg.has(Scenario::AfterSales) { cats[(k % 5) as usize] } else { cats[[0, 3, 4][(k % 3) as usize]] };
+            let cats = [
+                "quality",
+                "false_advertising",
+                "counterfeit",
+                "not_delivered",
+                "other",
+            ];
+            let cat = if cfg.has(Scenario::AfterSales) {
+                cats[(k % 5) as usize]
+            } else {
+                cats[[0, 3, 4][(k % 3) as usize]]
+            };
             let claim_ref = match (products[o.product as usize].claim_ids.last(), cat) {
                 (Some(c), "false_advertising") => format!(r#","claim_ref":{}"#, q(c)),
                 _ => String::new(),

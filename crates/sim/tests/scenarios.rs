@@ -8,8 +8,21 @@ use std::collections::{HashMap, HashSet};
 
 fn run(scenarios: &[Scenario], scale: f64, seed: u64) -> (Vec<Value>, Truth, Vec<u8>) {
     let mut out = Vec::new();
-    let truth = simulate(&Config { scenarios: scenarios.to_vec(), scale, seed, session: None }, &mut out).unwrap();
-    let events = out.split(|&b| b == b'\n').filter(|l| !l.is_empty()).map(|l| serde_json::from_slice(l).unwrap()).collect();
+    let truth = simulate(
+        &Config {
+            scenarios: scenarios.to_vec(),
+            scale,
+            seed,
+            session: None,
+        },
+        &mut out,
+    )
+    .unwrap();
+    let events = out
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).unwrap())
+        .collect();
     (events, truth, out)
 }
 
@@ -40,8 +53,13 @@ fn every_event_is_valid_under_the_contract_and_ids_are_unique() {
     let mut ids = HashSet::new();
     let mut n = 0;
     for line in out.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
-        let p = events::prepare(line, None).unwrap_or_else(|r| panic!("{r}: {}", String::from_utf8_lossy(line)));
-        assert!(ids.insert(p.event.id.0.clone()), "duplicate id {}", p.event.id);
+        let p = events::prepare(line, None)
+            .unwrap_or_else(|r| panic!("{r}: {}", String::from_utf8_lossy(line)));
+        assert!(
+            ids.insert(p.event.id.0.clone()),
+            "duplicate id {}",
+            p.event.id
+        );
         n += 1;
     }
     assert_eq!(n, truth.events);
@@ -49,7 +67,15 @@ fn every_event_is_valid_under_the_contract_and_ids_are_unique() {
 
 #[test]
 fn truth_agrees_with_the_events() {
-    let (events, truth, _) = run(&[Scenario::BotFarm, Scenario::BrushingRing, Scenario::FalseClaims], 0.0003, 11);
+    let (events, truth, _) = run(
+        &[
+            Scenario::BotFarm,
+            Scenario::BrushingRing,
+            Scenario::FalseClaims,
+        ],
+        0.0003,
+        11,
+    );
     let joins = of_type(&events, "viewer_joined");
     let bots: HashSet<&str> = truth.bot_accounts.iter().map(String::as_str).collect();
     let ring: HashSet<&str> = truth.brushing_accounts.iter().map(String::as_str).collect();
@@ -57,22 +83,39 @@ fn truth_agrees_with_the_events() {
         let a = e["account"].as_str().unwrap();
         !bots.contains(a) && !ring.contains(a)
     });
-    let human_accounts: HashSet<&str> = human_joins.clone().map(|e| e["account"].as_str().unwrap()).collect();
+    let human_accounts: HashSet<&str> = human_joins
+        .clone()
+        .map(|e| e["account"].as_str().unwrap())
+        .collect();
     assert_eq!(human_joins.count() as u64, truth.human_views);
     assert_eq!(human_accounts.len() as u64, truth.human_accounts);
-    let joined_bots: HashSet<&str> = joins.iter().map(|e| e["account"].as_str().unwrap()).filter(|a| bots.contains(a)).collect();
+    let joined_bots: HashSet<&str> = joins
+        .iter()
+        .map(|e| e["account"].as_str().unwrap())
+        .filter(|a| bots.contains(a))
+        .collect();
     assert_eq!(joined_bots.len(), bots.len());
     // Brushing orders are exactly the ring's orders.
     let placed = of_type(&events, "order_placed");
-    let ring_orders: HashSet<&str> = placed.iter().filter(|e| ring.contains(e["account"].as_str().unwrap())).map(|e| e["order"].as_str().unwrap()).collect();
+    let ring_orders: HashSet<&str> = placed
+        .iter()
+        .filter(|e| ring.contains(e["account"].as_str().unwrap()))
+        .map(|e| e["order"].as_str().unwrap())
+        .collect();
     let truth_orders: HashSet<&str> = truth.brushing_orders.iter().map(String::as_str).collect();
     assert_eq!(ring_orders, truth_orders);
-    assert_eq!(placed.len() as u64 - truth.brushing_orders.len() as u64, truth.human_orders);
+    assert_eq!(
+        placed.len() as u64 - truth.brushing_orders.len() as u64,
+        truth.human_orders
+    );
     // Reported figures are the last metrics_reported.
     let last = of_type(&events, "metrics_reported").pop().unwrap().clone();
     assert_eq!(last["views"].as_u64().unwrap(), truth.reported_views);
     // Every claim in the truth is in the events, and vice versa.
-    let claims: HashSet<&str> = of_type(&events, "claim").iter().map(|e| e["id"].as_str().unwrap()).collect();
+    let claims: HashSet<&str> = of_type(&events, "claim")
+        .iter()
+        .map(|e| e["id"].as_str().unwrap())
+        .collect();
     assert_eq!(claims, truth.claims.keys().map(String::as_str).collect());
     assert!(truth.claims.values().any(|k| k.contains(&"contradicted")));
 }
@@ -95,38 +138,80 @@ fn clean_stream_has_the_shape_of_a_real_audience() {
     let rate = truth.refunded_gmv as f64 / truth.paid_gmv as f64;
     assert!((0.03..0.09).contains(&rate), "refund rate {rate}");
     // Honest metrics: reported views equal observed joins.
-    assert_eq!(truth.reported_views, of_type(&events, "viewer_joined").len() as u64);
+    assert_eq!(
+        truth.reported_views,
+        of_type(&events, "viewer_joined").len() as u64
+    );
     // Orders cluster after product drops: most within 5 minutes of one.
-    let drops: Vec<i64> = of_type(&events, "product_listed").iter().map(|e| ts(e)).collect();
+    let drops: Vec<i64> = of_type(&events, "product_listed")
+        .iter()
+        .map(|e| ts(e))
+        .collect();
     let orders = of_type(&events, "order_placed");
-    let near = orders.iter().filter(|o| drops.iter().any(|d| (0..300_000).contains(&(ts(o) - d)))).count();
-    assert!(near as f64 > 0.6 * orders.len() as f64, "{near} of {} orders near a drop", orders.len());
+    let near = orders
+        .iter()
+        .filter(|o| drops.iter().any(|d| (0..300_000).contains(&(ts(o) - d))))
+        .count();
+    assert!(
+        near as f64 > 0.6 * orders.len() as f64,
+        "{near} of {} orders near a drop",
+        orders.len()
+    );
     // Confounders present: shared family devices, brand-new accounts, crowd chants.
     let mut per_device: HashMap<&str, HashSet<&str>> = HashMap::new();
     for j in of_type(&events, "viewer_joined") {
-        per_device.entry(j["device"].as_str().unwrap()).or_default().insert(j["account"].as_str().unwrap());
+        per_device
+            .entry(j["device"].as_str().unwrap())
+            .or_default()
+            .insert(j["account"].as_str().unwrap());
     }
-    assert!(per_device.values().any(|a| a.len() >= 2), "families share devices");
-    assert!(per_device.values().all(|a| a.len() <= 3), "but no device farms");
-    assert!(of_type(&events, "comment").iter().filter(|c| c["text"] == "666").count() > 10);
+    assert!(
+        per_device.values().any(|a| a.len() >= 2),
+        "families share devices"
+    );
+    assert!(
+        per_device.values().all(|a| a.len() <= 3),
+        "but no device farms"
+    );
+    assert!(
+        of_type(&events, "comment")
+            .iter()
+            .filter(|c| c["text"] == "666")
+            .count()
+            > 10
+    );
 }
 
 fn ts(e: &Value) -> i64 {
-    chrono::DateTime::parse_from_rfc3339(e["at"].as_str().unwrap()).unwrap().timestamp_millis()
+    chrono::DateTime::parse_from_rfc3339(e["at"].as_str().unwrap())
+        .unwrap()
+        .timestamp_millis()
 }
 
 #[test]
 fn scenarios_have_their_signatures() {
     let (events, truth, _) = run(&[Scenario::InflatedViews, Scenario::BotFarm], 0.0005, 5);
     let joins = of_type(&events, "viewer_joined").len() as u64;
-    assert!(truth.reported_views >= 15 * joins, "inflated: {} vs {joins}", truth.reported_views);
+    assert!(
+        truth.reported_views >= 15 * joins,
+        "inflated: {} vs {joins}",
+        truth.reported_views
+    );
     assert!(truth.bot_accounts.len() as f64 > 0.4 * truth.human_accounts as f64);
     let bots: HashSet<&str> = truth.bot_accounts.iter().map(String::as_str).collect();
     let mut per_device: HashMap<&str, usize> = HashMap::new();
-    for j in of_type(&events, "viewer_joined").iter().filter(|j| bots.contains(j["account"].as_str().unwrap())) {
+    for j in of_type(&events, "viewer_joined")
+        .iter()
+        .filter(|j| bots.contains(j["account"].as_str().unwrap()))
+    {
         *per_device.entry(j["device"].as_str().unwrap()).or_default() += 1;
     }
-    assert!(per_device.values().all(|&n| n >= 20 || n == truth.bot_accounts.len() % 40), "device farms");
+    assert!(
+        per_device
+            .values()
+            .all(|&n| n >= 20 || n == truth.bot_accounts.len() % 40),
+        "device farms"
+    );
 
     let (events, truth, _) = run(&[Scenario::BrushingRing], 0.0005, 6);
     let ring_orders: HashSet<&str> = truth.brushing_orders.iter().map(String::as_str).collect();
@@ -135,12 +220,18 @@ fn scenarios_have_their_signatures() {
         .filter(|o| ring_orders.contains(o["order"].as_str().unwrap()))
         .map(|o| o["address"].as_str().unwrap())
         .collect();
-    assert!(addrs.len() * 5 < ring_orders.len(), "ring orders share addresses");
+    assert!(
+        addrs.len() * 5 < ring_orders.len(),
+        "ring orders share addresses"
+    );
 
     let (_, surge, _) = run(&[Scenario::RefundSurge], 0.0005, 8);
     assert!(surge.refunded_gmv as f64 > 0.3 * surge.paid_gmv as f64);
 
     let (events, _, _) = run(&[Scenario::AfterSales], 0.0005, 9);
-    let cats: HashSet<&str> = of_type(&events, "complaint").iter().map(|c| c["category"].as_str().unwrap()).collect();
+    let cats: HashSet<&str> = of_type(&events, "complaint")
+        .iter()
+        .map(|c| c["category"].as_str().unwrap())
+        .collect();
     assert_eq!(cats.len(), 5, "every complaint category: {cats:?}");
 }
