@@ -263,7 +263,7 @@ pub fn row(leaf: u64, event: &Event) -> EventRow {
     EventRow {
         leaf,
         id: event.id.0.clone(),
-        kind: event.body.type_name(),
+        kind: event.body.type_name().into(),
         session: event.body.session().map(|s| s.0.clone()),
         at: event.at.to_rfc3339(),
         order: event.body.order().map(|o| o.0.clone()),

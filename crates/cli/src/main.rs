@@ -502,24 +502,15 @@ fn cmd_simulate(
         seed,
         session,
     };
-    let truth = match &output {
-        Some(path) => {
-            let file = std::fs::File::create(path)
-                .with_context(|| format!("creating {}", path.display()))?;
-            let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
-            let t = sim::simulate(&config, &mut w)?;
-            use std::io::Write;
-            w.flush()?;
-            t
-        }
-        None => {
-            let mut w = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
-            let t = sim::simulate(&config, &mut w)?;
-            use std::io::Write;
-            w.flush()?;
-            t
-        }
+    let sink: Box<dyn std::io::Write> = match &output {
+        Some(path) => Box::new(
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        ),
+        None => Box::new(std::io::stdout().lock()),
     };
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, sink);
+    let truth = sim::simulate(&config, &mut w)?;
+    std::io::Write::flush(&mut w)?;
     let truth_path = truth_path.or_else(|| {
         output
             .as_ref()

@@ -8,6 +8,7 @@
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sqlx::{AssertSqlSafe, Connection, Executor, Row, SqliteConnection};
+use std::borrow::Cow;
 use std::path::Path;
 use std::str::FromStr;
 
@@ -30,7 +31,8 @@ pub enum DbError {
 pub struct EventRow {
     pub leaf: u64,
     pub id: String,
-    pub kind: &'static str,
+    /// The event's `type` (borrowed when the row is made at ingest).
+    pub kind: Cow<'static, str>,
     pub session: Option<String>,
     pub at: String,
     /// The order and the product the event is about, if any.
@@ -122,7 +124,7 @@ impl Db {
                 q = q
                     .bind(r.leaf as i64)
                     .bind(r.id.as_str())
-                    .bind(r.kind)
+                    .bind(r.kind.as_ref())
                     .bind(r.session.as_deref())
                     .bind(r.at.as_str())
                     .bind(r.order.as_deref())
@@ -196,51 +198,16 @@ impl Db {
 }
 
 fn to_row(r: &sqlx::sqlite::SqliteRow) -> EventRow {
-    let kind: String = r.get(2);
     EventRow {
         leaf: r.get::<i64, _>(0) as u64,
         id: r.get(1),
-        // The column only ever holds names from the contract; keep the
-        // static string when it is one, so rows stay cheap to pass around.
-        kind: events_type_name(&kind),
+        kind: Cow::Owned(r.get(2)),
         session: r.get(3),
         at: r.get(4),
         order: r.get(5),
         product: r.get(6),
     }
 }
-
-fn events_type_name(s: &str) -> &'static str {
-    KNOWN_TYPES
-        .iter()
-        .find(|t| **t == s)
-        .copied()
-        .unwrap_or("unknown")
-}
-
-/// The contract's event types (kept here so `store` does not depend on `events`).
-const KNOWN_TYPES: [&str; 20] = [
-    "merchant_registered",
-    "anchor_registered",
-    "product_registered",
-    "inspection_report",
-    "agreement",
-    "session_started",
-    "session_ended",
-    "product_listed",
-    "claim",
-    "metrics_reported",
-    "viewer_joined",
-    "viewer_left",
-    "comment",
-    "like",
-    "order_placed",
-    "order_paid",
-    "order_cancelled",
-    "order_refunded",
-    "order_delivered",
-    "complaint",
-];
 
 #[cfg(test)]
 mod tests {
@@ -250,7 +217,7 @@ mod tests {
         EventRow {
             leaf,
             id: format!("e{leaf}"),
-            kind: "comment",
+            kind: "comment".into(),
             session: session.map(str::to_string),
             at: "2020-04-01T20:00:00+08:00".into(),
             order: Some(format!("o{}", leaf % 10)),
@@ -277,7 +244,10 @@ mod tests {
             let mut db = Db::open_sqlite(&path).await.unwrap();
             assert_eq!(db.log_size().await.unwrap(), 1200);
             let e7 = db.event_by_id("e7").await.unwrap().unwrap();
-            assert_eq!((e7.leaf, e7.kind, e7.session), (7, "comment", None));
+            assert_eq!(
+                (e7.leaf, e7.kind.as_ref(), e7.session),
+                (7, "comment", None)
+            );
             assert_eq!(db.events_of_session("s1").await.unwrap().len(), 600);
             assert_eq!(db.leaves_of_order("o3").await.unwrap().len(), 120);
             // A duplicate leaf or id fails the whole batch and moves nothing.

@@ -37,9 +37,10 @@ pub enum LogError {
     Proof(#[from] crate::proof::ProofError),
 }
 
-/// Every checkpoint the log ever signed, one JSON object per line:
-/// `{"size": N, "note": "<signed note>"}`. Kept so that anyone holding an
-/// old checkpoint can be shown the log still extends it.
+/// Every checkpoint the log ever published, one JSON object per line:
+/// `{"size": N, "note": "<signed note>"}`, appended right after the
+/// checkpoint file is replaced. Kept so that anyone holding an old
+/// checkpoint can be shown the log still extends it.
 pub const HISTORY: &str = "checkpoint-history.ndjson";
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> LogError + '_ {
@@ -233,6 +234,7 @@ impl Log {
         }
         log.checkpoint = cp;
         log.note = note;
+        log.repair_history()?;
         Ok(log)
     }
 
@@ -338,7 +340,6 @@ impl Log {
                 path: path.clone(),
                 source,
             })?;
-        append_history(&self.dir, self.checkpoint.size, &note)?;
         let tmp = self.dir.join("checkpoint.tmp");
         let mut f = File::create(&tmp).map_err(io_err(&tmp))?;
         f.write_all(note.as_bytes()).map_err(io_err(&tmp))?;
@@ -347,7 +348,19 @@ impl Log {
         File::open(&self.dir)
             .and_then(|d| d.sync_all())
             .map_err(io_err(&self.dir))?;
+        // Recorded only once published: a crash before this line leaves the
+        // checkpoint out of the history, and `open` adds it back.
+        append_history(&self.dir, self.checkpoint.size, &note)?;
         self.note = note;
+        Ok(())
+    }
+
+    /// Adds the current checkpoint to the history if a crash kept it out.
+    fn repair_history(&self) -> Result<(), LogError> {
+        let history = read_history(&self.dir, &self.signer.verifier())?;
+        if history.last().map(|(_, n)| n.as_str()) != Some(self.note.as_str()) {
+            append_history(&self.dir, self.checkpoint.size, &self.note)?;
+        }
         Ok(())
     }
 }
@@ -650,6 +663,27 @@ mod tests {
         let history = read_history(dir.path(), &signer().verifier()).unwrap();
         let sizes: Vec<u64> = history.iter().map(|(c, _)| c.size).collect();
         assert_eq!(sizes, vec![0, 70_000, n]);
+    }
+
+    #[test]
+    fn a_checkpoint_missing_from_the_history_is_added_back_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut log = Log::open(dir.path(), signer()).unwrap();
+        log.append(&entry(0)).unwrap();
+        log.commit().unwrap();
+        drop(log);
+        // As if the process died after publishing, before recording.
+        let hist = dir.path().join(HISTORY);
+        let text = fs::read_to_string(&hist).unwrap();
+        let kept: Vec<&str> = text.lines().take(1).collect();
+        fs::write(&hist, format!("{}\n", kept.join("\n"))).unwrap();
+        Log::open(dir.path(), signer()).unwrap();
+        let sizes: Vec<u64> = read_history(dir.path(), &signer().verifier())
+            .unwrap()
+            .iter()
+            .map(|(c, _)| c.size)
+            .collect();
+        assert_eq!(sizes, vec![0, 1]);
     }
 
     #[test]

@@ -372,26 +372,10 @@ mod tests {
     }
 
     fn ct_leaves() -> Vec<Hash> {
-        [
-            "",
-            "00",
-            "10",
-            "2021",
-            "3031",
-            "40414243",
-            "5051525354555657",
-            "606162636465666768696a6b6c6d6e6f",
-        ]
-        .iter()
-        .map(|h| {
-            leaf_hash(
-                &(0..h.len())
-                    .step_by(2)
-                    .map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap())
-                    .collect::<Vec<u8>>(),
-            )
-        })
-        .collect()
+        crate::tree::tests::LEAVES
+            .iter()
+            .map(|h| leaf_hash(&crate::tree::tests::unhex(h)))
+            .collect()
     }
 
     /// Proof vectors of the Certificate Transparency test suite

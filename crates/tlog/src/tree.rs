@@ -44,11 +44,11 @@ pub fn perfect_subtrees(hashes: &[Hash], out: &mut Vec<Hash>) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::hash::leaf_hash;
 
-    fn unhex(s: &str) -> Vec<u8> {
+    pub(crate) fn unhex(s: &str) -> Vec<u8> {
         (0..s.len())
             .step_by(2)
             .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
@@ -59,7 +59,7 @@ mod tests {
     /// suite (transparency-dev/merkle `testonly/constants.go`, originally from
     /// google/certificate-transparency's C++ `merkle_tree_test.cc`), which
     /// RFC 6962 / RFC 9162 implementations share.
-    const LEAVES: [&str; 8] = [
+    pub(crate) const LEAVES: [&str; 8] = [
         "",
         "00",
         "10",
