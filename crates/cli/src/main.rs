@@ -431,15 +431,18 @@ fn cmd_verify_bundle(json_out: bool, path: &std::path::Path, key: Option<String>
             }
             Ok(0)
         }
-        Err(e) => {
-            if json_out {
-                println!("{}", json!({ "ok": false, "error": e.to_string() }));
-            } else {
-                println!("FAILED: {e}");
-            }
-            Ok(PROBLEM)
-        }
+        Err(e) => failed(json_out, &e),
     }
+}
+
+/// Reports a failed check (exit 1).
+fn failed(json_out: bool, e: &dyn std::fmt::Display) -> Result<u8> {
+    if json_out {
+        println!("{}", json!({ "ok": false, "error": e.to_string() }));
+    } else {
+        println!("FAILED: {e}");
+    }
+    Ok(PROBLEM)
 }
 
 fn cmd_verify(dir: &DataDir, json_out: bool, key: Option<String>) -> Result<u8> {
@@ -463,14 +466,7 @@ fn cmd_verify(dir: &DataDir, json_out: bool, key: Option<String>) -> Result<u8> 
             }
             Ok(0)
         }
-        Err(e) => {
-            if json_out {
-                println!("{}", json!({ "ok": false, "error": e.to_string() }));
-            } else {
-                println!("FAILED: {e}");
-            }
-            Ok(PROBLEM)
-        }
+        Err(e) => failed(json_out, &e),
     }
 }
 

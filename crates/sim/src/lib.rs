@@ -237,6 +237,16 @@ impl Sim<'_> {
         Ok(())
     }
 
+    fn comment(&mut self, ms: i64, account: &str, text: &str) {
+        let body = format!(
+            r#""session":{},"account":{},"text":{}"#,
+            q(&self.tag),
+            q(account),
+            q(text)
+        );
+        self.push(ms, Kind::Other, "comment", body);
+    }
+
     fn write_now(&mut self, ms: i64, ty: &str, fields: String) -> io::Result<String> {
         let id = self.push(ms, Kind::Other, ty, fields);
         self.flush(ms + 1)?;
@@ -571,17 +581,7 @@ pub fn simulate(cfg: &Config, out: &mut dyn Write) -> io::Result<Truth> {
                         } else {
                             *sim.rng.pick(&CHAT)
                         };
-                        sim.push(
-                            t,
-                            Kind::Other,
-                            "comment",
-                            format!(
-                                r#""session":{},"account":{},"text":{}"#,
-                                q(&tag),
-                                q(&account),
-                                q(text)
-                            ),
-                        );
+                        sim.comment(t, &account, text);
                     }
                 }
                 if sim.rng.chance(0.25) {
@@ -695,17 +695,7 @@ pub fn simulate(cfg: &Config, out: &mut dyn Write) -> io::Result<Truth> {
                 sim.push(join, Kind::Join { human: false }, "viewer_joined", body);
                 if sim.rng.chance(0.1) {
                     let text = BOT_SCRIPT[(b % 3) as usize];
-                    sim.push(
-                        join + 10_000,
-                        Kind::Other,
-                        "comment",
-                        format!(
-                            r#""session":{},"account":{},"text":{}"#,
-                            q(&tag),
-                            q(&account),
-                            q(text)
-                        ),
-                    );
+                    sim.comment(join + 10_000, &account, text);
                 }
                 let leave = join + 300_000 + sim.rng.range(0, 10_000) as i64;
                 sim.push(
