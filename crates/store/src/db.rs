@@ -15,7 +15,7 @@ use std::str::FromStr;
 /// (version, SQL), in order. Never edit a released migration: add one.
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_events.sql")),
-    (2, include_str!("../migrations/0002_refs.sql")),
+    (2, include_str!("../migrations/0002_order_product.sql")),
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -172,17 +172,25 @@ impl Db {
 
     /// Leaves of the events about an order, in log order.
     pub async fn leaves_of_order(&mut self, order: &str) -> Result<Vec<u64>, DbError> {
-        let rows = sqlx::query("SELECT leaf FROM events WHERE order_id = ? ORDER BY leaf")
-            .bind(order)
-            .fetch_all(&mut self.conn)
-            .await?;
-        Ok(rows.iter().map(|r| r.get::<i64, _>(0) as u64).collect())
+        self.leaves(
+            "SELECT leaf FROM events WHERE order_id = ? ORDER BY leaf",
+            order,
+        )
+        .await
     }
 
     /// Leaves of the events about a product, in log order.
     pub async fn leaves_of_product(&mut self, product: &str) -> Result<Vec<u64>, DbError> {
-        let rows = sqlx::query("SELECT leaf FROM events WHERE product = ? ORDER BY leaf")
-            .bind(product)
+        self.leaves(
+            "SELECT leaf FROM events WHERE product = ? ORDER BY leaf",
+            product,
+        )
+        .await
+    }
+
+    async fn leaves(&mut self, sql: &'static str, value: &str) -> Result<Vec<u64>, DbError> {
+        let rows = sqlx::query(sql)
+            .bind(value)
             .fetch_all(&mut self.conn)
             .await?;
         Ok(rows.iter().map(|r| r.get::<i64, _>(0) as u64).collect())
