@@ -1,0 +1,283 @@
+//! Sales as the events show them, and brushing rings.
+//!
+//! The waterfall: placed → paid → cancelled → refunded → verified, per
+//! currency. Brushing: buyers are linked when their orders share a device,
+//! a shipping address or a payment instrument (union-find); each linked
+//! group is scored on what real buyers rarely do together — ordering
+//! without watching, ordering again and again, in bursts, and refunding
+//! en masse afterwards. Thousands of independent flash-sale buyers are not
+//! linked, so they never form a group at all.
+
+use crate::rules::BrushingRules;
+use crate::state::{Analyzer, Map, Order, Session};
+use events::{Category, Currency};
+use std::collections::BTreeMap;
+
+/// The waterfall in one currency (minor units).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Waterfall {
+    pub placed_orders: u64,
+    pub placed_gmv: i64,
+    pub paid_orders: u64,
+    pub paid_gmv: i64,
+    pub cancelled_orders: u64,
+    pub cancelled_gmv: i64,
+    pub refunded_orders: u64,
+    pub refunded_gmv: i64,
+    pub brushing_orders: u64,
+    pub brushing_gmv: i64,
+    /// Paid minus refunded of brushing orders: what brushing adds to paid GMV.
+    pub brushing_net_gmv: i64,
+}
+
+impl Waterfall {
+    /// Paid − refunded − brushing (what brushing still adds), never below 0.
+    pub fn verified_gmv(&self) -> i64 {
+        (self.paid_gmv - self.refunded_gmv - self.brushing_net_gmv).max(0)
+    }
+    pub fn refund_rate(&self) -> f64 {
+        ratio(self.refunded_gmv, self.paid_gmv)
+    }
+}
+
+pub(crate) fn ratio(a: i64, b: i64) -> f64 {
+    if b > 0 {
+        a as f64 / b as f64
+    } else {
+        0.0
+    }
+}
+
+/// A linked group of buyers judged to be brushing orders.
+#[derive(Clone, Debug)]
+pub struct Ring {
+    pub score: f64,
+    pub accounts: Vec<u32>,
+    /// Indices into the analyzer's orders, in time order.
+    pub(crate) orders: Vec<u32>,
+    /// The leaves of the orders' `order_placed` events, in the same order.
+    pub order_leaves: Vec<u64>,
+    pub no_watch_share: f64,
+    pub orders_per_account: f64,
+    pub burst_share: f64,
+    pub refund_share: f64,
+}
+
+/// A small picture of a ring for the report's graph: buyers and the
+/// devices / addresses / payment instruments that link them.
+#[derive(Clone, Debug, Default)]
+pub struct RingGraph {
+    /// (account, kind, key) edges; kind is "device", "address" or "payment".
+    pub edges: Vec<(u32, &'static str, u64)>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Sales {
+    pub by_currency: BTreeMap<Currency, Waterfall>,
+    pub rings: Vec<Ring>,
+    /// Refund rate of paid orders not suspected of brushing, and what the
+    /// session's product mix would lead one to expect.
+    pub organic_paid_orders: u64,
+    pub organic_refund_rate: f64,
+    pub expected_refund_rate: f64,
+}
+
+pub(crate) fn sales(an: &Analyzer, s: &Session) -> Sales {
+    let orders: Vec<&Order> = s.orders.iter().map(|i| &an.orders[*i as usize]).collect();
+    let rings = rings(an, s, &an.rules.brushing);
+    let mut brushing = vec![false; orders.len()];
+    let pos: Map<u32, usize> = s.orders.iter().enumerate().map(|(p, i)| (*i, p)).collect();
+    for r in &rings {
+        for o in &r.orders {
+            if let Some(p) = pos.get(o) {
+                brushing[*p] = true;
+            }
+        }
+    }
+    let mut out = Sales {
+        rings,
+        ..Sales::default()
+    };
+    let (mut organic_paid, mut organic_refunded, mut expected) = (0i64, 0i64, 0.0f64);
+    for (o, brushed) in orders.iter().zip(&brushing) {
+        let Some(cur) = o.currency else { continue };
+        let w = out.by_currency.entry(cur).or_default();
+        w.placed_orders += 1;
+        w.placed_gmv += o.amount;
+        if o.paid > 0 {
+            w.paid_orders += 1;
+            w.paid_gmv += o.paid;
+        }
+        if o.cancelled {
+            w.cancelled_orders += 1;
+            w.cancelled_gmv += o.amount;
+        }
+        if o.refunded > 0 {
+            w.refunded_orders += 1;
+            w.refunded_gmv += o.refunded;
+        }
+        if *brushed {
+            w.brushing_orders += 1;
+            w.brushing_gmv += o.amount;
+            w.brushing_net_gmv += (o.paid - o.refunded).max(0);
+        } else if o.paid > 0 {
+            out.organic_paid_orders += 1;
+            organic_paid += o.paid;
+            organic_refunded += o.refunded.min(o.paid);
+            let cat = an
+                .categories
+                .get(&o.product)
+                .copied()
+                .unwrap_or(Category::Other);
+            expected += o.paid as f64 * an.rules.expected_refund(cat);
+        }
+    }
+    out.organic_refund_rate = ratio(organic_refunded, organic_paid);
+    out.expected_refund_rate = if organic_paid > 0 {
+        expected / organic_paid as f64
+    } else {
+        0.0
+    };
+    out
+}
+
+/// Orders paid, refunded or cancelled that were never placed (dangling).
+pub(crate) fn dangling_orders(an: &Analyzer) -> u64 {
+    an.orders.iter().filter(|o| !o.is_placed()).count() as u64
+}
+
+struct UnionFind(Vec<u32>);
+
+impl UnionFind {
+    fn find(&mut self, mut x: u32) -> u32 {
+        while self.0[x as usize] != x {
+            let up = self.0[self.0[x as usize] as usize];
+            self.0[x as usize] = up; // path halving
+            x = up;
+        }
+        x
+    }
+    fn union(&mut self, a: u32, b: u32) {
+        let (a, b) = (self.find(a), self.find(b));
+        if a != b {
+            self.0[a.max(b) as usize] = a.min(b);
+        }
+    }
+}
+
+/// Links buyers by shared order keys and keeps the groups that score as rings.
+fn rings(an: &Analyzer, s: &Session, r: &BrushingRules) -> Vec<Ring> {
+    let mut uf = UnionFind((0..s.accounts.len() as u32).collect());
+    // Keys are salted by kind so a device and an address never collide.
+    let mut first: Map<(u8, u64), u32> = Map::default();
+    for &oi in &s.orders {
+        let o = &an.orders[oi as usize];
+        for (kind, k) in [(0u8, o.device), (1, o.address), (2, o.payment)] {
+            if k != 0 {
+                let owner = *first.entry((kind, k)).or_insert(o.account);
+                uf.union(owner, o.account);
+            }
+        }
+    }
+    let mut groups: Map<u32, Vec<u32>> = Map::default();
+    for &oi in &s.orders {
+        let root = uf.find(an.orders[oi as usize].account);
+        groups.entry(root).or_default().push(oi);
+    }
+    let mut rings: Vec<Ring> = groups
+        .into_values()
+        .filter_map(|mut orders| {
+            orders.sort_by_key(|o| (an.orders[*o as usize].placed_ms, *o));
+            let ring = score(an, orders, r);
+            (ring.accounts.len() >= r.min_accounts as usize
+                && ring.orders.len() >= r.min_orders as usize
+                && ring.score >= r.suspect_score)
+                .then_some(ring)
+        })
+        .collect();
+    rings.sort_by(|a, b| {
+        b.orders
+            .len()
+            .cmp(&a.orders.len())
+            .then(b.score.total_cmp(&a.score))
+    });
+    rings
+}
+
+fn score(an: &Analyzer, orders: Vec<u32>, r: &BrushingRules) -> Ring {
+    let os: Vec<&Order> = orders.iter().map(|i| &an.orders[*i as usize]).collect();
+    let mut accounts: Vec<u32> = os.iter().map(|o| o.account).collect();
+    accounts.sort_unstable();
+    accounts.dedup();
+    let n = os.len().max(1) as f64;
+    let no_watch = os
+        .iter()
+        .filter(|o| o.watched_ms.is_none_or(|w| w < r.quick_order_secs * 1000))
+        .count() as f64
+        / n;
+    let per_account = os.len() as f64 / accounts.len().max(1) as f64;
+    // An order is in a burst when another account of the group ordered
+    // within `burst_secs` of it (orders are in time order).
+    let window = r.burst_secs * 1000;
+    let in_burst = (0..os.len())
+        .filter(|&i| {
+            let near = |j: usize| {
+                os[j].account != os[i].account
+                    && (os[j].placed_ms - os[i].placed_ms).abs() <= window
+            };
+            (i + 1..os.len())
+                .take_while(|&j| os[j].placed_ms - os[i].placed_ms <= window)
+                .any(near)
+                || (0..i)
+                    .rev()
+                    .take_while(|&j| os[i].placed_ms - os[j].placed_ms <= window)
+                    .any(near)
+        })
+        .count() as f64
+        / n;
+    let paid = os.iter().filter(|o| o.paid > 0).count();
+    let refunded = os.iter().filter(|o| o.paid > 0 && o.refunded > 0).count();
+    let refund_share = if paid > 0 {
+        refunded as f64 / paid as f64
+    } else {
+        0.0
+    };
+    let score = r.weight_no_watch * no_watch
+        + r.weight_repeat * (per_account / 3.0).min(1.0)
+        + r.weight_burst * in_burst
+        + r.weight_refund * refund_share;
+    Ring {
+        score,
+        accounts,
+        order_leaves: os.iter().map(|o| o.placed_leaf).collect(),
+        orders,
+        no_watch_share: no_watch,
+        orders_per_account: per_account,
+        burst_share: in_burst,
+        refund_share,
+    }
+}
+
+/// The links of a ring, for drawing it (at most `max_accounts` buyers).
+pub fn ring_graph(an: &Analyzer, ring: &Ring, max_accounts: usize) -> RingGraph {
+    let keep: Vec<u32> = ring.accounts.iter().take(max_accounts).copied().collect();
+    let mut edges: Vec<(u32, &'static str, u64)> = Vec::new();
+    for &oi in &ring.orders {
+        let o = &an.orders[oi as usize];
+        if !keep.contains(&o.account) {
+            continue;
+        }
+        for (kind, k) in [
+            ("device", o.device),
+            ("address", o.address),
+            ("payment", o.payment),
+        ] {
+            if k != 0 {
+                edges.push((o.account, kind, k));
+            }
+        }
+    }
+    edges.sort_unstable();
+    edges.dedup();
+    RingGraph { edges }
+}

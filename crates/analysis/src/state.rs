@@ -1,0 +1,517 @@
+//! What the analyzer keeps, and how each event updates it.
+//!
+//! Every update is order-independent (minimums, maximums, sums, counts), so
+//! events may arrive late and out of order. Personal identifiers are kept
+//! only as 64-bit hashes of their (already pseudonymised) values: with 10
+//! million accounts the chance of any collision is about 3 in a million,
+//! and a collision merges two accounts' counters, nothing worse.
+
+use crate::report::SessionReport;
+use crate::rules::Rules;
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate};
+use events::{AnchorId, Body, Category, Currency, Event, Money, ProductId, SessionId};
+use std::collections::HashMap;
+use std::hash::BuildHasher;
+
+pub(crate) type Map<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
+
+/// A stable 64-bit key for an identifier (never 0, which means "none").
+pub(crate) fn key(s: &str) -> u64 {
+    foldhash::quality::FixedState::with_seed(0x6c69_7665_6c65_6467)
+        .hash_one(s)
+        .max(1)
+}
+
+/// "No leaf recorded".
+pub(crate) const NO_LEAF: u64 = u64::MAX;
+
+/// One reported-metrics event.
+#[derive(Clone, Debug)]
+pub(crate) struct Metric {
+    pub ms: i64,
+    pub leaf: u64,
+    pub online: Option<u64>,
+    pub views: Option<u64>,
+    pub likes: Option<u64>,
+    pub orders: Option<u64>,
+    pub gmv: Option<i64>,
+    pub currency: Option<Currency>,
+}
+
+/// One account's behaviour in one session.
+#[derive(Clone, Debug)]
+pub(crate) struct Account {
+    pub first_join_ms: i64,
+    pub last_join_ms: i64,
+    pub last_leave_ms: i64,
+    pub first_join_leaf: u64,
+    pub joins: u32,
+    pub leaves: u32,
+    /// Comments, likes and orders.
+    pub interactions: u32,
+    pub device: u64,
+    pub network: u64,
+    /// `account_created` as days from the common era; `i32::MIN` if unknown.
+    pub created_day: i32,
+    /// Key of the account's first comment text (0: none).
+    pub first_text: u64,
+}
+
+impl Account {
+    fn new() -> Account {
+        Account {
+            first_join_ms: i64::MAX,
+            last_join_ms: i64::MIN,
+            last_leave_ms: i64::MIN,
+            first_join_leaf: NO_LEAF,
+            joins: 0,
+            leaves: 0,
+            interactions: 0,
+            device: 0,
+            network: 0,
+            created_day: i32::MIN,
+            first_text: 0,
+        }
+    }
+
+    /// Milliseconds the account had been watching at `ms`, if it was
+    /// watching then (as far as the events seen so far tell).
+    fn watching_for(&self, ms: i64) -> Option<i64> {
+        if self.joins == 0 || self.last_join_ms > ms {
+            return None;
+        }
+        let online = self.last_leave_ms < self.last_join_ms || self.last_leave_ms >= ms;
+        online.then_some(ms - self.last_join_ms)
+    }
+}
+
+/// Joins and leaves within one second.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Tally {
+    pub joins: u32,
+    pub leaves: u32,
+    /// Accounts whose first join fell in this second.
+    pub new_accounts: u32,
+}
+
+/// A comment text: how many accounts posted it first, and whether it is a
+/// crowd chant ("666", "1", "2333"), which real crowds type in unison.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Text {
+    pub accounts: u32,
+    pub chant: bool,
+}
+
+/// Everything kept about one session.
+#[derive(Debug)]
+pub(crate) struct Session {
+    pub id: SessionId,
+    pub anchor: Option<AnchorId>,
+    pub platform: Option<String>,
+    pub started: Option<DateTime<FixedOffset>>,
+    pub started_leaf: u64,
+    pub ended: Option<DateTime<FixedOffset>>,
+    pub ended_leaf: u64,
+    /// Earliest and latest event time seen in the session.
+    pub first_ms: i64,
+    pub last_ms: i64,
+    pub events: u64,
+    pub metrics: Vec<Metric>,
+    pub account_ix: Map<u64, u32>,
+    pub accounts: Vec<Account>,
+    /// Distinct accounts per device / network (by each account's first).
+    pub devices: Map<u64, u32>,
+    pub networks: Map<u64, u32>,
+    /// Joins and leaves per second (Unix seconds).
+    pub seconds: Map<i64, Tally>,
+    pub texts: Map<u64, Text>,
+    pub comments: u64,
+    pub likes: u64,
+    /// Orders placed in the session (indices into `Analyzer::orders`).
+    pub orders: Vec<u32>,
+    pub listed: Vec<(ProductId, i64, Money)>,
+    pub claims: Vec<u64>,
+}
+
+impl Session {
+    fn new(id: SessionId) -> Session {
+        Session {
+            id,
+            anchor: None,
+            platform: None,
+            started: None,
+            started_leaf: NO_LEAF,
+            ended: None,
+            ended_leaf: NO_LEAF,
+            first_ms: i64::MAX,
+            last_ms: i64::MIN,
+            events: 0,
+            metrics: Vec::new(),
+            account_ix: Map::default(),
+            accounts: Vec::new(),
+            devices: Map::default(),
+            networks: Map::default(),
+            seconds: Map::default(),
+            texts: Map::default(),
+            comments: 0,
+            likes: 0,
+            orders: Vec::new(),
+            listed: Vec::new(),
+            claims: Vec::new(),
+        }
+    }
+
+    fn account(&mut self, account: &str) -> (u32, &mut Account) {
+        let k = key(account);
+        let next = self.accounts.len() as u32;
+        let ix = *self.account_ix.entry(k).or_insert(next);
+        if ix == next {
+            self.accounts.push(Account::new());
+        }
+        (ix, &mut self.accounts[ix as usize])
+    }
+
+    /// The session's start: `session_started`, else its first event.
+    pub fn start_ms(&self) -> i64 {
+        self.started
+            .map(|t| t.timestamp_millis())
+            .unwrap_or(self.first_ms)
+    }
+
+    /// The end: `session_ended`, else its last event.
+    pub fn end_ms(&self) -> i64 {
+        self.ended
+            .map(|t| t.timestamp_millis())
+            .unwrap_or(self.last_ms)
+    }
+}
+
+/// An order, wherever its events came from. Lifecycle events (paid,
+/// refunded, ...) name only the order, and may arrive before it is placed.
+#[derive(Clone, Debug)]
+pub(crate) struct Order {
+    pub account: u32,
+    pub product: u64,
+    pub placed_ms: i64,
+    pub placed_leaf: u64,
+    pub amount: i64,
+    pub currency: Option<Currency>,
+    /// Milliseconds the buyer had been watching when ordering (None: not watching).
+    pub watched_ms: Option<i64>,
+    pub device: u64,
+    pub address: u64,
+    pub payment: u64,
+    pub paid: i64,
+    pub paid_leaf: u64,
+    pub refunded: i64,
+    pub refund_leaf: u64,
+    pub cancelled: bool,
+    pub cancel_leaf: u64,
+}
+
+impl Order {
+    fn new() -> Order {
+        Order {
+            account: 0,
+            product: 0,
+            placed_ms: 0,
+            placed_leaf: NO_LEAF,
+            amount: 0,
+            currency: None,
+            watched_ms: None,
+            device: 0,
+            address: 0,
+            payment: 0,
+            paid: 0,
+            paid_leaf: NO_LEAF,
+            refunded: 0,
+            refund_leaf: NO_LEAF,
+            cancelled: false,
+            cancel_leaf: NO_LEAF,
+        }
+    }
+    pub fn is_placed(&self) -> bool {
+        self.placed_leaf != NO_LEAF
+    }
+}
+
+/// The incremental analyzer: feed it events, ask it for reports.
+pub struct Analyzer {
+    pub(crate) rules: Rules,
+    pub(crate) sessions: Vec<Session>,
+    session_ix: HashMap<String, u32>,
+    pub(crate) orders: Vec<Order>,
+    order_ix: Map<u64, u32>,
+    /// Product key → category, from `product_registered`.
+    pub(crate) categories: Map<u64, Category>,
+    pub(crate) events: u64,
+}
+
+impl Analyzer {
+    pub fn new(rules: Rules) -> Analyzer {
+        Analyzer {
+            rules,
+            sessions: Vec::new(),
+            session_ix: HashMap::new(),
+            orders: Vec::new(),
+            order_ix: Map::default(),
+            categories: Map::default(),
+            events: 0,
+        }
+    }
+
+    pub fn rules(&self) -> &Rules {
+        &self.rules
+    }
+
+    /// Events observed so far.
+    pub fn events(&self) -> u64 {
+        self.events
+    }
+
+    /// The sessions seen so far (started, or referred to by an event).
+    pub fn session_ids(&self) -> impl Iterator<Item = &SessionId> {
+        self.sessions.iter().map(|s| &s.id)
+    }
+
+    /// The session's report as of the events observed so far.
+    pub fn session_report(&self, id: &str) -> Option<SessionReport> {
+        let ix = *self.session_ix.get(id)?;
+        Some(SessionReport::build(self, ix as usize))
+    }
+
+    fn session(&mut self, id: &SessionId) -> usize {
+        let next = self.sessions.len() as u32;
+        let ix = *self.session_ix.entry(id.0.clone()).or_insert(next);
+        if ix == next {
+            self.sessions.push(Session::new(id.clone()));
+        }
+        ix as usize
+    }
+
+    fn order(&mut self, id: &str) -> &mut Order {
+        let next = self.orders.len() as u32;
+        let ix = *self.order_ix.entry(key(id)).or_insert(next);
+        if ix == next {
+            self.orders.push(Order::new());
+        }
+        &mut self.orders[ix as usize]
+    }
+
+    /// Takes one event, logged at `leaf`.
+    pub fn observe(&mut self, leaf: u64, ev: &Event) {
+        self.events += 1;
+        let ms = ev.at.timestamp_millis();
+        match &ev.body {
+            Body::ProductRegistered {
+                product, category, ..
+            } => {
+                self.categories.insert(key(product.as_str()), *category);
+            }
+            Body::OrderPaid { order, amount } => {
+                let o = self.order(order.as_str());
+                o.paid += amount;
+                o.paid_leaf = leaf;
+            }
+            Body::OrderRefunded { order, amount, .. } => {
+                let o = self.order(order.as_str());
+                o.refunded += amount;
+                o.refund_leaf = leaf;
+            }
+            Body::OrderCancelled { order } => {
+                let o = self.order(order.as_str());
+                o.cancelled = true;
+                o.cancel_leaf = leaf;
+            }
+            _ => {}
+        }
+        let Some(sid) = ev.body.session() else {
+            return;
+        };
+        let si = self.session(sid);
+        let s = &mut self.sessions[si];
+        s.events += 1;
+        s.first_ms = s.first_ms.min(ms);
+        s.last_ms = s.last_ms.max(ms);
+        match &ev.body {
+            Body::SessionStarted {
+                anchor, platform, ..
+            } => {
+                s.anchor = Some(anchor.clone());
+                s.platform = Some(platform.clone());
+                s.started = Some(ev.at);
+                s.started_leaf = leaf;
+            }
+            Body::SessionEnded { .. } => {
+                s.ended = Some(ev.at);
+                s.ended_leaf = leaf;
+            }
+            Body::ProductListed { product, price, .. } => {
+                s.listed.push((product.clone(), ms, *price))
+            }
+            Body::Claim { .. } => s.claims.push(leaf),
+            Body::MetricsReported {
+                online,
+                views,
+                likes,
+                orders,
+                gmv,
+                currency,
+                ..
+            } => s.metrics.push(Metric {
+                ms,
+                leaf,
+                online: *online,
+                views: *views,
+                likes: *likes,
+                orders: *orders,
+                gmv: *gmv,
+                currency: *currency,
+            }),
+            Body::ViewerJoined {
+                account,
+                device,
+                ip,
+                account_created,
+                ..
+            } => {
+                let sec = ms.div_euclid(1000);
+                let device = device.as_ref().map_or(0, |d| key(d.as_str()));
+                let network = ip.as_ref().map_or(0, |d| key(d.as_str()));
+                let (_, a) = s.account(account.as_str());
+                let first = a.joins == 0;
+                a.joins += 1;
+                if ms < a.first_join_ms {
+                    a.first_join_ms = ms;
+                    a.first_join_leaf = leaf;
+                }
+                a.last_join_ms = a.last_join_ms.max(ms);
+                if let Some(d) = account_created {
+                    a.created_day = day_number(*d);
+                }
+                let new_device = a.device == 0 && device != 0;
+                let new_network = a.network == 0 && network != 0;
+                if new_device {
+                    a.device = device;
+                }
+                if new_network {
+                    a.network = network;
+                }
+                if new_device {
+                    *s.devices.entry(device).or_default() += 1;
+                }
+                if new_network {
+                    *s.networks.entry(network).or_default() += 1;
+                }
+                let t = s.seconds.entry(sec).or_default();
+                t.joins += 1;
+                // An out-of-order earlier join moves the account's arrival;
+                // the per-second arrival count keeps the first one seen, a
+                // bounded error only for the arrival chart.
+                t.new_accounts += first as u32;
+            }
+            Body::ViewerLeft { account, .. } => {
+                let (_, a) = s.account(account.as_str());
+                a.leaves += 1;
+                a.last_leave_ms = a.last_leave_ms.max(ms);
+                s.seconds.entry(ms.div_euclid(1000)).or_default().leaves += 1;
+            }
+            Body::Comment { account, text, .. } => {
+                s.comments += 1;
+                let tk = key(text);
+                let (_, a) = s.account(account.as_str());
+                a.interactions += 1;
+                if a.first_text == 0 {
+                    a.first_text = tk;
+                    let t = s.texts.entry(tk).or_insert_with(|| Text {
+                        accounts: 0,
+                        chant: is_chant(text),
+                    });
+                    t.accounts += 1;
+                }
+            }
+            Body::Like { account, count, .. } => {
+                s.likes += count;
+                s.account(account.as_str()).1.interactions += 1;
+            }
+            Body::OrderPlaced {
+                order,
+                product,
+                account,
+                amount,
+                device,
+                address,
+                payment,
+                ..
+            } => {
+                let (ai, a) = s.account(account.as_str());
+                a.interactions += 1;
+                let watched_ms = a.watching_for(ms);
+                let opt =
+                    |r: &Option<events::PersonalRef>| r.as_ref().map_or(0, |v| key(v.as_str()));
+                let (device, address, payment) = (opt(device), opt(address), opt(payment));
+                let product = key(product.as_str());
+                let next = self.orders.len() as u32;
+                let oi = *self.order_ix.entry(key(order.as_str())).or_insert(next);
+                if oi == next {
+                    self.orders.push(Order::new());
+                }
+                let o = &mut self.orders[oi as usize];
+                if o.is_placed() {
+                    return; // the same order placed twice under two event ids: first wins
+                }
+                *o = Order {
+                    account: ai,
+                    product,
+                    placed_ms: ms,
+                    placed_leaf: leaf,
+                    amount: amount.minor,
+                    currency: Some(amount.currency),
+                    watched_ms,
+                    device,
+                    address,
+                    payment,
+                    ..o.clone()
+                };
+                self.sessions[si].orders.push(oi);
+            }
+            _ => {}
+        }
+    }
+}
+
+pub(crate) fn day_number(d: NaiveDate) -> i32 {
+    d.num_days_from_ce()
+}
+
+/// A crowd chant: only digits, or one character repeated ("666", "1", "2333").
+fn is_chant(text: &str) -> bool {
+    let t = text.trim();
+    let mut chars = t.chars();
+    let Some(first) = chars.next() else {
+        return true;
+    };
+    t.chars().all(|c| c.is_ascii_digit()) || t.chars().all(|c| c == first)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chants_are_digits_or_one_repeated_character() {
+        for t in ["666", "1", "2333", "11111", "哈哈哈哈", " 888 "] {
+            assert!(is_chant(t), "{t}");
+        }
+        for t in ["上链接!", "主播好棒!!!", "great product, buy now", "66a"] {
+            assert!(!is_chant(t), "{t}");
+        }
+    }
+
+    #[test]
+    fn keys_are_stable_and_never_zero() {
+        assert_eq!(key("u1"), key("u1"));
+        assert_ne!(key("u1"), key("u2"));
+        assert_ne!(key(""), 0);
+    }
+}

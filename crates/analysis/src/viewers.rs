@@ -1,0 +1,246 @@
+//! The observed audience, and which accounts behave as bots.
+//!
+//! Each account collects weighted evidence (see `rules/authenticity.json`):
+//! a device or network shared by many accounts, an arrival inside a
+//! synchronized wave, a freshly created account, no interaction at all, a
+//! copied comment, and a device whose accounts all watch for the same time.
+//! An account is judged a bot only when the weights add up to the convict
+//! score; the weights are set so that no single signal gets there.
+
+use crate::rules::BotRules;
+use crate::state::{day_number, Map, Session};
+
+/// Why an account was judged a bot: one bit per signal.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Signals(u8);
+
+impl Signals {
+    pub const SHARED_DEVICE: Signals = Signals(1);
+    pub const SHARED_NETWORK: Signals = Signals(2);
+    pub const WAVE: Signals = Signals(4);
+    pub const FRESH: Signals = Signals(8);
+    pub const PASSIVE: Signals = Signals(16);
+    pub const COPIED_COMMENT: Signals = Signals(32);
+    pub const UNIFORM_DWELL: Signals = Signals(64);
+    pub const ALL: [(Signals, &'static str); 7] = [
+        (Signals::SHARED_DEVICE, "shared_device"),
+        (Signals::SHARED_NETWORK, "shared_network"),
+        (Signals::WAVE, "join_wave"),
+        (Signals::FRESH, "fresh_account"),
+        (Signals::PASSIVE, "no_interaction"),
+        (Signals::COPIED_COMMENT, "copied_comment"),
+        (Signals::UNIFORM_DWELL, "uniform_dwell"),
+    ];
+    pub fn has(self, s: Signals) -> bool {
+        self.0 & s.0 != 0
+    }
+    fn add(&mut self, s: Signals) {
+        self.0 |= s.0;
+    }
+}
+
+/// One account judged a bot.
+#[derive(Clone, Debug)]
+pub struct Suspect {
+    pub account: u32,
+    pub score: f64,
+    pub signals: Signals,
+    pub first_join_leaf: u64,
+}
+
+/// What the events show of the audience.
+#[derive(Clone, Debug, Default)]
+pub struct Audience {
+    pub views: u64,
+    pub unique: u64,
+    pub peak_online: u64,
+    /// Joins by accounts not judged bots.
+    pub real_views: u64,
+    pub bots: Vec<Suspect>,
+    /// How many suspected bots carry each signal, in `Signals::ALL` order.
+    pub signal_counts: [u64; 7],
+    /// The join-wave threshold used (joins in the window).
+    pub wave_threshold: u32,
+}
+
+/// Counts the audience and judges every account.
+pub(crate) fn audience(s: &Session, r: &BotRules) -> Audience {
+    let mut out = Audience::default();
+    let wave = WaveDetector::new(s, r);
+    out.wave_threshold = wave.threshold;
+    let uniform = uniform_dwell_devices(s, r);
+    let start_day = chrono::DateTime::from_timestamp_millis(s.start_ms())
+        .map(|t| day_number(t.date_naive()))
+        .unwrap_or(i32::MAX);
+    for (ix, a) in s.accounts.iter().enumerate() {
+        if a.joins == 0 {
+            continue;
+        }
+        out.views += u64::from(a.joins);
+        out.unique += 1;
+        let mut score = 0.0;
+        let mut sig = Signals::default();
+        let mut add = |cond: bool, w: f64, s: Signals| {
+            if cond {
+                score += w;
+                sig.add(s);
+            }
+        };
+        let count = |m: &Map<u64, u32>, k: u64| {
+            if k == 0 {
+                0
+            } else {
+                m.get(&k).copied().unwrap_or(0)
+            }
+        };
+        add(
+            count(&s.devices, a.device) >= r.shared_device_accounts,
+            r.shared_device_weight,
+            Signals::SHARED_DEVICE,
+        );
+        add(
+            count(&s.networks, a.network) >= r.shared_network_accounts,
+            r.shared_network_weight,
+            Signals::SHARED_NETWORK,
+        );
+        add(wave.in_wave(a.first_join_ms), r.wave_weight, Signals::WAVE);
+        add(
+            a.created_day != i32::MIN
+                && i64::from(start_day) - i64::from(a.created_day) <= r.fresh_account_days,
+            r.fresh_account_weight,
+            Signals::FRESH,
+        );
+        add(a.interactions == 0, r.passive_weight, Signals::PASSIVE);
+        let copied = a.first_text != 0
+            && s.texts
+                .get(&a.first_text)
+                .is_some_and(|t| !t.chant && t.accounts >= r.copied_comment_accounts);
+        add(copied, r.copied_comment_weight, Signals::COPIED_COMMENT);
+        add(
+            a.device != 0 && uniform.contains_key(&a.device),
+            r.uniform_dwell_weight,
+            Signals::UNIFORM_DWELL,
+        );
+        if score >= r.convict_score {
+            for (k, (s, _)) in Signals::ALL.iter().enumerate() {
+                out.signal_counts[k] += sig.has(*s) as u64;
+            }
+            out.bots.push(Suspect {
+                account: ix as u32,
+                score,
+                signals: sig,
+                first_join_leaf: a.first_join_leaf,
+            });
+        } else {
+            out.real_views += u64::from(a.joins);
+        }
+    }
+    out.peak_online = peak_online(s);
+    // Strongest evidence first.
+    out.bots
+        .sort_by(|a, b| b.score.total_cmp(&a.score).then(a.account.cmp(&b.account)));
+    out
+}
+
+/// Peak concurrency: joins minus leaves over time, per second. A session's
+/// end leaves everyone, so nothing after it counts.
+fn peak_online(s: &Session) -> u64 {
+    let end = s.ended.map(|t| t.timestamp_millis().div_euclid(1000));
+    let mut secs: Vec<(i64, i64)> = s
+        .seconds
+        .iter()
+        .filter(|(sec, _)| end.is_none_or(|e| **sec < e))
+        .map(|(sec, t)| (*sec, i64::from(t.joins) - i64::from(t.leaves)))
+        .collect();
+    secs.sort_unstable();
+    let (mut online, mut peak) = (0i64, 0i64);
+    for (_, d) in secs {
+        // Leaves of joins we never saw must not drive the count below zero.
+        online = (online + d).max(0);
+        peak = peak.max(online);
+    }
+    peak as u64
+}
+
+/// Arrival waves: seconds whose surrounding window holds many times the
+/// session's typical number of joins.
+pub(crate) struct WaveDetector<'a> {
+    seconds: &'a Map<i64, crate::state::Tally>,
+    half: i64,
+    pub threshold: u32,
+}
+
+impl<'a> WaveDetector<'a> {
+    pub fn new(s: &'a Session, r: &BotRules) -> WaveDetector<'a> {
+        let half = (r.wave_window_secs / 2).max(0);
+        let mut d = WaveDetector {
+            seconds: &s.seconds,
+            half,
+            threshold: r.wave_min_joins,
+        };
+        let join_secs: Vec<i64> = s
+            .seconds
+            .iter()
+            .filter(|(_, t)| t.joins > 0)
+            .map(|(s, _)| *s)
+            .collect();
+        let (Some(first), Some(last)) = (join_secs.iter().min(), join_secs.iter().max()) else {
+            return d;
+        };
+        // The median window over the whole span, counting empty seconds as
+        // zero without materialising them (a bad timestamp may stretch the span).
+        let span = (last - first + 1) as usize;
+        let mut windows: Vec<u32> = join_secs.iter().map(|s| d.window(*s)).collect();
+        windows.sort_unstable();
+        let zeros = span.saturating_sub(windows.len());
+        let mid = span / 2;
+        let median = if mid < zeros {
+            0
+        } else {
+            windows.get(mid - zeros).copied().unwrap_or(0)
+        };
+        d.threshold = r
+            .wave_min_joins
+            .max((r.wave_factor * f64::from(median)).ceil() as u32);
+        d
+    }
+
+    fn window(&self, sec: i64) -> u32 {
+        (sec - self.half..=sec + self.half)
+            .map(|s| self.seconds.get(&s).map_or(0, |t| t.joins))
+            .sum()
+    }
+
+    pub fn in_wave(&self, ms: i64) -> bool {
+        ms != i64::MAX && self.window(ms.div_euclid(1000)) >= self.threshold
+    }
+}
+
+/// Devices whose single-visit accounts all watched for about the same time.
+fn uniform_dwell_devices(s: &Session, r: &BotRules) -> Map<u64, f64> {
+    let mut stats: Map<u64, (u32, f64, f64)> = Map::default();
+    for a in &s.accounts {
+        let shared = a.device != 0
+            && s.devices.get(&a.device).copied().unwrap_or(0) >= r.uniform_dwell_min_accounts;
+        if !shared || a.joins != 1 || a.leaves == 0 || a.last_leave_ms < a.first_join_ms {
+            continue;
+        }
+        let dwell = (a.last_leave_ms - a.first_join_ms) as f64 / 1000.0;
+        let e = stats.entry(a.device).or_default();
+        e.0 += 1;
+        e.1 += dwell;
+        e.2 += dwell * dwell;
+    }
+    stats
+        .into_iter()
+        .filter_map(|(d, (n, sum, sq))| {
+            if n < r.uniform_dwell_min_accounts {
+                return None;
+            }
+            let mean = sum / f64::from(n);
+            let var = (sq / f64::from(n) - mean * mean).max(0.0);
+            let cv = if mean > 0.0 { var.sqrt() / mean } else { 0.0 };
+            (cv < r.uniform_dwell_cv).then_some((d, cv))
+        })
+        .collect()
+}

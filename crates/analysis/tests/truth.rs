@@ -1,0 +1,176 @@
+//! The analysis against simulated sessions with known truth.
+
+mod harness;
+
+use analysis::{Analyzer, Rules};
+use harness::{flag_errors, run, simulate};
+use sim::Scenario;
+
+const SCALE: f64 = 0.0004;
+
+fn check(scenarios: &[Scenario], seed: u64) -> harness::Outcome {
+    let o = run(scenarios, SCALE, seed);
+    let (missing, extra) = flag_errors(&o, scenarios);
+    assert!(
+        missing.is_empty(),
+        "{scenarios:?} seed {seed}: missing {missing:?}; flags {:?}",
+        o.flags
+    );
+    assert!(
+        extra.is_empty(),
+        "{scenarios:?} seed {seed}: false alarms {extra:?}; {:#?}",
+        o.report.flags
+    );
+    // At most 2% of real viewers and real orders wrongly marked.
+    assert!(
+        o.humans_judged * 50 <= o.humans,
+        "{} of {} humans judged bots",
+        o.humans_judged,
+        o.humans
+    );
+    assert!(
+        o.real_orders_judged * 50 <= o.real_orders.max(1),
+        "{} of {} real orders judged brushing",
+        o.real_orders_judged,
+        o.real_orders
+    );
+    o
+}
+
+#[test]
+fn clean_sessions_raise_no_flags() {
+    for seed in 1..=3 {
+        let o = check(&[Scenario::Clean], seed);
+        assert!(o.flags.is_empty(), "seed {seed}: {:#?}", o.report.flags);
+        // Honest figures: the report agrees with the truth.
+        let v = &o.report.viewers;
+        assert_eq!(v.observed.unique, o.truth.human_accounts);
+        assert_eq!(v.observed.views, o.truth.human_views);
+        // Concurrency is counted per second, conservatively (a join and a
+        // leave in the same second cancel out), so it may fall a hair short.
+        let peak = o.truth.human_peak_online;
+        assert!(v.observed.peak_online <= peak && v.observed.peak_online * 100 >= peak * 99);
+        assert_eq!(o.report.waterfall().verified_gmv(), o.truth.real_gmv);
+    }
+}
+
+#[test]
+fn bot_farms_are_found() {
+    for seed in 1..=2 {
+        let o = check(&[Scenario::BotFarm], seed);
+        assert!(
+            o.bots_found * 10 >= o.bots_true * 9,
+            "found {} of {} bots",
+            o.bots_found,
+            o.bots_true
+        );
+    }
+}
+
+#[test]
+fn inflated_views_with_and_without_bots() {
+    for scenarios in [
+        vec![Scenario::InflatedViews],
+        vec![Scenario::InflatedViews, Scenario::BotFarm],
+    ] {
+        let o = check(&scenarios, 7);
+        let x = o.report.viewers.inflation_ratio().unwrap();
+        assert!(x > 10.0, "{scenarios:?}: inflation ratio {x}");
+        assert_eq!(
+            o.report.viewers.reported_views,
+            Some(o.truth.reported_views)
+        );
+    }
+}
+
+#[test]
+fn brushing_rings_are_found_and_verified_gmv_excludes_them() {
+    for seed in 1..=2 {
+        let o = check(&[Scenario::BrushingRing], seed);
+        assert!(
+            o.brushing_found * 10 >= o.brushing_true * 9,
+            "found {} of {} brushing orders",
+            o.brushing_found,
+            o.brushing_true
+        );
+        let w = o.report.waterfall();
+        let off = (w.verified_gmv() - o.truth.real_gmv).abs();
+        assert!(
+            off * 50 <= o.truth.real_gmv,
+            "verified {} vs real {}",
+            w.verified_gmv(),
+            o.truth.real_gmv
+        );
+    }
+}
+
+#[test]
+fn refund_surges_are_flagged() {
+    let o = check(&[Scenario::RefundSurge], 3);
+    assert!(o.report.sales.organic_refund_rate > 0.35);
+}
+
+#[test]
+fn everything_at_once() {
+    let all = [
+        Scenario::InflatedViews,
+        Scenario::BotFarm,
+        Scenario::BrushingRing,
+        Scenario::RefundSurge,
+        Scenario::FalseClaims,
+        Scenario::AfterSales,
+    ];
+    check(&all, 11);
+}
+
+#[test]
+fn order_of_arrival_does_not_change_the_answer() {
+    let (truth, events) = simulate(&[Scenario::BotFarm, Scenario::BrushingRing], SCALE, 5);
+    let feed = |order: &mut dyn Iterator<Item = usize>| {
+        let mut an = Analyzer::new(Rules::default());
+        for i in order {
+            an.observe(i as u64, &events[i]);
+        }
+        an.session_report(&truth.session)
+            .unwrap()
+            .to_json(&|l| Some(l.to_string()))
+    };
+    let forward = feed(&mut (0..events.len()));
+    let backward = feed(&mut (0..events.len()).rev());
+    // Interleave: odd lines first, then even ones.
+    let shuffled = feed(
+        &mut (0..events.len())
+            .filter(|i| i % 2 == 1)
+            .chain((0..events.len()).filter(|i| i % 2 == 0)),
+    );
+    // Order-time facts (was the buyer watching when ordering) can only be
+    // judged in time order; everything about viewers must match exactly.
+    assert_eq!(forward["viewers"], backward["viewers"]);
+    assert_eq!(forward["viewers"], shuffled["viewers"]);
+    assert_eq!(forward["sales"]["paid_gmv"], shuffled["sales"]["paid_gmv"]);
+    assert_eq!(
+        forward["sales"]["refunded_gmv"],
+        backward["sales"]["refunded_gmv"]
+    );
+}
+
+#[test]
+fn a_late_refund_changes_the_next_answer() {
+    let (truth, events) = simulate(&[Scenario::Clean], SCALE, 2);
+    let end = events
+        .iter()
+        .position(|e| e.body.type_name() == "session_ended")
+        .unwrap();
+    let mut an = Analyzer::new(Rules::default());
+    for (i, e) in events.iter().enumerate().take(end + 1) {
+        an.observe(i as u64, e);
+    }
+    let at_end = an.session_report(&truth.session).unwrap();
+    assert_eq!(at_end.waterfall().refunded_gmv, 0);
+    for (i, e) in events.iter().enumerate().skip(end + 1) {
+        an.observe(i as u64, e);
+    }
+    let later = an.session_report(&truth.session).unwrap();
+    assert_eq!(later.waterfall().refunded_gmv, truth.refunded_gmv);
+    assert!(later.waterfall().verified_gmv() < at_end.waterfall().verified_gmv());
+}
