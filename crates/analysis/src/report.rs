@@ -349,16 +349,18 @@ fn flags(an: &Analyzer, s: &Session, r: &SessionReport, metrics: &[&Metric]) -> 
         let mut parts = Vec::new();
         if let (Some(x), Some(rv)) = (views_x, v.reported_views) {
             parts.push(format!(
-                "reported views ({rv}) are {} the {} views by real viewers",
+                "reported views ({}) are {} the {} views by real viewers",
+                grouped(rv),
                 times(x),
-                v.observed.real_views
+                grouped(v.observed.real_views)
             ));
         }
         if let (Some(x), Some(rp)) = (peak_x, v.reported_peak_online) {
             parts.push(format!(
-                "reported peak online ({rp}) is {} the observed peak of {}",
+                "reported peak online ({}) is {} the observed peak of {}",
+                grouped(rp),
                 times(x),
-                v.observed.peak_online
+                grouped(v.observed.peak_online)
             ));
         }
         let leaves = [
@@ -390,7 +392,7 @@ fn flags(an: &Analyzer, s: &Session, r: &SessionReport, metrics: &[&Metric]) -> 
                     .zip(v.observed.signal_counts)
                     .map(|((_, n), k)| (k, *n))
                     .collect();
-                c.sort_by(|a, b| b.0.cmp(&a.0));
+                c.sort_by_key(|b| std::cmp::Reverse(b.0));
                 c.into_iter()
                     .take(3)
                     .filter(|(k, _)| *k > 0)
@@ -401,8 +403,9 @@ fn flags(an: &Analyzer, s: &Session, r: &SessionReport, metrics: &[&Metric]) -> 
                 "BOT_VIEWERS",
                 sev,
                 format!(
-                    "{bots} of {} viewers ({:.0}%) behave as bots (mostly: {})",
-                    v.observed.unique,
+                    "{} of {} viewers ({:.0}%) behave as bots (mostly: {})",
+                    grouped(bots),
+                    grouped(v.observed.unique),
                     share * 100.0,
                     top.join(", ").replace('_', " ")
                 ),
@@ -427,9 +430,11 @@ fn flags(an: &Analyzer, s: &Session, r: &SessionReport, metrics: &[&Metric]) -> 
             "ORDER_BRUSHING",
             sev,
             format!(
-                "{brushed} orders ({:.0}% of placed) from {} linked group(s) of {accounts} accounts sharing devices, addresses or payments; the largest ordered {:.0}% without watching and refunded {:.0}%",
+                "{} orders ({:.0}% of placed) from {} linked group(s) of {} accounts sharing devices, addresses or payments; the largest ordered {:.0}% without watching and refunded {:.0}%",
+                grouped(brushed as u64),
                 share * 100.0,
                 r.sales.rings.len(),
+                grouped(accounts as u64),
                 top.no_watch_share * 100.0,
                 top.refund_share * 100.0
             ),
@@ -600,19 +605,24 @@ fn times(x: f64) -> String {
     }
 }
 
+/// 1234567 → "1,234,567".
+pub fn grouped(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Minor units as a decimal amount ("12,345.67 CNY").
 pub fn money(minor: i64, currency: &str) -> String {
     let sign = if minor < 0 { "-" } else { "" };
     let m = minor.unsigned_abs();
-    let units = (m / 100).to_string();
-    let mut grouped = String::new();
-    for (i, c) in units.chars().enumerate() {
-        if i > 0 && (units.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    format!("{sign}{grouped}.{:02} {currency}", m % 100)
+    format!("{sign}{}.{:02} {currency}", grouped(m / 100), m % 100)
         .trim_end()
         .to_string()
 }
@@ -626,5 +636,7 @@ mod tests {
         assert_eq!(money(123_456_789, "CNY"), "1,234,567.89 CNY");
         assert_eq!(money(-5, "USD"), "-0.05 USD");
         assert_eq!(money(100, ""), "1.00");
+        assert_eq!(grouped(0), "0");
+        assert_eq!(grouped(1234), "1,234");
     }
 }

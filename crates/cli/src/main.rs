@@ -8,8 +8,10 @@ use anyhow::{Context, Result};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
+use liveledger::analyze::{self, Analysis};
 use liveledger::evidence::{self, Subject};
 use liveledger::ingest::{Options, Progress};
+use liveledger::render;
 use liveledger::{ingest, DataDir, Input, Ledger};
 use serde_json::json;
 use std::io::IsTerminal;
@@ -91,6 +93,17 @@ enum Command {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
+    /// Reports computed from the log (report.md): `report session ID`.
+    Report {
+        #[command(subcommand)]
+        what: ReportWhat,
+    },
+    /// List the sessions in the log with their headline figures and flags.
+    Sessions {
+        /// Thresholds and weights to lay over the defaults (JSON, see docs/ANALYSIS.md).
+        #[arg(long)]
+        rules: Option<PathBuf>,
+    },
     /// Rebuild the id index and the projection from the log.
     Rebuild,
     /// Write a simulated live session (NDJSON events) and its truth file.
@@ -128,6 +141,20 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum ReportWhat {
+    /// Is this live data real? Reported against observed viewers and sales, bots, brushing, flags.
+    Session {
+        id: String,
+        /// Also write a self-contained HTML page with charts to FILE.
+        #[arg(long)]
+        html: Option<PathBuf>,
+        /// Thresholds and weights to lay over the defaults (JSON, see docs/ANALYSIS.md).
+        #[arg(long)]
+        rules: Option<PathBuf>,
+    },
+}
+
 /// Exit codes of the contract.
 const PROBLEM: u8 = 1;
 const USAGE: u8 = 2;
@@ -159,6 +186,10 @@ fn run(cli: Cli) -> Result<u8> {
             verbose,
         } => cmd_ingest(&dir, cli.json, files, origin, batch, verbose),
         Command::Checkpoint => cmd_checkpoint(&dir, cli.json),
+        Command::Report {
+            what: ReportWhat::Session { id, html, rules },
+        } => cmd_report_session(&dir, cli.json, &id, html, rules),
+        Command::Sessions { rules } => cmd_sessions(&dir, cli.json, rules),
         Command::Verify {
             bundle: Some(b),
             key,
@@ -353,6 +384,142 @@ fn cmd_ingest(
         println!("log         {} entries, root {}", cp.size, cp.root);
     }
     Ok(if report.rejected > 0 { PROBLEM } else { 0 })
+}
+
+/// Reads the whole log into the analysis, with a progress bar on a terminal.
+fn analyse(dir: &DataDir, rules: Option<PathBuf>) -> Result<Analysis> {
+    let rules = analyze::rules(rules.as_deref())?;
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let b = ProgressBar::new(0);
+        b.set_style(
+            ProgressStyle::with_template(
+                "{spinner} analyse [{bar:40}] {human_pos}/{human_len} events {per_sec} eta {eta}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
+        );
+        b
+    });
+    let a = Analysis::run(dir, rules, &|done, total| {
+        if let Some(b) = &bar {
+            b.set_length(total);
+            b.set_position(done);
+        }
+    })?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    Ok(a)
+}
+
+fn cmd_report_session(
+    dir: &DataDir,
+    json_out: bool,
+    id: &str,
+    html: Option<PathBuf>,
+    rules: Option<PathBuf>,
+) -> Result<u8> {
+    let a = analyse(dir, rules)?;
+    let r = a.session(id)?;
+    let ids = |leaf| a.event_id(leaf);
+    let cp = a.checkpoint_json();
+    if let Some(path) = &html {
+        std::fs::write(path, render::html::session(&r, &ids, &cp))
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    if json_out {
+        println!("{}", serde_json::to_string_pretty(&a.session_json(&r))?);
+    } else {
+        print!("{}", render::text::session(&r, &ids, &cp));
+        if let Some(path) = html {
+            println!("HTML report: {}", path.display());
+        }
+    }
+    Ok(0)
+}
+
+fn cmd_sessions(dir: &DataDir, json_out: bool, rules: Option<PathBuf>) -> Result<u8> {
+    let a = analyse(dir, rules)?;
+    let mut rows = Vec::new();
+    for id in a.analyzer.session_ids() {
+        let r = a.session(&id.0)?;
+        let w = r.waterfall();
+        let v = &r.viewers;
+        rows.push(json!({
+            "session": r.session,
+            "anchor": r.anchor,
+            "platform": r.platform,
+            "started": r.started.map(|t| t.to_rfc3339()),
+            "ended": r.ended.map(|t| t.to_rfc3339()),
+            "reported_views": v.reported_views.unwrap_or(0),
+            "observed_unique": v.observed.unique,
+            "suspected_bots": v.suspected_bots(),
+            "estimated_real": v.estimated_real(),
+            "inflation_ratio": v.inflation_ratio().filter(|x| x.is_finite()),
+            "currency": r.currency().map(|c| c.to_string()),
+            "placed_orders": w.placed_orders,
+            "verified_gmv": w.verified_gmv(),
+            "flags": r.flags.iter().map(|f| json!({"code": f.code, "severity": f.severity.as_str()})).collect::<Vec<_>>(),
+        }));
+    }
+    if json_out {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &json!({ "checkpoint": a.checkpoint_json(), "sessions": rows })
+            )?
+        );
+        return Ok(0);
+    }
+    if rows.is_empty() {
+        println!("no sessions in the log");
+        return Ok(0);
+    }
+    println!(
+        "{:<16} {:<14} {:<17} {:>12} {:>10} {:>9} {:>18}  flags",
+        "session", "anchor", "started", "reported", "real", "bots", "verified GMV"
+    );
+    for r in &rows {
+        let n = |k: &str| render::grouped(r[k].as_u64().unwrap_or(0));
+        let flags: Vec<String> = r["flags"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|f| {
+                format!(
+                    "{}({})",
+                    f["code"].as_str().unwrap_or(""),
+                    f["severity"].as_str().unwrap_or("")
+                )
+            })
+            .collect();
+        println!(
+            "{:<16} {:<14} {:<17} {:>12} {:>10} {:>9} {:>18}  {}",
+            r["session"].as_str().unwrap_or(""),
+            r["anchor"].as_str().unwrap_or("?"),
+            r["started"]
+                .as_str()
+                .map(|s| s.get(..16).unwrap_or(s))
+                .unwrap_or("?"),
+            n("reported_views"),
+            n("estimated_real"),
+            n("suspected_bots"),
+            analysis::report::money(
+                r["verified_gmv"].as_i64().unwrap_or(0),
+                r["currency"].as_str().unwrap_or("")
+            ),
+            if flags.is_empty() {
+                "none".into()
+            } else {
+                flags.join(" ")
+            }
+        );
+    }
+    println!(
+        "
+Details: liveledger report session ID [--html FILE]"
+    );
+    Ok(0)
 }
 
 fn cmd_checkpoint(dir: &DataDir, json_out: bool) -> Result<u8> {

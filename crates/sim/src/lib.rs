@@ -66,6 +66,8 @@ pub const DEBUT_ORDERS: f64 = 910_000.0;
 /// Mean joins per unique viewer (re-entries), so unique = views / 1.3.
 pub const JOINS_PER_VIEWER: f64 = 1.3;
 const STREAM_SECS: i64 = 3 * 3600;
+/// Minutes at which a giveaway brings a crowd in at once.
+const SHARE_BURSTS: [i64; 2] = [45, 120];
 const WATCH_SAMPLE: usize = 100_000;
 
 #[derive(Clone, Debug)]
@@ -532,7 +534,14 @@ pub fn simulate(cfg: &Config, out: &mut dyn Write) -> io::Result<Truth> {
         let m_ms = minute * 60_000;
         // Humans arriving this minute.
         let n = sim.rng.poisson(humans as f64 * weights[minute as usize]);
-        for _ in 0..n {
+        // Twice a stream a giveaway or a share brings 1% of the audience in
+        // within three seconds: a real crowd that arrives like a bot wave.
+        let burst = if SHARE_BURSTS.contains(&minute) {
+            humans / 100
+        } else {
+            0
+        };
+        for i in 0..n + burst {
             let a = next_account;
             next_account += 1;
             let account = format!("{tag}-u{a}");
@@ -542,14 +551,23 @@ pub fn simulate(cfg: &Config, out: &mut dyn Write) -> io::Result<Truth> {
             } else {
                 format!("{tag}-d{a}")
             };
-            let ip = format!("{tag}-net{}", sim.rng.range(0, 2_000 + humans / 20));
+            // 4% sit behind one of three carrier-grade NATs.
+            let ip = if sim.rng.chance(0.04) {
+                format!("{tag}-cgnat{}", sim.rng.range(0, 3))
+            } else {
+                format!("{tag}-net{}", sim.rng.range(0, 2_000 + humans / 20))
+            };
             let created = if sim.rng.chance(0.03) {
                 day - Duration::days(sim.rng.range(0, 7) as i64)
             } else {
                 day - Duration::days(sim.rng.range(30, 2_000) as i64)
             };
             sim.truth.human_accounts += 1;
-            let mut join = m_ms + sim.rng.range(0, 60_000) as i64;
+            let mut join = if i < n {
+                m_ms + sim.rng.range(0, 60_000) as i64
+            } else {
+                m_ms + 20_000 + sim.rng.range(0, 3_000) as i64
+            };
             let mut visits = 0;
             loop {
                 let dwell = (sim.rng.lognormal(120.0, 1.3) * 1000.0) as i64;
@@ -618,13 +636,19 @@ pub fn simulate(cfg: &Config, out: &mut dyn Write) -> io::Result<Truth> {
                     };
                     let amount = p.price * qty;
                     let order = format!("{tag}-o{}", orders.len());
+                    // 3% ship to one of four offices or campus parcel rooms.
+                    let address = if sim.rng.chance(0.03) {
+                        format!("{tag}-office{}", sim.rng.range(0, 4))
+                    } else {
+                        format!("{tag}-addr{a}")
+                    };
                     sim.push(
                         t,
                         Kind::Other,
                         "order_placed",
                         format!(
-                            r#""session":{},"order":{},"product":{},"account":{},"quantity":{qty},"amount":{amount},"currency":"CNY","device":{},"ip":{},"address":"{tag}-addr{a}","payment":"{tag}-pay{a}""#,
-                            q(&tag), q(&order), q(&p.id), q(&account), q(&device), q(&ip)
+                            r#""session":{},"order":{},"product":{},"account":{},"quantity":{qty},"amount":{amount},"currency":"CNY","device":{},"ip":{},"address":{},"payment":"{tag}-pay{a}""#,
+                            q(&tag), q(&order), q(&p.id), q(&account), q(&device), q(&ip), q(&address)
                         ),
                     );
                     let paid = sim.rng.chance(0.93);

@@ -1,0 +1,168 @@
+//! Runs the analysis over the log: every entry up to the signed checkpoint
+//! is parsed (on all cores) and fed, in log order, to one
+//! [`analysis::Analyzer`]. A report computed here names the checkpoint it
+//! was computed at, and every piece of evidence names its leaf and event id.
+
+use crate::DataDir;
+use analysis::{Analyzer, Rules, SessionReport};
+use anyhow::{anyhow, Context, Result};
+use events::{parse_stored, stored_head, Event};
+use serde_json::{json, Value};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::mpsc;
+use tlog::LogReader;
+
+/// Entries parsed per unit of work (16 entry bundles).
+const CHUNK: u64 = 16 * 256;
+
+/// The analysis of a whole log, at one checkpoint.
+pub struct Analysis {
+    pub analyzer: Analyzer,
+    pub reader: LogReader,
+    public_key: String,
+    bundles: RefCell<HashMap<u64, Vec<Vec<u8>>>>,
+}
+
+/// The rules: the embedded defaults, with a file's entries laid over them.
+pub fn rules(path: Option<&Path>) -> Result<Rules> {
+    match path {
+        None => Ok(Rules::default()),
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read rules file {}", p.display()))?;
+            Rules::with_overrides(&text).with_context(|| format!("in {}", p.display()))
+        }
+    }
+}
+
+impl Analysis {
+    /// Reads and analyses every entry of the log in `dir`.
+    pub fn run(dir: &DataDir, rules: Rules, progress: &dyn Fn(u64, u64)) -> Result<Analysis> {
+        let reader = dir.reader()?;
+        let analyzer = analyze(&reader, rules, progress)?;
+        Ok(Analysis {
+            analyzer,
+            reader,
+            public_key: dir.verifier()?.to_vkey(),
+            bundles: RefCell::default(),
+        })
+    }
+
+    /// The id of the event at `leaf` (read from its entry bundle, cached).
+    pub fn event_id(&self, leaf: u64) -> Option<String> {
+        let mut cache = self.bundles.borrow_mut();
+        let b = leaf / 256;
+        let bundle = match cache.entry(b) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(self.reader.read_bundle(b).ok()?)
+            }
+        };
+        let entry = bundle.get((leaf % 256) as usize)?;
+        stored_head(entry).ok().map(|h| h.id)
+    }
+
+    /// The signed checkpoint the analysis covers.
+    pub fn checkpoint_json(&self) -> Value {
+        let cp = self.reader.checkpoint();
+        json!({
+            "origin": cp.origin,
+            "size": cp.size,
+            "root": cp.root.to_hex(),
+            "checkpoint": self.reader.note(),
+            "key": self.public_key,
+        })
+    }
+
+    pub fn session(&self, id: &str) -> Result<SessionReport> {
+        self.analyzer.session_report(id).ok_or_else(|| {
+            let known: Vec<String> = self
+                .analyzer
+                .session_ids()
+                .take(10)
+                .map(|s| s.0.clone())
+                .collect();
+            anyhow!(
+                "no session {id:?} in the log at size {} (sessions: {})",
+                self.reader.size(),
+                if known.is_empty() {
+                    "none".into()
+                } else {
+                    known.join(", ")
+                }
+            )
+        })
+    }
+
+    /// The contract JSON of a session report, with its checkpoint.
+    pub fn session_json(&self, r: &SessionReport) -> Value {
+        let mut v = r.to_json(&|leaf| self.event_id(leaf));
+        v["checkpoint"] = self.checkpoint_json();
+        v
+    }
+}
+
+/// Parses entries on every core and feeds them to the analyzer in log order.
+fn analyze(reader: &LogReader, rules: Rules, progress: &dyn Fn(u64, u64)) -> Result<Analyzer> {
+    let size = reader.size();
+    let chunks = size.div_ceil(CHUNK);
+    let workers = std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(8) as u64;
+    let mut an = Analyzer::new(rules);
+    std::thread::scope(|scope| -> Result<()> {
+        let (tx, rx) = mpsc::sync_channel::<(u64, Result<Vec<(u64, Event)>>)>(2 * workers as usize);
+        for w in 0..workers {
+            let tx = tx.clone();
+            scope.spawn(move || {
+                let mut c = w;
+                while c < chunks {
+                    let parsed = parse_chunk(reader, c * CHUNK, (c + 1) * CHUNK);
+                    let failed = parsed.is_err();
+                    if tx.send((c, parsed)).is_err() || failed {
+                        return;
+                    }
+                    c += workers;
+                }
+            });
+        }
+        drop(tx);
+        // Chunks arrive out of order; feed them in order (the analysis does
+        // not need it, but order-time facts are most precise that way).
+        let mut pending = BTreeMap::new();
+        let mut next = 0u64;
+        for (c, parsed) in rx {
+            pending.insert(c, parsed);
+            while let Some(parsed) = pending.remove(&next) {
+                for (leaf, ev) in parsed? {
+                    an.observe(leaf, &ev);
+                }
+                next += 1;
+                progress((next * CHUNK).min(size), size);
+            }
+        }
+        Ok(())
+    })?;
+    Ok(an)
+}
+
+fn parse_chunk(reader: &LogReader, start: u64, end: u64) -> Result<Vec<(u64, Event)>> {
+    let mut out = Vec::with_capacity((end - start) as usize);
+    let mut bad = None;
+    reader.for_each_entry(start, end, |leaf, bytes| {
+        match parse_stored(bytes) {
+            Ok(ev) => out.push((leaf, ev)),
+            Err(e) if bad.is_none() => bad = Some((leaf, e.reason)),
+            Err(_) => {}
+        }
+        Ok(())
+    })?;
+    match bad {
+        // Entries were validated before they were logged; one that no longer
+        // parses means the log was written by something else.
+        Some((leaf, reason)) => Err(anyhow!("log entry {leaf} is not a valid event: {reason}")),
+        None => Ok(out),
+    }
+}

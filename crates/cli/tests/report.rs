@@ -1,0 +1,213 @@
+//! `report session` and `sessions` through the real binary, on simulated
+//! sessions with known truth; the JSON and the terminal output are pinned
+//! by golden files (regenerate with UPDATE_GOLDEN=1 after a deliberate change).
+
+mod common;
+
+use common::{json, run};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+const FLAGGED: &str = "live-42";
+const CLEAN: &str = "live-43";
+
+/// Two simulated sessions, one with every authenticity problem, one clean, ingested.
+fn ledger() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    for (session, scenario, seed) in [
+        (
+            FLAGGED,
+            "inflated-views,bot-farm,brushing-ring,refund-surge",
+            "42",
+        ),
+        (CLEAN, "clean", "43"),
+    ] {
+        let file = dir.path().join(format!("{session}.ndjson"));
+        let out = run(
+            &data,
+            &[
+                "simulate",
+                "--scenario",
+                scenario,
+                "--scale",
+                "0.0001",
+                "--seed",
+                seed,
+                "--session",
+                session,
+                "-o",
+                file.to_str().unwrap(),
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let out = run(&data, &["ingest", file.to_str().unwrap()]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    dir
+}
+
+fn golden(name: &str, actual: &str) {
+    let path: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("missing {}: run with UPDATE_GOLDEN=1", path.display()));
+    assert!(
+        expected == actual,
+        "{name} differs from the golden file (UPDATE_GOLDEN=1 to accept):\n--- expected\n{expected}\n--- actual\n{actual}"
+    );
+}
+
+#[test]
+fn session_reports_match_their_golden_files_and_cite_the_log() {
+    let dir = ledger();
+    let data = dir.path().join("data");
+
+    let out = run(&data, &["--json", "report", "session", FLAGGED]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut report = json(&out);
+    // The checkpoint is the log's latest signed one (its key differs per data dir).
+    let cp = json(&run(&data, &["--json", "checkpoint"]));
+    for k in ["origin", "size", "root", "checkpoint", "key"] {
+        assert_eq!(report["checkpoint"][k], cp[k], "{k}");
+    }
+    report.as_object_mut().unwrap().remove("checkpoint");
+    golden(
+        "session-flagged.json",
+        &(serde_json::to_string_pretty(&report).unwrap() + "\n"),
+    );
+
+    let codes: Vec<&str> = report["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    for code in [
+        "VIEWER_INFLATION",
+        "BOT_VIEWERS",
+        "ORDER_BRUSHING",
+        "GMV_INFLATION",
+        "REFUND_SURGE",
+    ] {
+        assert!(codes.contains(&code), "{code} missing from {codes:?}");
+    }
+    // Every piece of evidence is a real log entry: prove it and compare.
+    let first = &report["flags"][1]["evidence"][0];
+    let out = run(&data, &["prove", first["event"].as_str().unwrap()]);
+    assert!(out.status.success());
+    assert_eq!(json(&out)["leaf_index"], first["leaf"]);
+
+    let out = run(&data, &["report", "session", FLAGGED]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let masked: String = text
+        .lines()
+        .map(|l| {
+            if l.starts_with("Computed at checkpoint") {
+                "Computed at checkpoint <masked>"
+            } else {
+                l
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    golden("session-flagged.txt", &(masked + "\n"));
+}
+
+#[test]
+fn a_clean_session_has_no_flags_and_sessions_lists_both() {
+    let dir = ledger();
+    let data = dir.path().join("data");
+    let clean = json(&run(&data, &["--json", "report", "session", CLEAN]));
+    assert_eq!(clean["flags"], Value::Array(vec![]), "{:#}", clean["flags"]);
+    assert_eq!(clean["viewers"]["suspected_bots"], 0);
+    let truth: Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join(format!("{CLEAN}.ndjson.truth.json"))).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        clean["viewers"]["observed_unique"],
+        truth["real"]["unique_viewers"]
+    );
+    assert_eq!(clean["sales"]["verified_gmv"], truth["real"]["gmv"]);
+    let text = String::from_utf8(run(&data, &["report", "session", CLEAN]).stdout).unwrap();
+    assert!(text.contains("NO FLAGS"), "{text}");
+
+    let list = json(&run(&data, &["--json", "sessions"]));
+    let sessions = list["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 2);
+    let flagged = sessions.iter().find(|s| s["session"] == FLAGGED).unwrap();
+    assert!(flagged["flags"].as_array().unwrap().len() >= 4);
+    assert!(sessions
+        .iter()
+        .any(|s| s["session"] == CLEAN && s["flags"] == Value::Array(vec![])));
+    let table = String::from_utf8(run(&data, &["sessions"]).stdout).unwrap();
+    assert!(
+        table.contains(FLAGGED) && table.contains("BOT_VIEWERS(high)"),
+        "{table}"
+    );
+}
+
+#[test]
+fn unknown_sessions_and_bad_rules_are_clear_errors() {
+    let dir = ledger();
+    let data = dir.path().join("data");
+    let out = run(&data, &["report", "session", "nope"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no session \"nope\"") && err.contains(CLEAN),
+        "{err}"
+    );
+
+    let rules = dir.path().join("rules.json");
+    std::fs::write(&rules, r#"{"bot": {"convict_score": "high"}}"#).unwrap();
+    let out = run(
+        &data,
+        &[
+            "report",
+            "session",
+            CLEAN,
+            "--rules",
+            rules.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bot.convict_score") && err.contains("rules.json"),
+        "{err}"
+    );
+
+    // A stricter rule file changes the answer: every device-sharing viewer convicted.
+    std::fs::write(&rules, r#"{"bot": {"convict_score": 0.1}}"#).unwrap();
+    let strict = json(&run(
+        &data,
+        &[
+            "--json",
+            "report",
+            "session",
+            CLEAN,
+            "--rules",
+            rules.to_str().unwrap(),
+        ],
+    ));
+    assert!(strict["viewers"]["suspected_bots"].as_u64().unwrap() > 0);
+}
