@@ -6,7 +6,7 @@
 #[path = "../tests/harness.rs"]
 mod harness;
 
-use harness::{flag_errors, run};
+use harness::{flag_errors, run, run_with, Stealth};
 use sim::Scenario;
 
 fn pct(a: u64, b: u64) -> String {
@@ -19,7 +19,7 @@ fn pct(a: u64, b: u64) -> String {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let seeds: u64 = args.first().and_then(|s| s.parse().ok()).unwrap_or(20);
+    let seeds: u64 = seeds_or(&args, 20);
     let scales: Vec<f64> = if args.len() > 1 {
         args[1..].iter().filter_map(|s| s.parse().ok()).collect()
     } else {
@@ -49,6 +49,9 @@ fn main() {
             ],
         ),
     ];
+    if args.first().map(String::as_str) == Some("stealth") {
+        return stealth(seeds_or(&args, 5));
+    }
     println!("| scale | scenario | sessions | missed flags | false alarms | bot recall | bot precision | humans judged bots | brushing recall | brushing precision | real orders judged brushing |");
     println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for &scale in &scales {
@@ -97,5 +100,42 @@ fn main() {
                 pct(t[9], t[8]),
             );
         }
+    }
+}
+
+fn seeds_or(args: &[String], default: u64) -> u64 {
+    args.iter().find_map(|s| s.parse().ok()).unwrap_or(default)
+}
+
+/// Bot recall as the farm's tell-tale signals are taken away, one by one.
+fn stealth(seeds: u64) {
+    println!("| bots | bot recall | humans judged bots | BOT_VIEWERS raised |");
+    println!("|---|---|---|---|");
+    for (name, s) in [
+        (
+            "simulated farm (40 per device, 500 per network, fresh, waves)",
+            Stealth::None,
+        ),
+        ("each bot on its own device", Stealth::OwnDevices),
+        ("own device and own network", Stealth::OwnDevicesAndNetworks),
+        (
+            "own device and network, accounts a year old",
+            Stealth::AgedAccounts,
+        ),
+    ] {
+        let (mut found, mut total, mut humans, mut judged, mut flagged) = (0, 0, 0, 0, 0);
+        for seed in 1..=seeds {
+            let o = run_with(&[Scenario::BotFarm], 0.002, 2000 + seed, s);
+            found += o.bots_found;
+            total += o.bots_true;
+            humans += o.humans;
+            judged += o.humans_judged;
+            flagged += o.flags.contains(&"BOT_VIEWERS") as u64;
+        }
+        println!(
+            "| {name} | {} | {} | {flagged} of {seeds} |",
+            pct(found, total),
+            pct(judged, humans)
+        );
     }
 }

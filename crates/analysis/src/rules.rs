@@ -33,7 +33,8 @@ pub struct BotRules {
     pub copied_comment_accounts: u32,
     pub copied_comment_weight: f64,
     pub uniform_dwell_min_accounts: u32,
-    pub uniform_dwell_cv: f64,
+    pub uniform_dwell_tolerance: f64,
+    pub uniform_dwell_share: f64,
     pub uniform_dwell_weight: f64,
 }
 
@@ -115,7 +116,8 @@ impl Rules {
                 copied_comment_accounts: r.count("bot.copied_comment_accounts")?,
                 copied_comment_weight: r.num("bot.copied_comment_weight")?,
                 uniform_dwell_min_accounts: r.count("bot.uniform_dwell_min_accounts")?,
-                uniform_dwell_cv: r.num("bot.uniform_dwell_cv")?,
+                uniform_dwell_tolerance: r.num("bot.uniform_dwell_tolerance")?,
+                uniform_dwell_share: r.num("bot.uniform_dwell_share")?,
                 uniform_dwell_weight: r.num("bot.uniform_dwell_weight")?,
             },
             brushing: BrushingRules {

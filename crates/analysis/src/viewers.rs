@@ -69,6 +69,7 @@ pub(crate) fn audience(s: &Session, r: &BotRules) -> Audience {
     let wave = WaveDetector::new(s, r);
     out.wave_threshold = wave.threshold;
     let uniform = uniform_dwell_devices(s, r);
+    let cohorts = uniform_dwell_waves(s, r, &wave);
     let start_day = chrono::DateTime::from_timestamp_millis(s.start_ms())
         .map(|t| day_number(t.date_naive()))
         .unwrap_or(i32::MAX);
@@ -116,11 +117,17 @@ pub(crate) fn audience(s: &Session, r: &BotRules) -> Audience {
                 .get(&a.first_text)
                 .is_some_and(|t| !t.chant && t.accounts >= r.copied_comment_accounts);
         add(copied, r.copied_comment_weight, Signals::COPIED_COMMENT);
-        add(
-            a.device != 0 && uniform.contains_key(&a.device),
-            r.uniform_dwell_weight,
-            Signals::UNIFORM_DWELL,
-        );
+        // The account itself must have watched for the group's time: a
+        // real viewer who arrived with a bot wave is not convicted by it.
+        let dwell = single_visit_dwell(a);
+        let near = |median: Option<&f64>| {
+            median
+                .zip(dwell)
+                .is_some_and(|(m, d)| (d - m).abs() <= r.uniform_dwell_tolerance * m)
+        };
+        let same_dwell = (a.device != 0 && near(uniform.get(&a.device)))
+            || near(cohorts.get(&cohort(a.first_join_ms, r)));
+        add(same_dwell, r.uniform_dwell_weight, Signals::UNIFORM_DWELL);
         if score >= r.convict_score {
             for (k, (s, _)) in Signals::ALL.iter().enumerate() {
                 out.signal_counts[k] += sig.has(*s) as u64;
@@ -216,31 +223,64 @@ impl<'a> WaveDetector<'a> {
     }
 }
 
+/// The arrival cohort of a join: its wave window.
+fn cohort(ms: i64, r: &BotRules) -> u64 {
+    ms.div_euclid(1000 * r.wave_window_secs.max(1)) as u64
+}
+
 /// Devices whose single-visit accounts all watched for about the same time.
 fn uniform_dwell_devices(s: &Session, r: &BotRules) -> Map<u64, f64> {
-    let mut stats: Map<u64, (u32, f64, f64)> = Map::default();
-    for a in &s.accounts {
+    uniform_dwell(s, r, |a| {
         let shared = a.device != 0
             && s.devices.get(&a.device).copied().unwrap_or(0) >= r.uniform_dwell_min_accounts;
-        if !shared || a.joins != 1 || a.leaves == 0 || a.last_leave_ms < a.first_join_ms {
+        shared.then_some(a.device)
+    })
+}
+
+/// Arrival waves whose accounts all left after the same time: a script's
+/// timer. A real crowd arriving together leaves at heavy-tailed times.
+fn uniform_dwell_waves(s: &Session, r: &BotRules, wave: &WaveDetector) -> Map<u64, f64> {
+    uniform_dwell(s, r, |a| {
+        wave.in_wave(a.first_join_ms)
+            .then(|| cohort(a.first_join_ms, r))
+    })
+}
+
+/// Watch time in seconds of an account that came once and left.
+fn single_visit_dwell(a: &crate::state::Account) -> Option<f64> {
+    (a.joins == 1 && a.leaves > 0 && a.last_leave_ms >= a.first_join_ms)
+        .then(|| (a.last_leave_ms - a.first_join_ms) as f64 / 1000.0)
+}
+
+/// Groups (by `group_of`) in which most single-visit accounts watched for
+/// the same time (within a tolerance of the group's median), with that
+/// median. Robust to the few real viewers who happen to share a wave.
+fn uniform_dwell(
+    s: &Session,
+    r: &BotRules,
+    group_of: impl Fn(&crate::state::Account) -> Option<u64>,
+) -> Map<u64, f64> {
+    let mut dwells: Map<u64, Vec<f32>> = Map::default();
+    for a in &s.accounts {
+        let (Some(d), Some(g)) = (single_visit_dwell(a), group_of(a)) else {
             continue;
-        }
-        let dwell = (a.last_leave_ms - a.first_join_ms) as f64 / 1000.0;
-        let e = stats.entry(a.device).or_default();
-        e.0 += 1;
-        e.1 += dwell;
-        e.2 += dwell * dwell;
+        };
+        dwells.entry(g).or_default().push(d as f32);
     }
-    stats
+    dwells
         .into_iter()
-        .filter_map(|(d, (n, sum, sq))| {
-            if n < r.uniform_dwell_min_accounts {
+        .filter_map(|(g, mut d)| {
+            if d.len() < r.uniform_dwell_min_accounts as usize {
                 return None;
             }
-            let mean = sum / f64::from(n);
-            let var = (sq / f64::from(n) - mean * mean).max(0.0);
-            let cv = if mean > 0.0 { var.sqrt() / mean } else { 0.0 };
-            (cv < r.uniform_dwell_cv).then_some((d, cv))
+            d.sort_unstable_by(f32::total_cmp);
+            let median = f64::from(d[d.len() / 2]);
+            let near = d
+                .iter()
+                .filter(|x| (f64::from(**x) - median).abs() <= r.uniform_dwell_tolerance * median)
+                .count();
+            let share = near as f64 / d.len() as f64;
+            (share >= r.uniform_dwell_share).then_some((g, median))
         })
         .collect()
 }

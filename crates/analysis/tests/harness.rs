@@ -30,7 +30,47 @@ pub struct Outcome {
 
 /// Simulates one session and analyses it, feeding events in log order.
 pub fn run(scenarios: &[Scenario], scale: f64, seed: u64) -> Outcome {
-    let (truth, events) = simulate(scenarios, scale, seed);
+    run_with(scenarios, scale, seed, Stealth::None)
+}
+
+/// Harder bots than the simulator's farms, made by rewriting their joins:
+/// to see what the analysis misses when signals are taken away.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Stealth {
+    None,
+    /// Every bot on its own device.
+    OwnDevices,
+    /// Every bot on its own device and network.
+    OwnDevicesAndNetworks,
+    /// Own devices and networks, accounts aged a year.
+    AgedAccounts,
+}
+
+pub fn run_with(scenarios: &[Scenario], scale: f64, seed: u64, stealth: Stealth) -> Outcome {
+    let (truth, mut events) = simulate(scenarios, scale, seed);
+    if stealth != Stealth::None {
+        let bots: HashSet<String> = truth.bot_accounts.iter().cloned().collect();
+        for e in &mut events {
+            if let Body::ViewerJoined {
+                account,
+                device,
+                ip,
+                account_created,
+                ..
+            } = &mut e.body
+            {
+                if bots.contains(account.as_str()) {
+                    *device = Some(events::PersonalRef(format!("own-{account}")));
+                    if stealth != Stealth::OwnDevices {
+                        *ip = Some(events::PersonalRef(format!("net-{account}")));
+                    }
+                    if stealth == Stealth::AgedAccounts {
+                        *account_created = account_created.map(|d| d - chrono::Duration::days(365));
+                    }
+                }
+            }
+        }
+    }
     let mut an = Analyzer::new(Rules::default());
     for (i, e) in events.iter().enumerate() {
         an.observe(i as u64, e);

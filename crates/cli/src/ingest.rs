@@ -60,6 +60,16 @@ pub struct Progress<'a> {
     pub on_commit: CommitHook<'a>,
 }
 
+impl Progress<'_> {
+    /// No progress reporting.
+    pub fn none() -> Self {
+        Progress {
+            on_bytes: Box::new(|_| {}),
+            on_commit: Box::new(|_, _, _| {}),
+        }
+    }
+}
+
 pub struct Options {
     /// Entries per commit (one fsync and one signed checkpoint each).
     pub batch: u64,

@@ -5,6 +5,7 @@
 
 pub mod analyze;
 pub mod datadir;
+pub mod demo;
 pub mod evidence;
 pub mod ingest;
 pub mod render;

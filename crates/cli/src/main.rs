@@ -42,6 +42,16 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Simulate a mixed evening of live selling (an honest stream and two
+    /// suspicious ones), log it, analyse it and print what was found.
+    Demo {
+        /// A fresh directory for the demo (replaced if an earlier demo made it).
+        #[arg(long, default_value = "liveledger-demo")]
+        dir: PathBuf,
+        /// Size of each stream (1.0 = a 48-million-view stream).
+        #[arg(long, default_value_t = 0.001)]
+        scale: f64,
+    },
     /// Append NDJSON events (FILE or - for stdin) to the log and update every view.
     Ingest {
         #[arg(required = true)]
@@ -186,6 +196,16 @@ fn run(cli: Cli) -> Result<u8> {
             verbose,
         } => cmd_ingest(&dir, cli.json, files, origin, batch, verbose),
         Command::Checkpoint => cmd_checkpoint(&dir, cli.json),
+        Command::Demo { dir, scale } => {
+            if !(scale > 0.0 && scale <= 1.0) {
+                anyhow::bail!("--scale must be above 0 and at most 1");
+            }
+            let summary = liveledger::demo::run(&dir, scale, cli.json, &mut std::io::stdout())?;
+            if cli.json {
+                println!("{}", serde_json::to_string_pretty(&summary)?);
+            }
+            Ok(0)
+        }
         Command::Report {
             what: ReportWhat::Session { id, html, rules },
         } => cmd_report_session(&dir, cli.json, &id, html, rules),
