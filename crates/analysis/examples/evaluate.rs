@@ -93,13 +93,22 @@ fn main() {
                 list(&missed),
                 list(&extra),
                 pct(t[0], t[2]),
-                pct(t[0], t[1]),
+                precision(t[0], t[1], t[2]),
                 pct(t[4], t[3]),
                 pct(t[5], t[7]),
-                pct(t[5], t[6]),
+                precision(t[5], t[6], t[7]),
                 pct(t[9], t[8]),
             );
         }
+    }
+}
+
+/// Precision, or how many were judged when there was nothing to find.
+fn precision(found: u64, judged: u64, truth: u64) -> String {
+    if truth == 0 {
+        format!("– ({judged} judged)")
+    } else {
+        pct(found, judged)
     }
 }
 
