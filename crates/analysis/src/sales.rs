@@ -83,23 +83,18 @@ pub struct Sales {
 }
 
 pub(crate) fn sales(an: &Analyzer, s: &Session) -> Sales {
-    let orders: Vec<&Order> = s.orders.iter().map(|i| &an.orders[*i as usize]).collect();
     let rings = rings(an, s, &an.rules.brushing);
-    let mut brushing = vec![false; orders.len()];
-    let pos: Map<u32, usize> = s.orders.iter().enumerate().map(|(p, i)| (*i, p)).collect();
-    for r in &rings {
-        for o in &r.orders {
-            if let Some(p) = pos.get(o) {
-                brushing[*p] = true;
-            }
-        }
-    }
+    let brushing: std::collections::HashSet<u32> = rings
+        .iter()
+        .flat_map(|r| r.orders.iter().copied())
+        .collect();
     let mut out = Sales {
         rings,
         ..Sales::default()
     };
     let (mut organic_paid, mut organic_refunded, mut expected) = (0i64, 0i64, 0.0f64);
-    for (o, brushed) in orders.iter().zip(&brushing) {
+    for &oi in &s.orders {
+        let o = &an.orders[oi as usize];
         let Some(cur) = o.currency else { continue };
         let w = out.by_currency.entry(cur).or_default();
         w.placed_orders += 1;
@@ -116,7 +111,7 @@ pub(crate) fn sales(an: &Analyzer, s: &Session) -> Sales {
             w.refunded_orders += 1;
             w.refunded_gmv += o.refunded;
         }
-        if *brushed {
+        if brushing.contains(&oi) {
             w.brushing_orders += 1;
             w.brushing_gmv += o.amount;
             w.brushing_net_gmv += (o.paid - o.refunded).max(0);

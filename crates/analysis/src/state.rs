@@ -289,13 +289,13 @@ impl Analyzer {
         ix as usize
     }
 
-    fn order(&mut self, id: &str) -> &mut Order {
+    fn order(&mut self, id: &str) -> (u32, &mut Order) {
         let next = self.orders.len() as u32;
         let ix = *self.order_ix.entry(key(id)).or_insert(next);
         if ix == next {
             self.orders.push(Order::new());
         }
-        &mut self.orders[ix as usize]
+        (ix, &mut self.orders[ix as usize])
     }
 
     /// Takes one event, logged at `leaf`.
@@ -309,17 +309,17 @@ impl Analyzer {
                 self.categories.insert(key(product.as_str()), *category);
             }
             Body::OrderPaid { order, amount } => {
-                let o = self.order(order.as_str());
+                let (_, o) = self.order(order.as_str());
                 o.paid += amount;
                 o.paid_leaf = leaf;
             }
             Body::OrderRefunded { order, amount, .. } => {
-                let o = self.order(order.as_str());
+                let (_, o) = self.order(order.as_str());
                 o.refunded += amount;
                 o.refund_leaf = leaf;
             }
             Body::OrderCancelled { order } => {
-                let o = self.order(order.as_str());
+                let (_, o) = self.order(order.as_str());
                 o.cancelled = true;
                 o.cancel_leaf = leaf;
             }
@@ -451,28 +451,20 @@ impl Analyzer {
                     |r: &Option<events::PersonalRef>| r.as_ref().map_or(0, |v| key(v.as_str()));
                 let (device, address, payment) = (opt(device), opt(address), opt(payment));
                 let product = key(product.as_str());
-                let next = self.orders.len() as u32;
-                let oi = *self.order_ix.entry(key(order.as_str())).or_insert(next);
-                if oi == next {
-                    self.orders.push(Order::new());
-                }
-                let o = &mut self.orders[oi as usize];
+                let (oi, o) = self.order(order.as_str());
                 if o.is_placed() {
                     return; // the same order placed twice under two event ids: first wins
                 }
-                *o = Order {
-                    account: ai,
-                    product,
-                    placed_ms: ms,
-                    placed_leaf: leaf,
-                    amount: amount.minor,
-                    currency: Some(amount.currency),
-                    watched_ms,
-                    device,
-                    address,
-                    payment,
-                    ..o.clone()
-                };
+                o.account = ai;
+                o.product = product;
+                o.placed_ms = ms;
+                o.placed_leaf = leaf;
+                o.amount = amount.minor;
+                o.currency = Some(amount.currency);
+                o.watched_ms = watched_ms;
+                o.device = device;
+                o.address = address;
+                o.payment = payment;
                 self.sessions[si].orders.push(oi);
             }
             _ => {}

@@ -112,15 +112,7 @@ fn refund_surges_are_flagged() {
 
 #[test]
 fn everything_at_once() {
-    let all = [
-        Scenario::InflatedViews,
-        Scenario::BotFarm,
-        Scenario::BrushingRing,
-        Scenario::RefundSurge,
-        Scenario::FalseClaims,
-        Scenario::AfterSales,
-    ];
-    check(&all, 11);
+    check(&Scenario::ALL.map(|(_, s)| s), 11);
 }
 
 #[test]

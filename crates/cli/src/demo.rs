@@ -104,7 +104,7 @@ pub fn run(dir: &Path, scale: f64, json_out: bool, out: &mut dyn Write) -> Resul
             EVENING.len(),
             data.log_dir().display(),
             grouped(cp["size"].as_u64().unwrap_or(0)),
-            &cp["root"].as_str().unwrap_or("")[..16.min(cp["root"].as_str().unwrap_or("").len())]
+            cp["root"].as_str().unwrap_or("").get(..16).unwrap_or("")
         )?;
     }
     let mut sessions = Vec::new();

@@ -479,6 +479,7 @@ fn cmd_sessions(dir: &DataDir, json_out: bool, rules: Option<PathBuf>) -> Result
             "currency": r.currency().map(|c| c.to_string()),
             "placed_orders": w.placed_orders,
             "verified_gmv": w.verified_gmv(),
+            "flag_count": r.flags.len(),
             "flags": r.flags.iter().map(|f| json!({"code": f.code, "severity": f.severity.as_str()})).collect::<Vec<_>>(),
         }));
     }

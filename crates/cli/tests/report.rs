@@ -155,6 +155,10 @@ fn a_clean_session_has_no_flags_and_sessions_lists_both() {
     assert_eq!(sessions.len(), 2);
     let flagged = sessions.iter().find(|s| s["session"] == FLAGGED).unwrap();
     assert!(flagged["flags"].as_array().unwrap().len() >= 4);
+    assert_eq!(
+        flagged["flag_count"],
+        flagged["flags"].as_array().unwrap().len()
+    );
     assert!(sessions
         .iter()
         .any(|s| s["session"] == CLEAN && s["flags"] == Value::Array(vec![])));
