@@ -20,10 +20,16 @@
 //! - [`report`]: the session report of `shared/spec/report.md` §1 and its flags.
 //! - [`rules`]: every threshold and weight, from a documented data file.
 
+pub mod claims;
+pub mod products;
+pub mod qualify;
+pub mod registry;
 pub mod report;
 pub mod rules;
 pub mod sales;
 pub mod state;
+pub mod text;
+pub mod units;
 pub mod viewers;
 
 pub use report::{Evidence, Flag, SessionReport, Severity};

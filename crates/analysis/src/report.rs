@@ -1,5 +1,6 @@
 //! The session report (`shared/spec/report.md` §1) and its flags.
 
+use crate::products::ClaimFinding;
 use crate::sales::{self, ratio, Ring, RingGraph, Sales, Waterfall};
 use crate::state::{Analyzer, Metric, Session, NO_LEAF};
 use crate::viewers::{self, Audience, Signals};
@@ -37,7 +38,7 @@ pub struct Evidence {
 }
 
 impl Evidence {
-    fn of(leaves: impl IntoIterator<Item = u64>) -> Evidence {
+    pub(crate) fn of(leaves: impl IntoIterator<Item = u64>) -> Evidence {
         let mut all: Vec<u64> = leaves.into_iter().filter(|l| *l != NO_LEAF).collect();
         let count = all.len() as u64;
         all.truncate(SAMPLE);
@@ -108,6 +109,8 @@ pub struct SessionReport {
     pub flags: Vec<Flag>,
     pub timeline: Vec<Minute>,
     pub ring_graph: Option<RingGraph>,
+    /// Every claim made in the session, checked.
+    pub claims: Vec<ClaimFinding>,
     /// Things the analysis could not take at face value (dangling references, ...).
     pub notes: Vec<String>,
 }
@@ -147,6 +150,7 @@ impl SessionReport {
             viewers,
             sales,
             flags: Vec::new(),
+            claims: Vec::new(),
             notes: Vec::new(),
         };
         if s.started.is_none() {
@@ -160,6 +164,15 @@ impl SessionReport {
             ));
         }
         r.flags = flags(an, s, &r, &metrics);
+        r.claims = an.check_claims(s.claims.iter().copied());
+        r.flags.extend(an.claim_flags(&r.claims));
+        r.flags.extend(
+            an.listing_flags(
+                s.listed
+                    .iter()
+                    .map(|(p, leaf, at)| (p.as_str(), *leaf, *at)),
+            ),
+        );
         r
     }
 
@@ -260,13 +273,14 @@ impl SessionReport {
                 "evidence": evidence(&f.evidence),
                 "evidence_count": f.evidence.count,
             })).collect::<Vec<_>>(),
+            "claims": self.claims.iter().map(|c| c.to_json(event_id)).collect::<Vec<_>>(),
             "notes": self.notes,
         })
     }
 }
 
 /// Ratios to 4 decimals: stable golden files, no false precision.
-fn round(x: f64) -> f64 {
+pub(crate) fn round(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
 }
 
@@ -313,7 +327,12 @@ fn timeline(s: &Session, a: &Audience, metrics: &[&Metric]) -> Vec<Minute> {
     out
 }
 
-fn flag(code: &'static str, severity: Severity, summary: String, evidence: Evidence) -> Flag {
+pub(crate) fn flag(
+    code: &'static str,
+    severity: Severity,
+    summary: String,
+    evidence: Evidence,
+) -> Flag {
     Flag {
         code,
         severity,

@@ -1,7 +1,11 @@
-//! Thresholds and weights, read from a documented data file
-//! (`rules/authenticity.json`, embedded as the default). Every number the
-//! analysis uses lives there with the reason for its default.
+//! Thresholds, weights and lists, read from documented data files
+//! embedded as the defaults: `rules/authenticity.json` (every number the
+//! authenticity analysis uses, with the reason for its default),
+//! `rules/claims.json` (forbidden terms) and `rules/qualifications.json`
+//! (what each category must hold).
 
+use crate::claims::{ClaimRules, DEFAULT_CLAIM_RULES};
+use crate::qualify::{QualificationRules, DEFAULT_QUALIFICATION_RULES};
 use events::Category;
 use serde_json::Value;
 
@@ -75,6 +79,8 @@ pub struct Rules {
     pub flags: FlagRules,
     /// Expected refund rate (share of paid GMV), by category.
     pub expected_refund_rate: Vec<(Category, f64)>,
+    pub claims: ClaimRules,
+    pub qualifications: QualificationRules,
 }
 
 impl Default for Rules {
@@ -84,21 +90,43 @@ impl Default for Rules {
 }
 
 impl Rules {
-    /// Reads a complete rule file.
+    /// Reads a complete authenticity rule file (claim and qualification
+    /// lists: the defaults).
     pub fn from_json(text: &str) -> Result<Rules, RulesError> {
         Rules::from_value(&serde_json::from_str(text)?)
     }
 
     /// The defaults with the entries of `text` laid over them: an override
-    /// file may give only what it changes.
+    /// file may give only what it changes. Its `claims` and
+    /// `qualifications` sections apply to those files (a list given there
+    /// replaces the default list).
     pub fn with_overrides(text: &str) -> Result<Rules, RulesError> {
+        let mut over: Value = serde_json::from_str(text)?;
         let mut base: Value = serde_json::from_str(DEFAULT_RULES)?;
-        merge(&mut base, serde_json::from_str(text)?);
+        for (key, default) in [
+            ("claims", DEFAULT_CLAIM_RULES),
+            ("qualifications", DEFAULT_QUALIFICATION_RULES),
+        ] {
+            let mut section: Value = serde_json::from_str(default)?;
+            if let Some(o) = over.as_object_mut().and_then(|o| o.remove(key)) {
+                merge(&mut section, o);
+            }
+            base[key] = section;
+        }
+        merge(&mut base, over);
         Rules::from_value(&base)
     }
 
     fn from_value(v: &Value) -> Result<Rules, RulesError> {
         let r = Reader(v);
+        let claims = match v.get("claims") {
+            Some(c) => ClaimRules::from_value(c)?,
+            None => ClaimRules::default(),
+        };
+        let qualifications = match v.get("qualifications") {
+            Some(q) => QualificationRules::from_value(q)?,
+            None => QualificationRules::default(),
+        };
         Ok(Rules {
             bot: BotRules {
                 convict_score: r.num("bot.convict_score")?,
@@ -150,6 +178,8 @@ impl Rules {
                 .iter()
                 .map(|(name, c)| Ok((*c, r.plain(&format!("expected_refund_rate.{name}"))?)))
                 .collect::<Result<_, RulesError>>()?,
+            claims,
+            qualifications,
         })
     }
 
@@ -267,5 +297,33 @@ mod tests {
         assert!(e.to_string().contains("flags.gmv_high"), "{e}");
         let e = Rules::with_overrides(r#"{"bot":{"wave_min_joins":2.5}}"#).unwrap_err();
         assert!(e.to_string().contains("whole number"), "{e}");
+    }
+
+    #[test]
+    fn overrides_reach_the_claim_and_qualification_lists() {
+        let r = Rules::with_overrides(
+            r#"{"claims": {"assert_tolerance": 0.1, "banned": [{"term": "爆款", "rule": "PLATFORM-1"}]},
+                "qualifications": {"categories": {"apparel": [{"requirement": "brand authorisation", "kinds": ["brand_auth"], "basis": "platform rule"}]}}}"#,
+        )
+        .unwrap();
+        assert_eq!(r.claims.assert_tolerance, 0.1);
+        assert_eq!(
+            r.claims
+                .terms
+                .iter()
+                .filter(|t| t.rule == "PLATFORM-1")
+                .count(),
+            1
+        );
+        assert_eq!(r.claims.scan("今日爆款").len(), 1);
+        assert_eq!(
+            r.claims.scan("最佳").len(),
+            0,
+            "a given list replaces the default"
+        );
+        assert_eq!(r.qualifications.requirements(Category::Apparel).len(), 1);
+        assert_eq!(r.qualifications.requirements(Category::Food).len(), 1);
+        let e = Rules::with_overrides(r#"{"claims": {"medical": "none"}}"#).unwrap_err();
+        assert!(e.to_string().contains("claims.medical"), "{e}");
     }
 }

@@ -38,6 +38,24 @@ impl Waterfall {
     pub fn refund_rate(&self) -> f64 {
         ratio(self.refunded_gmv, self.paid_gmv)
     }
+
+    /// Counts one placed order.
+    pub(crate) fn add(&mut self, o: &Order) {
+        self.placed_orders += 1;
+        self.placed_gmv += o.amount;
+        if o.paid > 0 {
+            self.paid_orders += 1;
+            self.paid_gmv += o.paid;
+        }
+        if o.cancelled {
+            self.cancelled_orders += 1;
+            self.cancelled_gmv += o.amount;
+        }
+        if o.refunded > 0 {
+            self.refunded_orders += 1;
+            self.refunded_gmv += o.refunded;
+        }
+    }
 }
 
 pub(crate) fn ratio(a: i64, b: i64) -> f64 {
@@ -97,20 +115,7 @@ pub(crate) fn sales(an: &Analyzer, s: &Session) -> Sales {
         let o = &an.orders[oi as usize];
         let Some(cur) = o.currency else { continue };
         let w = out.by_currency.entry(cur).or_default();
-        w.placed_orders += 1;
-        w.placed_gmv += o.amount;
-        if o.paid > 0 {
-            w.paid_orders += 1;
-            w.paid_gmv += o.paid;
-        }
-        if o.cancelled {
-            w.cancelled_orders += 1;
-            w.cancelled_gmv += o.amount;
-        }
-        if o.refunded > 0 {
-            w.refunded_orders += 1;
-            w.refunded_gmv += o.refunded;
-        }
+        w.add(o);
         if brushing.contains(&oi) {
             w.brushing_orders += 1;
             w.brushing_gmv += o.amount;

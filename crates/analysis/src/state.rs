@@ -6,10 +6,11 @@
 //! million accounts the chance of any collision is about 3 in a million,
 //! and a collision merges two accounts' counters, nothing worse.
 
+use crate::registry::{ClaimRec, ComplaintRec, ListingRec, Registry};
 use crate::report::SessionReport;
 use crate::rules::Rules;
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate};
-use events::{AnchorId, Body, Category, Currency, Event, Money, ProductId, SessionId};
+use events::{AnchorId, Body, Category, Currency, Event, ProductId, SessionId};
 use std::collections::HashMap;
 use std::hash::BuildHasher;
 
@@ -129,8 +130,10 @@ pub(crate) struct Session {
     pub likes: u64,
     /// Orders placed in the session (indices into `Analyzer::orders`).
     pub orders: Vec<u32>,
-    pub listed: Vec<(ProductId, i64, Money)>,
-    pub claims: Vec<u64>,
+    /// Products listed: (product, leaf, time).
+    pub listed: Vec<(ProductId, u64, DateTime<FixedOffset>)>,
+    /// Claims made in the session (indices into the registry's claims).
+    pub claims: Vec<u32>,
 }
 
 impl Session {
@@ -190,6 +193,7 @@ impl Session {
 /// refunded, ...) name only the order, and may arrive before it is placed.
 #[derive(Clone, Debug)]
 pub(crate) struct Order {
+    pub session: u32,
     pub account: u32,
     pub product: u64,
     pub placed_ms: i64,
@@ -212,6 +216,7 @@ pub(crate) struct Order {
 impl Order {
     fn new() -> Order {
         Order {
+            session: u32::MAX,
             account: 0,
             product: 0,
             placed_ms: 0,
@@ -244,6 +249,7 @@ pub struct Analyzer {
     order_ix: Map<u64, u32>,
     /// Product key → category, from `product_registered`.
     pub(crate) categories: Map<u64, Category>,
+    pub(crate) registry: Registry,
     pub(crate) events: u64,
 }
 
@@ -256,6 +262,7 @@ impl Analyzer {
             orders: Vec::new(),
             order_ix: Map::default(),
             categories: Map::default(),
+            registry: Registry::default(),
             events: 0,
         }
     }
@@ -323,8 +330,28 @@ impl Analyzer {
                 o.cancelled = true;
                 o.cancel_leaf = leaf;
             }
+            Body::Complaint {
+                complaint,
+                order,
+                category,
+                text,
+                claim_ref,
+            } => {
+                let (oi, _) = self.order(order.as_str());
+                self.registry.complaints.push(ComplaintRec {
+                    complaint: complaint.clone(),
+                    event: ev.id.clone(),
+                    leaf,
+                    at: ev.at,
+                    order: oi,
+                    category: *category,
+                    text: text.clone(),
+                    claim_ref: claim_ref.clone(),
+                });
+            }
             _ => {}
         }
+        self.registry.observe(leaf, ev);
         let Some(sid) = ev.body.session() else {
             return;
         };
@@ -347,9 +374,37 @@ impl Analyzer {
                 s.ended_leaf = leaf;
             }
             Body::ProductListed { product, price, .. } => {
-                s.listed.push((product.clone(), ms, *price))
+                s.listed.push((product.clone(), leaf, ev.at));
+                self.registry
+                    .listings
+                    .entry(product.0.clone())
+                    .or_default()
+                    .push(ListingRec {
+                        session: si as u32,
+                        leaf,
+                        at: ev.at,
+                        price: *price,
+                    });
             }
-            Body::Claim { .. } => s.claims.push(leaf),
+            Body::Claim {
+                product,
+                text,
+                speaker,
+                asserts,
+                ..
+            } => {
+                s.claims.push(self.registry.claims.len() as u32);
+                self.registry.claims.push(ClaimRec {
+                    event: ev.id.clone(),
+                    leaf,
+                    at: ev.at,
+                    session: si as u32,
+                    product: product.clone(),
+                    text: text.clone(),
+                    speaker: speaker.clone(),
+                    asserts: asserts.clone(),
+                });
+            }
             Body::MetricsReported {
                 online,
                 views,
@@ -455,6 +510,7 @@ impl Analyzer {
                 if o.is_placed() {
                     return; // the same order placed twice under two event ids: first wins
                 }
+                o.session = si as u32;
                 o.account = ai;
                 o.product = product;
                 o.placed_ms = ms;

@@ -26,6 +26,20 @@ pub struct Outcome {
     pub brushing_true: u64,
     pub real_orders: u64,
     pub real_orders_judged: u64,
+    /// Claims whose findings differ from the truth: (claim, truth, found).
+    pub claim_errors: Vec<(String, Vec<&'static str>, Vec<&'static str>)>,
+}
+
+/// The truth's name for what a claim flag finds.
+pub fn claim_kind(code: &str) -> &'static str {
+    match code {
+        "CLAIM_BANNED_TERM" => "banned_term",
+        "CLAIM_MEDICAL" => "medical",
+        "CLAIM_CONTRADICTED" => "contradicted",
+        "CLAIM_UNSUPPORTED" => "unsupported",
+        "CLAIM_UNAPPROVED" => "unapproved",
+        _ => "other",
+    }
 }
 
 /// Simulates one session and analyses it, feeding events in log order.
@@ -125,6 +139,21 @@ pub fn score(truth: Truth, an: &Analyzer, events: &[Event]) -> Outcome {
             }
         }
     }
+    let mut claim_errors = Vec::new();
+    for c in &report.claims {
+        let mut found: Vec<&'static str> = c.codes().iter().map(|k| claim_kind(k)).collect();
+        found.sort();
+        let id = c.claim.event.as_str();
+        let mut truth_kinds = truth
+            .claims
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| vec!["(not in truth)"]);
+        truth_kinds.sort();
+        if found != truth_kinds {
+            claim_errors.push((id.to_string(), truth_kinds, found));
+        }
+    }
     let bots_judged = report.viewers.suspected_bots();
     let placed = report.waterfall().placed_orders;
     Outcome {
@@ -139,6 +168,7 @@ pub fn score(truth: Truth, an: &Analyzer, events: &[Event]) -> Outcome {
         brushing_true: true_brushing.len() as u64,
         real_orders: placed - true_brushing.len() as u64,
         real_orders_judged: brushing_judged - brushing_found,
+        claim_errors,
         truth,
         report,
     }
@@ -172,7 +202,24 @@ pub fn expected(scenarios: &[Scenario]) -> (Vec<&'static str>, Vec<&'static str>
 
 /// Flags missing and flags raised without cause.
 pub fn flag_errors(o: &Outcome, scenarios: &[Scenario]) -> (Vec<&'static str>, Vec<&'static str>) {
-    let (must, may) = expected(scenarios);
+    let (mut must, may) = expected(scenarios);
+    // Claim flags follow from the claims the truth says are false; a
+    // contradicted claim's failed inspection also unqualifies the product.
+    let kinds: HashSet<&str> = o.truth.claims.values().flatten().copied().collect();
+    for code in [
+        "CLAIM_BANNED_TERM",
+        "CLAIM_MEDICAL",
+        "CLAIM_CONTRADICTED",
+        "CLAIM_UNSUPPORTED",
+        "CLAIM_UNAPPROVED",
+    ] {
+        if kinds.contains(claim_kind(code)) {
+            must.push(code);
+        }
+    }
+    if kinds.contains("contradicted") {
+        must.push("PRODUCT_UNQUALIFIED");
+    }
     let missing = must
         .iter()
         .filter(|c| !o.flags.contains(c))

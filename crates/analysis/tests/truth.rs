@@ -21,6 +21,11 @@ fn check(scenarios: &[Scenario], seed: u64) -> harness::Outcome {
         "{scenarios:?} seed {seed}: false alarms {extra:?}; {:#?}",
         o.report.flags
     );
+    assert!(
+        o.claim_errors.is_empty(),
+        "{scenarios:?} seed {seed}: claims misjudged (claim, truth, found): {:?}",
+        o.claim_errors
+    );
     // At most 2% of real viewers and real orders wrongly marked.
     assert!(
         o.humans_judged * 50 <= o.humans,
@@ -111,13 +116,43 @@ fn refund_surges_are_flagged() {
 }
 
 #[test]
+fn false_claims_are_found_claim_by_claim() {
+    for seed in 1..=3 {
+        let o = check(&[Scenario::FalseClaims], seed);
+        let false_claims = o.truth.claims.values().filter(|k| !k.is_empty()).count();
+        assert!(
+            false_claims >= 8,
+            "seed {seed}: only {false_claims} false claims simulated"
+        );
+        // Lawful claims are checked too, and found clean.
+        assert_eq!(o.report.claims.len(), o.truth.claims.len());
+        // The contradicting report predates the stream: should have known.
+        let contradicted = o
+            .report
+            .claims
+            .iter()
+            .find(|c| c.codes().contains(&"CLAIM_CONTRADICTED"))
+            .expect("a contradicted claim");
+        assert!(contradicted.known_before_session(0));
+    }
+}
+
+#[test]
 fn everything_at_once() {
     check(&Scenario::ALL.map(|(_, s)| s), 11);
 }
 
 #[test]
 fn order_of_arrival_does_not_change_the_answer() {
-    let (truth, events) = simulate(&[Scenario::BotFarm, Scenario::BrushingRing], SCALE, 5);
+    let (truth, events) = simulate(
+        &[
+            Scenario::BotFarm,
+            Scenario::BrushingRing,
+            Scenario::FalseClaims,
+        ],
+        SCALE,
+        5,
+    );
     let feed = |order: &mut dyn Iterator<Item = usize>| {
         let mut an = Analyzer::new(Rules::default());
         for i in order {
@@ -138,6 +173,9 @@ fn order_of_arrival_does_not_change_the_answer() {
     // Order-time facts (was the buyer watching when ordering) can only be
     // judged in time order; everything about viewers must match exactly.
     assert_eq!(forward["viewers"], backward["viewers"]);
+    // Claims are judged against the whole record, whatever came first.
+    assert_eq!(forward["claims"], backward["claims"]);
+    assert_eq!(forward["claims"], shuffled["claims"]);
     assert_eq!(forward["viewers"], shuffled["viewers"]);
     assert_eq!(forward["sales"]["paid_gmv"], shuffled["sales"]["paid_gmv"]);
     assert_eq!(

@@ -370,9 +370,12 @@ pub fn simulate(cfg: &Config, out: &mut dyn Write) -> io::Result<Truth> {
         let price = (rng.lognormal(9_900.0, 0.7).round() as i64).clamp(990, 99_900);
         let grams = 2 + k as i64 % 5;
         let quals = match category {
-            "food" | "health_food" => {
+            "food" => {
                 format!(r#"[{{"kind":"SC","number":"SC1174403060{k:04}","expires":"2030-01-01"}}]"#)
             }
+            "health_food" => format!(
+                r#"[{{"kind":"SC","number":"SC1174403060{k:04}","expires":"2030-01-01"}},{{"kind":"health_food_filing","number":"食健备G2019440{k:05}"}}]"#
+            ),
             "cosmetics" => format!(r#"[{{"kind":"cosmetics_filing","number":"G-2019-{k:05}"}}]"#),
             "electronics" => format!(r#"[{{"kind":"CCC","number":"2019010{k:07}"}}]"#),
             _ => "[]".into(),
@@ -457,7 +460,13 @@ pub fn simulate(cfg: &Config, out: &mut dyn Write) -> io::Result<Truth> {
                 q(&format!("每份含{grams}克核心成分"))
             ),
         );
-        sim.truth.claims.insert(lawful.clone(), Vec::new());
+        // The merchant's own selling point; false when the lab says so
+        // (the approved-but-false claim of liability.md's worked example).
+        let lawful_kinds = match p.false_claim.as_deref() {
+            Some("contradicted") => vec!["contradicted"],
+            _ => Vec::new(),
+        };
+        sim.truth.claims.insert(lawful.clone(), lawful_kinds);
         p.claim_ids.push(lawful.clone());
         if let Some(kind) = p.false_claim.clone() {
             let (text, asserts) = match kind.as_str() {
@@ -491,14 +500,15 @@ pub fn simulate(cfg: &Config, out: &mut dyn Write) -> io::Result<Truth> {
                     q(&text)
                 ),
             );
+            // The anchor's own words: never among the approved points.
             sim.truth.claims.insert(
                 id.clone(),
-                vec![match kind.as_str() {
-                    "banned_term" => "banned_term",
-                    "medical" => "medical",
-                    "contradicted" => "contradicted",
-                    _ => "unapproved",
-                }],
+                match kind.as_str() {
+                    "banned_term" => vec!["banned_term", "unapproved"],
+                    "medical" => vec!["medical", "unapproved"],
+                    "contradicted" => vec!["contradicted", "unapproved"],
+                    _ => vec!["unapproved"],
+                },
             );
             p.claim_ids.push(id);
         }

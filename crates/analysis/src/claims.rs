@@ -1,0 +1,475 @@
+//! Is this product what was said? Checking one claim.
+//!
+//! A claim is checked three ways, each a pure function of the claim and
+//! what is on record:
+//! - its words, against the term lists of `rules/claims.json` (absolute
+//!   terms, disease claims), with one Aho-Corasick automaton over the
+//!   folded text ([`crate::text`]);
+//! - its asserts, against the product's attributes and inspection results,
+//!   in comparable units ([`crate::units`]);
+//! - its text, against the selling points the merchant approved.
+
+use crate::rules::RulesError;
+use crate::text::{fold, squash, Normal};
+use crate::units::{convert, unit_of_attribute, Converted};
+use aho_corasick::{AhoCorasick, MatchKind};
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use events::{Assert, AttrValue, Category, Conclusion, InspectionResult, Op, ReportId};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// The embedded default term lists.
+pub const DEFAULT_CLAIM_RULES: &str = include_str!("../rules/claims.json");
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Family {
+    /// Absolute and superlative terms (`CLAIM_BANNED_TERM`).
+    Banned,
+    /// Disease prevention or treatment (`CLAIM_MEDICAL`).
+    Medical,
+}
+
+impl Family {
+    pub fn code(self) -> &'static str {
+        match self {
+            Family::Banned => "CLAIM_BANNED_TERM",
+            Family::Medical => "CLAIM_MEDICAL",
+        }
+    }
+}
+
+/// One forbidden term and the rule it comes from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Term {
+    pub family: Family,
+    pub term: String,
+    pub rule: String,
+    pub note: String,
+}
+
+/// The compiled term lists.
+#[derive(Clone, Debug)]
+pub struct ClaimRules {
+    pub terms: Vec<Term>,
+    /// Per automaton pattern: the term it stands for, or `None` for an
+    /// allowed phrase.
+    patterns: Vec<Option<usize>>,
+    automaton: AhoCorasick,
+    /// Relative slack before a measured value contradicts a claimed one.
+    pub assert_tolerance: f64,
+}
+
+impl PartialEq for ClaimRules {
+    fn eq(&self, other: &ClaimRules) -> bool {
+        self.terms == other.terms
+            && self.patterns == other.patterns
+            && self.assert_tolerance == other.assert_tolerance
+    }
+}
+
+impl Default for ClaimRules {
+    fn default() -> ClaimRules {
+        ClaimRules::from_value(&serde_json::from_str(DEFAULT_CLAIM_RULES).expect("embedded"))
+            .expect("the embedded claim rules compile (tested)")
+    }
+}
+
+/// A forbidden term found in a claim.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TermHit {
+    /// Index into [`ClaimRules::terms`].
+    pub term: usize,
+    /// The words as the claim wrote them (`最 佳`, `ＢＥＳＴ`).
+    pub matched: String,
+}
+
+impl ClaimRules {
+    pub(crate) fn from_value(v: &Value) -> Result<ClaimRules, RulesError> {
+        let bad = |path: &str, problem: &str| RulesError::Field {
+            path: path.into(),
+            problem: problem.into(),
+        };
+        let assert_tolerance = v
+            .pointer("/assert_tolerance/value")
+            .and_then(Value::as_f64)
+            .filter(|x| (0.0..1.0).contains(x))
+            .ok_or_else(|| {
+                bad(
+                    "claims.assert_tolerance",
+                    "must be {\"value\": 0 ≤ x < 1, \"why\": ...}",
+                )
+            })?;
+        let mut terms = Vec::new();
+        let mut folded: Vec<String> = Vec::new();
+        let mut patterns = Vec::new();
+        for (section, family) in [
+            ("banned", Some(Family::Banned)),
+            ("medical", Some(Family::Medical)),
+            ("allowed", None),
+        ] {
+            let list = v
+                .get(section)
+                .and_then(Value::as_array)
+                .ok_or_else(|| bad(&format!("claims.{section}"), "must be a list of terms"))?;
+            for (i, e) in list.iter().enumerate() {
+                let path = format!("claims.{section}[{i}]");
+                let term = e
+                    .get("term")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| bad(&path, "needs a `term` string"))?;
+                let f = fold(term);
+                if f.is_empty() {
+                    return Err(bad(&path, "folds to nothing (only spaces or punctuation)"));
+                }
+                if folded.contains(&f) {
+                    return Err(bad(
+                        &path,
+                        &format!("`{term}` is listed twice (after folding)"),
+                    ));
+                }
+                folded.push(f);
+                let text = |k: &str| {
+                    e.get(k)
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string()
+                };
+                match family {
+                    Some(family) => {
+                        let rule = text("rule");
+                        if rule.is_empty() {
+                            return Err(bad(&path, "needs the `rule` it comes from"));
+                        }
+                        patterns.push(Some(terms.len()));
+                        terms.push(Term {
+                            family,
+                            term: term.to_string(),
+                            rule,
+                            note: text("note"),
+                        });
+                    }
+                    None => patterns.push(None),
+                }
+            }
+        }
+        let automaton = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(&folded)
+            .map_err(|e| bad("claims", &format!("term lists do not compile: {e}")))?;
+        Ok(ClaimRules {
+            terms,
+            patterns,
+            automaton,
+            assert_tolerance,
+        })
+    }
+
+    /// Every forbidden term in `text`. Overlaps resolve to the longest
+    /// match from the leftmost start, so an allowed phrase (第一次)
+    /// shadows the term inside it (第一).
+    pub fn scan(&self, text: &str) -> Vec<TermHit> {
+        let n = Normal::new(text);
+        self.automaton
+            .find_iter(&n.text)
+            .filter_map(|m| {
+                let term = self.patterns[m.pattern().as_usize()]?;
+                n.bounded(m.start(), m.end()).then(|| TermHit {
+                    term,
+                    matched: n.original(m.start(), m.end()).to_string(),
+                })
+            })
+            .collect()
+    }
+}
+
+/// An inspection report as the claim checks need it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Report {
+    pub id: ReportId,
+    pub leaf: u64,
+    pub at: DateTime<FixedOffset>,
+    pub lab: String,
+    pub issued: NaiveDate,
+    pub results: Vec<InspectionResult>,
+    pub conclusion: Conclusion,
+}
+
+/// What a claim is checked against.
+#[derive(Clone, Copy, Debug)]
+pub struct Record<'a> {
+    pub category: Option<Category>,
+    pub attributes: Option<&'a BTreeMap<String, AttrValue>>,
+    pub reports: &'a [Report],
+    /// The approved selling points; `None` when no agreement is on record.
+    pub approved: Option<&'a [String]>,
+    /// Whether the claim names a product at all.
+    pub has_product: bool,
+}
+
+/// Where a measured value came from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Source {
+    /// Index into [`Record::reports`], and the result's item.
+    Report(usize),
+    Attribute,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Measured {
+    pub source: Source,
+    pub value: f64,
+    pub unit: Option<String>,
+    /// The measured value in the assert's unit (as compared).
+    pub compared: f64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    /// Every comparable value on record agrees.
+    Holds(Vec<Measured>),
+    /// At least one value on record contradicts the claim (those listed).
+    Contradicted(Vec<Measured>),
+    /// Nothing on record to compare with, and why.
+    Unsupported(String),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct AssertCheck {
+    pub assert: Assert,
+    pub outcome: Outcome,
+}
+
+impl AssertCheck {
+    /// "key_ingredient_g ≥ 2 g"
+    pub fn claimed(&self) -> String {
+        describe(&self.assert)
+    }
+}
+
+pub fn describe(a: &Assert) -> String {
+    let op = match a.op {
+        Op::Ge => "≥",
+        Op::Le => "≤",
+        Op::Eq => "=",
+        Op::Gt => ">",
+        Op::Lt => "<",
+    };
+    match &a.unit {
+        Some(u) => format!("{} {op} {} {u}", a.attribute, a.value),
+        None => format!("{} {op} {}", a.attribute, a.value),
+    }
+}
+
+/// Whether the claim's text is among the merchant's approved selling points.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Approval {
+    /// Equal after folding (spaces, punctuation, width, case).
+    Exact,
+    /// Equal once repeated words are dropped ("very very good").
+    Tolerant,
+    /// Not among the agreement's approved points (how many there are).
+    NotApproved(usize),
+    /// No agreement is on record for this anchor and product.
+    NoAgreement,
+    /// The claim names no product: nothing to approve it against.
+    NoProduct,
+}
+
+impl Approval {
+    pub fn approved(self) -> bool {
+        matches!(self, Approval::Exact | Approval::Tolerant)
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Approval::Exact => "approved",
+            Approval::Tolerant => "approved (repeated words ignored)",
+            Approval::NotApproved(_) => "not approved",
+            Approval::NoAgreement => "no agreement",
+            Approval::NoProduct => "no product",
+        }
+    }
+}
+
+/// Everything found about one claim.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClaimCheck {
+    pub terms: Vec<TermHit>,
+    pub asserts: Vec<AssertCheck>,
+    pub approval: Approval,
+}
+
+impl ClaimCheck {
+    /// The flag codes this claim raises, each once.
+    pub fn codes(&self, rules: &ClaimRules) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        for h in &self.terms {
+            out.push(rules.terms[h.term].family.code());
+        }
+        for a in &self.asserts {
+            out.push(match a.outcome {
+                Outcome::Holds(_) => continue,
+                Outcome::Contradicted(_) => "CLAIM_CONTRADICTED",
+                Outcome::Unsupported(_) => "CLAIM_UNSUPPORTED",
+            });
+        }
+        if matches!(
+            self.approval,
+            Approval::NotApproved(_) | Approval::NoAgreement
+        ) {
+            out.push("CLAIM_UNAPPROVED");
+        }
+        let mut seen = Vec::new();
+        out.retain(|c| {
+            let new = !seen.contains(c);
+            seen.push(c);
+            new
+        });
+        out
+    }
+
+    pub fn is_clean(&self, rules: &ClaimRules) -> bool {
+        self.codes(rules).is_empty()
+    }
+}
+
+/// Checks one claim against what is on record.
+pub fn check(rules: &ClaimRules, text: &str, asserts: &[Assert], record: &Record) -> ClaimCheck {
+    // Drugs and medical devices may make medical claims (under their own
+    // advertising approval, outside this check).
+    let medical_ok = matches!(
+        record.category,
+        Some(Category::Drug | Category::MedicalDevice)
+    );
+    let terms = rules
+        .scan(text)
+        .into_iter()
+        .filter(|h| !(medical_ok && rules.terms[h.term].family == Family::Medical))
+        .collect();
+    let asserts = asserts
+        .iter()
+        .map(|a| AssertCheck {
+            assert: a.clone(),
+            outcome: if record.has_product {
+                check_assert(a, record, rules.assert_tolerance)
+            } else {
+                Outcome::Unsupported("the claim names no product".into())
+            },
+        })
+        .collect();
+    let approval = match (record.has_product, record.approved) {
+        (false, _) => Approval::NoProduct,
+        (true, None) => Approval::NoAgreement,
+        (true, Some(list)) => approval(text, list),
+    };
+    ClaimCheck {
+        terms,
+        asserts,
+        approval,
+    }
+}
+
+fn approval(text: &str, approved: &[String]) -> Approval {
+    let n = Normal::new(text);
+    if approved.iter().any(|a| fold(a) == n.text) {
+        return Approval::Exact;
+    }
+    let said = squash(&n.tokens());
+    if approved
+        .iter()
+        .any(|a| squash(&Normal::new(a).tokens()) == said)
+    {
+        return Approval::Tolerant;
+    }
+    Approval::NotApproved(approved.len())
+}
+
+fn check_assert(a: &Assert, record: &Record, tolerance: f64) -> Outcome {
+    let mut holds = Vec::new();
+    let mut contradicted = Vec::new();
+    let mut problems = Vec::new();
+    let mut text_attribute = None;
+    let mut compare = |source: Source, value: f64, unit: Option<&str>, what: String| {
+        let compared = match convert(value, unit, a.unit.as_deref()) {
+            Converted::Value(v) | Converted::Unitless(v) => v,
+            Converted::Unknown(u) => {
+                problems.push(format!("{what}: unit '{u}' is not known, not compared"));
+                return;
+            }
+            Converted::Incompatible(f, t) => {
+                problems.push(format!("{what}: '{f}' cannot be compared with '{t}'"));
+                return;
+            }
+        };
+        let m = Measured {
+            source,
+            value,
+            unit: unit.map(str::to_string),
+            compared,
+        };
+        if contradicts(a.op, a.value, compared, tolerance) {
+            contradicted.push(m);
+        } else {
+            holds.push(m);
+        }
+    };
+    if let Some(attrs) = record.attributes {
+        let found = attrs
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(&a.attribute));
+        match found {
+            Some((k, AttrValue::Number(x))) => compare(
+                Source::Attribute,
+                *x,
+                unit_of_attribute(k),
+                format!("attribute {k}"),
+            ),
+            Some((k, AttrValue::Text(t))) => {
+                text_attribute = Some(format!("attribute {k} is text ('{t}'), not a number"))
+            }
+            None => {}
+        }
+    }
+    for (ri, r) in record.reports.iter().enumerate() {
+        for res in r
+            .results
+            .iter()
+            .filter(|res| res.item.eq_ignore_ascii_case(&a.attribute))
+        {
+            compare(
+                Source::Report(ri),
+                res.value,
+                Some(&res.unit),
+                format!("report {}", r.id),
+            );
+        }
+    }
+    problems.extend(text_attribute);
+    if !contradicted.is_empty() {
+        Outcome::Contradicted(contradicted)
+    } else if !holds.is_empty() {
+        Outcome::Holds(holds)
+    } else if problems.is_empty() {
+        Outcome::Unsupported(format!(
+            "no attribute or inspection result named '{}' is on record",
+            a.attribute
+        ))
+    } else {
+        Outcome::Unsupported(problems.join("; "))
+    }
+}
+
+/// Whether `measured` contradicts `claimed` under `op`, allowing a relative
+/// slack for measurement uncertainty.
+fn contradicts(op: Op, claimed: f64, measured: f64, tolerance: f64) -> bool {
+    let slack = claimed.abs() * tolerance;
+    match op {
+        Op::Ge => measured < claimed - slack,
+        Op::Gt => measured <= claimed - slack,
+        Op::Le => measured > claimed + slack,
+        Op::Lt => measured >= claimed + slack,
+        Op::Eq => (measured - claimed).abs() > slack,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,253 @@
+//! What is on record about parties and products: registrations, inspection
+//! reports, agreements, listings, claims and complaints. Small next to the
+//! audience (hundreds of products and claims against millions of viewers),
+//! so kept whole, as the events gave it.
+
+use crate::claims::Report;
+use chrono::{DateTime, FixedOffset};
+use events::{
+    AgreementId, AnchorId, Assert, AttrValue, Body, Category, ComplaintCategory, ComplaintId,
+    Event, EventId, License, MerchantId, Money, ProductId, Seller,
+};
+use std::collections::{BTreeMap, HashMap};
+
+type Time = DateTime<FixedOffset>;
+
+#[derive(Clone, Debug)]
+pub struct ProductRec {
+    pub id: ProductId,
+    pub event: EventId,
+    pub leaf: u64,
+    pub at: Time,
+    pub merchant: MerchantId,
+    pub name: String,
+    pub category: Category,
+    pub brand: Option<String>,
+    pub attributes: BTreeMap<String, AttrValue>,
+    pub qualifications: Vec<License>,
+}
+
+/// A registered merchant or anchor.
+#[derive(Clone, Debug)]
+pub struct PartyRec {
+    pub leaf: u64,
+    pub at: Time,
+    pub name: String,
+    /// Anchors: real-name verified.
+    pub verified: Option<bool>,
+    pub licenses: Vec<License>,
+}
+
+#[derive(Clone, Debug)]
+pub struct AgreementRec {
+    pub id: AgreementId,
+    pub leaf: u64,
+    pub at: Time,
+    pub anchor: AnchorId,
+    pub merchant: MerchantId,
+    pub seller: Seller,
+    pub approved: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ListingRec {
+    pub session: u32,
+    pub leaf: u64,
+    pub at: Time,
+    pub price: Money,
+}
+
+#[derive(Clone, Debug)]
+pub struct ClaimRec {
+    pub event: EventId,
+    pub leaf: u64,
+    pub at: Time,
+    pub session: u32,
+    pub product: Option<ProductId>,
+    pub text: String,
+    pub speaker: Option<String>,
+    pub asserts: Vec<Assert>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ComplaintRec {
+    pub complaint: ComplaintId,
+    pub event: EventId,
+    pub leaf: u64,
+    pub at: Time,
+    /// Index into the analyzer's orders.
+    pub order: u32,
+    pub category: ComplaintCategory,
+    pub text: String,
+    pub claim_ref: Option<EventId>,
+}
+
+#[derive(Debug, Default)]
+pub struct Registry {
+    pub products: HashMap<String, ProductRec>,
+    pub merchants: HashMap<String, PartyRec>,
+    pub anchors: HashMap<String, PartyRec>,
+    /// Per product id.
+    pub reports: HashMap<String, Vec<Report>>,
+    pub agreements: HashMap<String, Vec<AgreementRec>>,
+    pub listings: HashMap<String, Vec<ListingRec>>,
+    pub claims: Vec<ClaimRec>,
+    pub complaints: Vec<ComplaintRec>,
+}
+
+/// Of two records of the same thing, the later one (by time, then leaf) stands.
+fn later(old: Option<(Time, u64)>, new: (Time, u64)) -> bool {
+    old.is_none_or(|o| new >= o)
+}
+
+impl Registry {
+    /// Takes a registry event (no session); ignores the others.
+    pub(crate) fn observe(&mut self, leaf: u64, ev: &Event) {
+        let at = ev.at;
+        match &ev.body {
+            Body::ProductRegistered {
+                product,
+                merchant,
+                name,
+                category,
+                brand,
+                attributes,
+                qualifications,
+            } => {
+                let old = self.products.get(product.as_str()).map(|p| (p.at, p.leaf));
+                if later(old, (at, leaf)) {
+                    self.products.insert(
+                        product.0.clone(),
+                        ProductRec {
+                            id: product.clone(),
+                            event: ev.id.clone(),
+                            leaf,
+                            at,
+                            merchant: merchant.clone(),
+                            name: name.clone(),
+                            category: *category,
+                            brand: brand.clone(),
+                            attributes: attributes.clone(),
+                            qualifications: qualifications.clone(),
+                        },
+                    );
+                }
+            }
+            Body::MerchantRegistered {
+                merchant,
+                name,
+                licenses,
+            } => Self::party(
+                &mut self.merchants,
+                merchant.as_str(),
+                leaf,
+                at,
+                name,
+                None,
+                licenses,
+            ),
+            Body::AnchorRegistered {
+                anchor,
+                name,
+                verified,
+                ..
+            } => Self::party(
+                &mut self.anchors,
+                anchor.as_str(),
+                leaf,
+                at,
+                name,
+                *verified,
+                &[],
+            ),
+            Body::InspectionReport {
+                report,
+                product,
+                lab,
+                issued,
+                results,
+                conclusion,
+            } => {
+                let list = self.reports.entry(product.0.clone()).or_default();
+                let pos = list.partition_point(|r| (r.at, r.leaf) <= (at, leaf));
+                list.insert(
+                    pos,
+                    Report {
+                        id: report.clone(),
+                        leaf,
+                        at,
+                        lab: lab.clone(),
+                        issued: *issued,
+                        results: results.clone(),
+                        conclusion: *conclusion,
+                    },
+                );
+            }
+            Body::Agreement {
+                agreement,
+                anchor,
+                merchant,
+                product,
+                seller,
+                approved_claims,
+                ..
+            } => self
+                .agreements
+                .entry(product.0.clone())
+                .or_default()
+                .push(AgreementRec {
+                    id: agreement.clone(),
+                    leaf,
+                    at,
+                    anchor: anchor.clone(),
+                    merchant: merchant.clone(),
+                    seller: *seller,
+                    approved: approved_claims.clone(),
+                }),
+            _ => {}
+        }
+    }
+
+    fn party(
+        map: &mut HashMap<String, PartyRec>,
+        id: &str,
+        leaf: u64,
+        at: Time,
+        name: &str,
+        verified: Option<bool>,
+        licenses: &[License],
+    ) {
+        if later(map.get(id).map(|p| (p.at, p.leaf)), (at, leaf)) {
+            map.insert(
+                id.to_string(),
+                PartyRec {
+                    leaf,
+                    at,
+                    name: name.to_string(),
+                    verified,
+                    licenses: licenses.to_vec(),
+                },
+            );
+        }
+    }
+
+    /// The reports on record for a product, oldest first.
+    pub fn reports_of(&self, product: &str) -> &[Report] {
+        self.reports.get(product).map_or(&[], Vec::as_slice)
+    }
+
+    /// The agreements for (anchor, product) made by `at` (any anchor when
+    /// the anchor is unknown).
+    pub fn agreements_for<'a>(
+        &'a self,
+        anchor: Option<&'a AnchorId>,
+        product: &str,
+        at: Time,
+    ) -> impl Iterator<Item = &'a AgreementRec> {
+        self.agreements
+            .get(product)
+            .into_iter()
+            .flatten()
+            .filter(move |g| g.at <= at && anchor.is_none_or(|a| *a == g.anchor))
+    }
+}
