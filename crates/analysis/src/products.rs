@@ -108,7 +108,7 @@ impl ClaimFinding {
             let text = clip(&self.claim.text, 40);
             match self.check.approval {
                 Approval::NotApproved(n) => out.push((
-                    format!("'{text}' is not among the merchant's {n} approved selling points"),
+                    format!("'{text}' is not one of the merchant's approved selling points ({n} on record)"),
                     String::new(),
                 )),
                 Approval::NoAgreement => out.push((
@@ -124,7 +124,7 @@ impl ClaimFinding {
         out
     }
 
-    /// Report leaves behind a contradiction.
+    /// The reports (and registration) behind a contradiction.
     fn report_leaves(&self) -> impl Iterator<Item = u64> + '_ {
         self.check
             .asserts
@@ -134,7 +134,7 @@ impl ClaimFinding {
                     .iter()
                     .filter_map(|m| match m.source {
                         Source::Report(i) => Some(self.reports[i].leaf),
-                        Source::Attribute => None,
+                        Source::Attribute => self.product_leaf,
                     })
                     .collect(),
                 _ => Vec::new(),
@@ -203,15 +203,23 @@ pub fn severity(code: &str) -> Severity {
     }
 }
 
-fn headline(code: &str) -> &'static str {
-    match code {
-        "CLAIM_BANNED_TERM" => "use terms advertising law forbids",
-        "CLAIM_MEDICAL" => {
+/// What the claims of a flag do, for one claim or several.
+fn headline(code: &str, one: bool) -> &'static str {
+    match (code, one) {
+        ("CLAIM_BANNED_TERM", true) => "uses terms advertising law forbids",
+        ("CLAIM_BANNED_TERM", false) => "use terms advertising law forbids",
+        ("CLAIM_MEDICAL", true) => {
+            "claims to prevent or treat disease, for a product that is not a drug or medical device"
+        }
+        ("CLAIM_MEDICAL", false) => {
             "claim to prevent or treat disease, for a product that is not a drug or medical device"
         }
-        "CLAIM_CONTRADICTED" => "contradict what is on record",
-        "CLAIM_UNSUPPORTED" => "assert what nothing on record supports",
-        _ => "go beyond the merchant's approved selling points",
+        ("CLAIM_CONTRADICTED", true) => "contradicts what is on record",
+        ("CLAIM_CONTRADICTED", false) => "contradict what is on record",
+        ("CLAIM_UNSUPPORTED", true) => "asserts what nothing on record supports",
+        ("CLAIM_UNSUPPORTED", false) => "assert what nothing on record supports",
+        (_, true) => "goes beyond the merchant's approved selling points",
+        (_, false) => "go beyond the merchant's approved selling points",
     }
 }
 
@@ -350,21 +358,22 @@ impl Analyzer {
                 let mut summary = format!(
                     "{} about {product} {}: {}",
                     plural(fs.len(), "claim", "claims"),
-                    headline(code).replacen(
-                        "use ",
-                        if fs.len() == 1 { "uses " } else { "use " },
-                        1
-                    ),
+                    headline(code, fs.len() == 1),
                     details.join("; ")
                 );
                 if more > 0 {
                     summary.push_str(&format!(" (and {more} more)"));
                 }
-                let leaves = fs
-                    .iter()
-                    .flat_map(|f| std::iter::once(f.claim.leaf).chain(f.report_leaves()));
-                let mut leaves: Vec<u64> = leaves.collect();
-                leaves.dedup();
+                // The claims, and for a contradiction the reports behind it.
+                let mut leaves: Vec<u64> = Vec::new();
+                for f in &fs {
+                    let reports = (code == "CLAIM_CONTRADICTED").then(|| f.report_leaves());
+                    for l in std::iter::once(f.claim.leaf).chain(reports.into_iter().flatten()) {
+                        if !leaves.contains(&l) {
+                            leaves.push(l);
+                        }
+                    }
+                }
                 out.push(flag(code, severity(code), summary, Evidence::of(leaves)));
             }
         }
@@ -517,7 +526,21 @@ impl Analyzer {
                         category_name(p.category),
                         problems.join("; ")
                     ),
-                    Evidence::of([p.leaf]),
+                    Evidence::of(
+                        [p.leaf].into_iter().chain(
+                            check
+                                .latest_inspection
+                                .filter(|_| check.failed_inspection)
+                                .and_then(|i| {
+                                    self.registry
+                                        .reports_of(id)
+                                        .iter()
+                                        .filter(|r| r.at <= end_of(on))
+                                        .nth(i)
+                                })
+                                .map(|r| r.leaf),
+                        ),
+                    ),
                 ));
             }
         }

@@ -281,6 +281,13 @@ impl Analyzer {
         self.sessions.iter().map(|s| &s.id)
     }
 
+    /// The registered products, sorted.
+    pub fn product_ids(&self) -> Vec<&str> {
+        let mut ids: Vec<&str> = self.registry.products.keys().map(String::as_str).collect();
+        ids.sort_unstable();
+        ids
+    }
+
     /// The session's report as of the events observed so far.
     pub fn session_report(&self, id: &str) -> Option<SessionReport> {
         let ix = *self.session_ix.get(id)?;

@@ -4,6 +4,7 @@
 //! was computed at, and every piece of evidence names its leaf and event id.
 
 use crate::DataDir;
+use analysis::products::ProductReport;
 use analysis::{Analyzer, Rules, SessionReport};
 use anyhow::{anyhow, Context, Result};
 use events::{parse_stored, stored_head, Event};
@@ -91,6 +92,21 @@ impl Analysis {
                     "none".into()
                 } else {
                     known.join(", ")
+                }
+            )
+        })
+    }
+
+    pub fn product(&self, id: &str, on: chrono::NaiveDate) -> Result<ProductReport> {
+        self.analyzer.product_report(id, on).ok_or_else(|| {
+            let known = self.analyzer.product_ids();
+            anyhow!(
+                "no product {id:?} in the log at size {} (products: {})",
+                self.reader.size(),
+                if known.is_empty() {
+                    "none".into()
+                } else {
+                    known.into_iter().take(10).collect::<Vec<_>>().join(", ")
                 }
             )
         })

@@ -103,10 +103,15 @@ enum Command {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
-    /// Reports computed from the log (report.md): `report session ID`.
+    /// Reports computed from the log (report.md): `report session ID`, `report product ID`.
     Report {
         #[command(subcommand)]
         what: ReportWhat,
+    },
+    /// Checks a platform makes before something happens: `check listing`.
+    Check {
+        #[command(subcommand)]
+        what: CheckWhat,
     },
     /// List the sessions in the log with their headline figures and flags.
     Sessions {
@@ -163,6 +168,36 @@ enum ReportWhat {
         #[arg(long)]
         rules: Option<PathBuf>,
     },
+    /// Is this product what was said? Qualifications, every claim about it with findings, sales, complaints.
+    Product {
+        id: String,
+        /// Also write a self-contained HTML page to FILE.
+        #[arg(long)]
+        html: Option<PathBuf>,
+        /// Rules to lay over the defaults (JSON; `claims` and `qualifications` sections, see docs/CLAIMS.md).
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        /// The day to judge qualifications on (YYYY-MM-DD; default today).
+        #[arg(long)]
+        on: Option<chrono::NaiveDate>,
+    },
+}
+
+#[derive(Subcommand)]
+enum CheckWhat {
+    /// The pre-live gate: may PRODUCT be listed in ANCHOR's live room? Exit 0 yes, 1 no, with reasons.
+    Listing {
+        #[arg(long)]
+        product: String,
+        #[arg(long)]
+        anchor: String,
+        /// When the listing would happen (RFC 3339; default now).
+        #[arg(long)]
+        at: Option<chrono::DateTime<chrono::FixedOffset>>,
+        /// Rules to lay over the defaults (JSON, see docs/CLAIMS.md).
+        #[arg(long)]
+        rules: Option<PathBuf>,
+    },
 }
 
 /// Exit codes of the contract.
@@ -209,6 +244,34 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Report {
             what: ReportWhat::Session { id, html, rules },
         } => cmd_report_session(&dir, cli.json, &id, html, rules),
+        Command::Report {
+            what:
+                ReportWhat::Product {
+                    id,
+                    html,
+                    rules,
+                    on,
+                },
+        } => cmd_report_product(&dir, cli.json, &id, html, rules, on),
+        Command::Check {
+            what:
+                CheckWhat::Listing {
+                    product,
+                    anchor,
+                    at,
+                    rules,
+                },
+        } => {
+            let a = analyse(&dir, rules)?;
+            let at = at.unwrap_or_else(|| now().fixed_offset());
+            let gate = a.analyzer.listing_gate(&product, &anchor, at);
+            if cli.json {
+                println!("{}", serde_json::to_string_pretty(&gate.to_json())?);
+            } else {
+                print!("{}", render::text::gate(&gate));
+            }
+            Ok(if gate.allowed { 0 } else { PROBLEM })
+        }
         Command::Sessions { rules } => cmd_sessions(&dir, cli.json, rules),
         Command::Verify {
             bundle: Some(b),
@@ -451,6 +514,41 @@ fn cmd_report_session(
         println!("{}", serde_json::to_string_pretty(&a.session_json(&r))?);
     } else {
         print!("{}", render::text::session(&r, &ids, &cp));
+        if let Some(path) = html {
+            println!("HTML report: {}", path.display());
+        }
+    }
+    Ok(0)
+}
+
+/// The present moment (chrono's clock feature would add a time-zone database for this).
+fn now() -> chrono::DateTime<chrono::Utc> {
+    std::time::SystemTime::now().into()
+}
+
+fn cmd_report_product(
+    dir: &DataDir,
+    json_out: bool,
+    id: &str,
+    html: Option<PathBuf>,
+    rules: Option<PathBuf>,
+    on: Option<chrono::NaiveDate>,
+) -> Result<u8> {
+    let a = analyse(dir, rules)?;
+    let on = on.unwrap_or_else(|| now().date_naive());
+    let r = a.product(id, on)?;
+    let ids = |leaf| a.event_id(leaf);
+    let cp = a.checkpoint_json();
+    if let Some(path) = &html {
+        std::fs::write(path, render::html::product(&r, &ids, &cp))
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    if json_out {
+        let mut v = r.to_json(&ids);
+        v["checkpoint"] = cp;
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        print!("{}", render::text::product(&r, &ids, &cp));
         if let Some(path) = html {
             println!("HTML report: {}", path.display());
         }

@@ -4,9 +4,8 @@
 
 mod common;
 
-use common::{json, run};
+use common::{golden, json, masked, run};
 use serde_json::Value;
-use std::path::{Path, PathBuf};
 
 const FLAGGED: &str = "live-42";
 const CLEAN: &str = "live-43";
@@ -55,22 +54,6 @@ fn ledger() -> tempfile::TempDir {
     dir
 }
 
-fn golden(name: &str, actual: &str) {
-    let path: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden")
-        .join(name);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, actual).unwrap();
-        return;
-    }
-    let expected = std::fs::read_to_string(&path)
-        .unwrap_or_else(|_| panic!("missing {}: run with UPDATE_GOLDEN=1", path.display()));
-    assert!(
-        expected == actual,
-        "{name} differs from the golden file (UPDATE_GOLDEN=1 to accept):\n--- expected\n{expected}\n--- actual\n{actual}"
-    );
-}
-
 #[test]
 fn session_reports_match_their_golden_files_and_cite_the_log() {
     let dir = ledger();
@@ -117,18 +100,7 @@ fn session_reports_match_their_golden_files_and_cite_the_log() {
 
     let out = run(&data, &["report", "session", FLAGGED]);
     let text = String::from_utf8(out.stdout).unwrap();
-    let masked: String = text
-        .lines()
-        .map(|l| {
-            if l.starts_with("Computed at checkpoint") {
-                "Computed at checkpoint <masked>"
-            } else {
-                l
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
-    golden("session-flagged.txt", &(masked + "\n"));
+    golden("session-flagged.txt", &masked(&text));
 }
 
 #[test]

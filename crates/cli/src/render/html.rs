@@ -3,9 +3,12 @@
 //! archived with the evidence.
 
 use super::pct;
+use analysis::products::{category_name, ClaimFinding, ProductReport};
+use analysis::qualify::Status;
 use analysis::report::{grouped, money, Minute};
 use analysis::sales::RingGraph;
-use analysis::SessionReport;
+use analysis::{Flag, SessionReport};
+use events::Conclusion;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
@@ -31,24 +34,11 @@ pub fn session(
     let v = &r.viewers;
     let w = r.waterfall();
     let cur = r.currency().map(|c| c.to_string()).unwrap_or_default();
-    let mut o = String::new();
+    let mut o = head(&format!("session {}", r.session));
     let _ = write!(
         o,
-        r#"<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<title>liveledger — session {id}</title>
-<style>
-body{{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:960px;color:#111}}
-h1{{font-size:22px;margin:0}} h2{{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #ddd}}
-table{{border-collapse:collapse}} td,th{{padding:3px 12px 3px 0;text-align:right}} td:first-child,th:first-child{{text-align:left}}
-.flag{{border-left:4px solid #999;padding:4px 10px;margin:8px 0;background:#fafafa}}
-.high{{border-color:#dc2626}} .medium{{border-color:#f97316}} .low{{border-color:#eab308}}
-.ok{{border-left:4px solid #16a34a;padding:4px 10px;background:#f0fdf4}}
-code{{font-size:12px}} .muted{{color:#666;font-size:12px}} svg text{{font-size:11px}}
-</style></head><body>
-<h1>Session {id}</h1>
+        r#"<h1>Session {id}</h1>
 <p>Anchor <b>{anchor}</b> on <b>{platform}</b>, {when}. {events} events.</p>
-<p class="muted">Computed at the signed checkpoint <code>{origin}</code> size {size}, root <code>{root}</code>. Every piece of evidence below is a log entry: check it offline with <code>liveledger prove EVENT_ID</code>.</p>
 "#,
         id = esc(&r.session),
         anchor = esc(r.anchor.as_deref().unwrap_or("unknown")),
@@ -59,37 +49,14 @@ code{{font-size:12px}} .muted{{color:#666;font-size:12px}} svg text{{font-size:1
             _ => "start unknown".into(),
         }),
         events = grouped(r.events),
-        origin = esc(checkpoint["origin"].as_str().unwrap_or("")),
-        size = checkpoint["size"],
-        root = esc(checkpoint["root"].as_str().unwrap_or("")),
     );
-
-    o.push_str("<h2>Flags</h2>\n");
-    if r.flags.is_empty() {
-        o.push_str(r#"<div class="ok">No flags: the reported figures agree with what the events show.</div>"#);
-    }
-    for f in &r.flags {
-        let ev: Vec<String> = f
-            .evidence
-            .leaves
-            .iter()
-            .map(|l| {
-                format!(
-                    "<code>{}</code> (leaf {l})",
-                    esc(&ids(*l).unwrap_or_else(|| "?".into()))
-                )
-            })
-            .collect();
-        let _ = writeln!(
-            o,
-            r#"<div class="flag {sev}"><b>{code}</b> · {sev}<br>{summary}<br><span class="muted">evidence ({n} entries): {ev}</span></div>"#,
-            sev = f.severity.as_str(),
-            code = f.code,
-            summary = esc(&f.summary),
-            n = grouped(f.evidence.count),
-            ev = ev.join(", ")
-        );
-    }
+    o.push_str(&checkpoint_line(checkpoint));
+    flags(
+        &mut o,
+        &r.flags,
+        ids,
+        "No flags: the reported figures agree with what the events show, and every claim checks out.",
+    );
 
     let opt = |x: Option<u64>| x.map(grouped).unwrap_or_else(|| "–".into());
     let _ = write!(
@@ -168,9 +135,280 @@ code{{font-size:12px}} .muted{{color:#666;font-size:12px}} svg text{{font-size:1
         );
         o.push_str(&ring_chart(g));
     }
+    claims(&mut o, &r.claims, false);
     for n in &r.notes {
         let _ = writeln!(o, r#"<p class="muted">Note: {}</p>"#, esc(n));
     }
+    o.push_str("</body></html>\n");
+    o
+}
+
+/// The page's head and style.
+fn head(title: &str) -> String {
+    format!(
+        r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>liveledger — {title}</title>
+<style>
+body{{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:960px;color:#111}}
+h1{{font-size:22px;margin:0}} h2{{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #ddd}}
+table{{border-collapse:collapse}} td,th{{padding:3px 12px 3px 0;text-align:right;vertical-align:top}} td:first-child,th:first-child{{text-align:left}}
+table.list td,table.list th{{text-align:left}}
+.flag{{border-left:4px solid #999;padding:4px 10px;margin:8px 0;background:#fafafa}}
+.high{{border-color:#dc2626}} .medium{{border-color:#f97316}} .low{{border-color:#eab308}}
+.ok{{border-left:4px solid #16a34a;padding:4px 10px;background:#f0fdf4}}
+.bad{{color:#dc2626;font-weight:600}} .good{{color:#16a34a}}
+code{{font-size:12px}} .muted{{color:#666;font-size:12px}} svg text{{font-size:11px}}
+</style></head><body>
+"#,
+        title = esc(title)
+    )
+}
+
+fn checkpoint_line(checkpoint: &serde_json::Value) -> String {
+    format!(
+        "<p class=\"muted\">Computed at the signed checkpoint <code>{origin}</code> size {size}, root <code>{root}</code>. Every piece of evidence below is a log entry: check it offline with <code>liveledger prove EVENT_ID</code>.</p>\n",
+        origin = esc(checkpoint["origin"].as_str().unwrap_or("")),
+        size = checkpoint["size"],
+        root = esc(checkpoint["root"].as_str().unwrap_or("")),
+    )
+}
+
+fn flags(o: &mut String, flags: &[Flag], ids: &dyn Fn(u64) -> Option<String>, none: &str) {
+    o.push_str("<h2>Flags</h2>\n");
+    if flags.is_empty() {
+        let _ = writeln!(o, r#"<div class="ok">{}</div>"#, esc(none));
+    }
+    for f in flags {
+        let ev: Vec<String> = f
+            .evidence
+            .leaves
+            .iter()
+            .map(|l| {
+                format!(
+                    "<code>{}</code> (leaf {l})",
+                    esc(&ids(*l).unwrap_or_else(|| "?".into()))
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            o,
+            r#"<div class="flag {sev}"><b>{code}</b> · {sev}<br>{summary}<br><span class="muted">evidence ({n} entries): {ev}</span></div>"#,
+            sev = f.severity.as_str(),
+            code = f.code,
+            summary = esc(&f.summary),
+            n = grouped(f.evidence.count),
+            ev = ev.join(", ")
+        );
+    }
+}
+
+/// Every claim with its findings (`with_session`: a column for the session).
+fn claims(o: &mut String, claims: &[ClaimFinding], with_session: bool) {
+    if claims.is_empty() {
+        return;
+    }
+    let flagged = claims.iter().filter(|c| !c.findings.is_empty()).count();
+    let _ = writeln!(
+        o,
+        "<h2>Claims</h2>\n<p>{} claims, {flagged} with findings.</p>\n<table class=\"list claims\"><tr><th>time</th>{}<th>product</th><th>what was said</th><th>approved</th><th>findings</th></tr>",
+        claims.len(),
+        if with_session { "<th>session</th>" } else { "" }
+    );
+    for c in claims {
+        let findings: Vec<String> = c
+            .findings
+            .iter()
+            .map(|d| {
+                let basis = if d.basis.is_empty() {
+                    String::new()
+                } else {
+                    format!(" [{}]", esc(&d.basis))
+                };
+                format!(
+                    "<span class=\"bad\">{}</span> {}{basis}",
+                    d.code,
+                    esc(&d.detail)
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            o,
+            "<tr><td>{time}</td>{session}<td>{product}</td><td>{text}<br><span class=\"muted\">{event}</span></td><td>{approval}</td><td>{findings}</td></tr>",
+            time = c.claim.at.format("%m-%d %H:%M:%S"),
+            session = if with_session { format!("<td>{}</td>", esc(&c.session)) } else { String::new() },
+            product = esc(c.claim.product.as_ref().map_or("–", |p| p.as_str())),
+            text = esc(&c.claim.text),
+            event = esc(c.claim.event.as_str()),
+            approval = esc(c.check.approval.as_str()),
+            findings = if findings.is_empty() { "<span class=\"good\">none</span>".into() } else { findings.join("<br>") },
+        );
+    }
+    o.push_str("</table>\n");
+}
+
+/// The product findings as a page.
+pub fn product(
+    r: &ProductReport,
+    ids: &dyn Fn(u64) -> Option<String>,
+    checkpoint: &serde_json::Value,
+) -> String {
+    let mut o = head(&format!("product {}", r.product));
+    let p = r.record.as_ref();
+    let _ = writeln!(
+        o,
+        "<h1>Product {id}</h1>\n<p>{name} · <b>{category}</b> · merchant <b>{merchant}</b>{unreg}{brand}</p>",
+        id = esc(&r.product),
+        name = esc(p.map_or("(never registered)", |p| p.name.as_str())),
+        category = p.map_or("category unknown", |p| category_name(p.category)),
+        merchant = esc(p.map_or("?", |p| p.merchant.as_str())),
+        unreg = if r.merchant_registered == Some(false) { " <span class=\"bad\">(not registered)</span>" } else { "" },
+        brand = p.and_then(|p| p.brand.as_ref()).map_or(String::new(), |b| format!(" · brand {}", esc(b))),
+    );
+    o.push_str(&checkpoint_line(checkpoint));
+    flags(
+        &mut o,
+        &r.flags,
+        ids,
+        "No flags: the product is qualified and every claim about it checks out.",
+    );
+
+    let _ = writeln!(
+        o,
+        "<h2>Qualifications on {on}: {verdict}</h2>",
+        on = r.on,
+        verdict = match r.qualified_now() {
+            Some(true) => "<span class=\"good\">qualified</span>",
+            Some(false) => "<span class=\"bad\">not qualified</span>",
+            None => "<span class=\"bad\">unknown (not registered)</span>",
+        }
+    );
+    if let (Some((check, problems)), Some(p)) = (&r.now, p) {
+        o.push_str(
+            "<table class=\"list\"><tr><th>requirement</th><th>basis</th><th>held</th></tr>\n",
+        );
+        for req in &check.requirements {
+            let held = match &req.status {
+                Status::Held(i) => {
+                    let q = &p.qualifications[*i];
+                    format!(
+                        "<span class=\"good\">{} {}</span>{}",
+                        esc(&q.kind),
+                        esc(&q.number),
+                        q.expires
+                            .map_or(String::new(), |d| format!(" (expires {d})"))
+                    )
+                }
+                Status::Waived(a) => format!("waived by attribute {}", esc(a)),
+                Status::Missing => "<span class=\"bad\">missing</span>".into(),
+                Status::Expired(i, d) => format!(
+                    "<span class=\"bad\">{} expired {d}</span>",
+                    esc(&p.qualifications[*i].number)
+                ),
+                Status::BadNumber(i) => format!(
+                    "<span class=\"bad\">{} malformed</span>",
+                    esc(&p.qualifications[*i].number)
+                ),
+            };
+            let _ = writeln!(
+                o,
+                "<tr><td>{}</td><td>{}</td><td>{held}</td></tr>",
+                esc(&req.requirement.requirement),
+                esc(&req.requirement.basis)
+            );
+        }
+        if check.requirements.is_empty() {
+            o.push_str("<tr><td colspan=\"3\">nothing is required for this category</td></tr>\n");
+        }
+        o.push_str("</table>\n");
+        for (t, b) in problems {
+            let _ = writeln!(o, "<p class=\"bad\">{} [{}]</p>", esc(t), esc(b));
+        }
+    }
+    if !r.reports.is_empty() {
+        o.push_str("<h2>Inspections</h2>\n<table class=\"list\"><tr><th>report</th><th>lab</th><th>issued</th><th>conclusion</th><th>results</th></tr>\n");
+        for rep in &r.reports {
+            let results: Vec<String> = rep
+                .results
+                .iter()
+                .map(|x| format!("{} {} {}", esc(&x.item), x.value, esc(&x.unit)))
+                .collect();
+            let _ = writeln!(
+                o,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(rep.id.as_str()),
+                esc(&rep.lab),
+                rep.issued,
+                match rep.conclusion {
+                    Conclusion::Pass => "<span class=\"good\">pass</span>",
+                    Conclusion::Fail => "<span class=\"bad\">fail</span>",
+                },
+                results.join("<br>")
+            );
+        }
+        o.push_str("</table>\n");
+    }
+    if !r.listings.is_empty() {
+        o.push_str("<h2>Listings</h2>\n<table class=\"list\"><tr><th>session</th><th>anchor</th><th>listed</th><th>price</th><th>qualified then</th></tr>\n");
+        for l in &r.listings {
+            let verdict = match l.qualified {
+                Some(true) => "<span class=\"good\">yes</span>".to_string(),
+                Some(false) => format!(
+                    "<span class=\"bad\">no</span>: {}",
+                    esc(&l
+                        .problems
+                        .iter()
+                        .map(|(t, _)| t.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; "))
+                ),
+                None => "unknown".into(),
+            };
+            let _ = writeln!(
+                o,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{verdict}</td></tr>",
+                esc(&l.session),
+                esc(l.anchor.as_deref().unwrap_or("?")),
+                l.at.format("%Y-%m-%d %H:%M"),
+                money(l.price.minor, l.price.currency.as_str()),
+            );
+        }
+        o.push_str("</table>\n");
+    }
+    claims(&mut o, &r.claims, true);
+    let cur = r.currency().map(|c| c.to_string()).unwrap_or_default();
+    let _ = writeln!(o, "<h2>Sales ({})</h2>\n<table><tr><th>session</th><th>orders</th><th>placed</th><th>paid</th><th>refunded</th><th>refund rate</th></tr>", esc(&cur));
+    for (s, w) in &r.by_session {
+        let _ = writeln!(
+            o,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(s),
+            grouped(w.placed_orders),
+            money(w.placed_gmv, ""),
+            money(w.paid_gmv, ""),
+            money(w.refunded_gmv, ""),
+            pct(w.refund_rate())
+        );
+    }
+    o.push_str("</table>\n");
+    let counts = r.complaint_counts();
+    let _ = writeln!(
+        o,
+        "<h2>Complaints</h2>\n<p>{} complaints{}</p>",
+        grouped(r.complaints.len() as u64),
+        if counts.is_empty() {
+            String::new()
+        } else {
+            format!(
+                ": {}",
+                counts
+                    .iter()
+                    .map(|(k, n)| format!("{k} {n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    );
     o.push_str("</body></html>\n");
     o
 }

@@ -1,8 +1,11 @@
-//! The terminal summary of a session report.
+//! Terminal summaries: the session report, the product findings, the listing gate.
 
 use super::pct;
+use analysis::products::{category_name, Gate, ProductReport};
+use analysis::qualify::Status;
 use analysis::report::{grouped, money};
-use analysis::SessionReport;
+use analysis::{Flag, SessionReport};
+use events::Conclusion;
 use std::fmt::Write;
 
 /// Renders `r`; `ids` turns evidence leaves into event ids, `checkpoint`
@@ -28,13 +31,7 @@ pub fn session(
         r.anchor.as_deref().unwrap_or("?"),
         r.platform.as_deref().unwrap_or("?")
     );
-    let _ = writeln!(
-        o,
-        "Computed at checkpoint {} size {}, root {}",
-        checkpoint["origin"].as_str().unwrap_or("?"),
-        checkpoint["size"],
-        checkpoint["root"].as_str().unwrap_or("?")
-    );
+    checkpoint_line(&mut o, checkpoint);
     let opt = |x: Option<u64>| x.map(grouped).unwrap_or_else(|| "–".into());
     let _ = writeln!(
         o,
@@ -139,14 +136,27 @@ pub fn session(
             .collect();
         let _ = writeln!(o, "  other currencies: {} (see --json)", others.join("; "));
     }
-    if r.flags.is_empty() {
-        let _ = writeln!(
-            o,
-            "\nNO FLAGS: the reported figures agree with what the events show."
-        );
+    flags(
+        &mut o,
+        &r.flags,
+        ids,
+        "NO FLAGS: the reported figures agree with what the events show, and every claim checks out.",
+    );
+    for n in &r.notes {
+        let _ = writeln!(o, "\nnote: {n}");
+    }
+    o.push_str(PROVE);
+    o
+}
+
+const PROVE: &str = "\nCheck any evidence offline: liveledger prove EVENT_ID > bundle.json && liveledger verify bundle.json\n";
+
+fn flags(o: &mut String, flags: &[Flag], ids: &dyn Fn(u64) -> Option<String>, none: &str) {
+    if flags.is_empty() {
+        let _ = writeln!(o, "\n{none}");
     } else {
-        let _ = writeln!(o, "\nFLAGS ({})", r.flags.len());
-        for f in &r.flags {
+        let _ = writeln!(o, "\nFLAGS ({})", flags.len());
+        for f in flags {
             let _ = writeln!(
                 o,
                 "  {:<6} {:<20} {}",
@@ -174,12 +184,211 @@ pub fn session(
             );
         }
     }
-    for n in &r.notes {
-        let _ = writeln!(o, "\nnote: {n}");
-    }
+}
+
+fn checkpoint_line(o: &mut String, checkpoint: &serde_json::Value) {
     let _ = writeln!(
         o,
-        "\nCheck any evidence offline: liveledger prove EVENT_ID > bundle.json && liveledger verify bundle.json"
+        "Computed at checkpoint {} size {}, root {}",
+        checkpoint["origin"].as_str().unwrap_or("?"),
+        checkpoint["size"],
+        checkpoint["root"].as_str().unwrap_or("?")
     );
+}
+
+/// The product findings for a terminal.
+pub fn product(
+    r: &ProductReport,
+    ids: &dyn Fn(u64) -> Option<String>,
+    checkpoint: &serde_json::Value,
+) -> String {
+    let mut o = String::new();
+    let p = r.record.as_ref();
+    let _ = writeln!(
+        o,
+        "Product {} — {} ({}), merchant {}{}",
+        r.product,
+        p.map_or("never registered", |p| p.name.as_str()),
+        p.map_or("category unknown", |p| category_name(p.category)),
+        p.map_or("?", |p| p.merchant.as_str()),
+        if r.merchant_registered == Some(false) {
+            " (NOT REGISTERED)"
+        } else {
+            ""
+        }
+    );
+    checkpoint_line(&mut o, checkpoint);
+    let _ = writeln!(
+        o,
+        "\nQUALIFICATIONS on {}: {}",
+        r.on,
+        match r.qualified_now() {
+            Some(true) => "qualified",
+            Some(false) => "NOT QUALIFIED",
+            None => "unknown (the product is not registered)",
+        }
+    );
+    if let (Some((check, problems)), Some(p)) = (&r.now, p) {
+        for req in &check.requirements {
+            let held = match &req.status {
+                Status::Held(i) => format!(
+                    "held: {} {}",
+                    p.qualifications[*i].kind, p.qualifications[*i].number
+                ),
+                Status::Waived(a) => format!("waived ({a})"),
+                Status::Missing => "MISSING".into(),
+                Status::Expired(i, d) => format!("EXPIRED {d} ({})", p.qualifications[*i].number),
+                Status::BadNumber(i) => format!("MALFORMED NUMBER {}", p.qualifications[*i].number),
+            };
+            let _ = writeln!(
+                o,
+                "  {:<40} {held}  [{}]",
+                req.requirement.requirement, req.requirement.basis
+            );
+        }
+        if check.requirements.is_empty() {
+            let _ = writeln!(o, "  nothing is required for this category");
+        }
+        for (t, b) in problems {
+            let _ = writeln!(o, "  problem: {t} [{b}]");
+        }
+    }
+    if !r.reports.is_empty() {
+        let _ = writeln!(o, "\nINSPECTIONS ({})", r.reports.len());
+        for rep in &r.reports {
+            let results: Vec<String> = rep
+                .results
+                .iter()
+                .map(|x| format!("{} {} {}", x.item, x.value, x.unit))
+                .collect();
+            let _ = writeln!(
+                o,
+                "  {} {} issued {} {}: {}",
+                rep.id,
+                rep.lab,
+                rep.issued,
+                match rep.conclusion {
+                    Conclusion::Pass => "pass",
+                    Conclusion::Fail => "FAIL",
+                },
+                results.join(", ")
+            );
+        }
+    }
+    if !r.listings.is_empty() {
+        let _ = writeln!(o, "\nLISTINGS ({})", r.listings.len());
+        for l in &r.listings {
+            let verdict = match l.qualified {
+                Some(true) => "qualified".to_string(),
+                Some(false) => format!(
+                    "UNQUALIFIED: {}",
+                    l.problems
+                        .iter()
+                        .map(|(t, _)| t.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+                None => "qualification unknown".into(),
+            };
+            let _ = writeln!(
+                o,
+                "  {} {} by {} at {}: {verdict}",
+                l.at.format("%Y-%m-%d %H:%M"),
+                l.session,
+                l.anchor.as_deref().unwrap_or("?"),
+                money(l.price.minor, l.price.currency.as_str()),
+            );
+        }
+    }
+    let flagged = r.claims.iter().filter(|c| !c.findings.is_empty()).count();
+    let _ = writeln!(o, "\nCLAIMS ({}, {flagged} with findings)", r.claims.len());
+    for c in &r.claims {
+        let _ = writeln!(
+            o,
+            "  {} {} {:?} — {}",
+            c.claim.at.format("%Y-%m-%d %H:%M:%S"),
+            c.session,
+            c.claim.text,
+            c.check.approval.as_str()
+        );
+        for d in &c.findings {
+            let basis = if d.basis.is_empty() {
+                String::new()
+            } else {
+                format!(" [{}]", d.basis)
+            };
+            let _ = writeln!(o, "      {:<20} {}{basis}", d.code, d.detail);
+        }
+    }
+    let cur = r.currency().map(|c| c.to_string()).unwrap_or_default();
+    let _ = writeln!(
+        o,
+        "\nSALES ({cur})        {:>10} {:>16} {:>16} {:>16}",
+        "orders", "placed", "paid", "refunded"
+    );
+    for (s, w) in &r.by_session {
+        let _ = writeln!(
+            o,
+            "  {s:<18} {:>10} {:>16} {:>16} {:>16}  refund rate {}",
+            grouped(w.placed_orders),
+            money(w.placed_gmv, ""),
+            money(w.paid_gmv, ""),
+            money(w.refunded_gmv, ""),
+            pct(w.refund_rate())
+        );
+    }
+    let counts = r.complaint_counts();
+    let _ = writeln!(
+        o,
+        "\nCOMPLAINTS {}{}",
+        r.complaints.len(),
+        if counts.is_empty() {
+            String::new()
+        } else {
+            format!(
+                ": {}",
+                counts
+                    .iter()
+                    .map(|(k, n)| format!("{k} {n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        }
+    );
+    flags(
+        &mut o,
+        &r.flags,
+        ids,
+        "NO FLAGS: the product is qualified and every claim about it checks out.",
+    );
+    o.push_str(PROVE);
+    o
+}
+
+/// The pre-live gate's answer for a terminal.
+pub fn gate(g: &Gate) -> String {
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "{}: product {} in anchor {}'s live room at {}",
+        if g.allowed { "ALLOWED" } else { "REFUSED" },
+        g.product,
+        g.anchor,
+        g.at.to_rfc3339()
+    );
+    for r in &g.reasons {
+        let basis = if r.basis.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", r.basis)
+        };
+        let _ = writeln!(
+            o,
+            "  {} {:<22} {}{basis}",
+            if r.blocking { "BLOCK" } else { "warn " },
+            r.code,
+            r.message
+        );
+    }
     o
 }

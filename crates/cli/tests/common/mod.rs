@@ -1,7 +1,7 @@
 //! Helpers shared by the integration tests: run the real binary.
 #![allow(dead_code)]
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 pub fn bin() -> Command {
@@ -88,4 +88,40 @@ pub fn http_get(
         .map(|(k, v)| (k.to_ascii_lowercase(), v.to_string()))
         .collect();
     (status, headers, raw[split + 4..].to_vec())
+}
+
+/// Compares `actual` with the golden file `tests/golden/NAME`
+/// (UPDATE_GOLDEN=1 rewrites it, after a deliberate change).
+pub fn golden(name: &str, actual: &str) {
+    let path: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(name);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, actual).unwrap();
+        return;
+    }
+    let expected = std::fs::read_to_string(&path)
+        .unwrap_or_else(|_| panic!("missing {}: run with UPDATE_GOLDEN=1", path.display()));
+    assert!(
+        expected == actual,
+        "{name} differs from the golden file (UPDATE_GOLDEN=1 to accept):\n--- expected\n{expected}\n--- actual\n{actual}"
+    );
+}
+
+/// A terminal report with its checkpoint line masked (the signing key,
+/// and so the checkpoint, differs per data directory).
+pub fn masked(text: &str) -> String {
+    let mut out: String = text
+        .lines()
+        .map(|l| {
+            if l.starts_with("Computed at checkpoint") {
+                "Computed at checkpoint <masked>"
+            } else {
+                l
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    out.push('\n');
+    out
 }
