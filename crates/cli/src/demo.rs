@@ -17,8 +17,8 @@ use std::path::{Path, PathBuf};
 /// Marks a directory as made by `demo`, so a rerun may replace it.
 const MARKER: &str = ".liveledger-demo";
 
-/// The evening: one honest stream and two suspicious ones.
-const EVENING: [(&str, &str, &[Scenario], u64); 3] = [
+/// The evening: one honest stream and three suspicious ones.
+const EVENING: [(&str, &str, &[Scenario], u64); 4] = [
     ("evening-clean", "an honest stream", &[Scenario::Clean], 101),
     (
         "evening-hype",
@@ -32,7 +32,20 @@ const EVENING: [(&str, &str, &[Scenario], u64); 3] = [
         &[Scenario::BrushingRing, Scenario::RefundSurge],
         103,
     ),
+    (
+        "evening-nest",
+        "claims the products do not live up to, and the complaints after",
+        &[Scenario::FalseClaims, Scenario::AfterSales],
+        104,
+    ),
 ];
+
+/// Flags shown per session in the summary (the report has them all).
+const SHOWN: usize = 5;
+
+/// A product of `evening-nest` whose approved selling point a failed
+/// inspection contradicts (the simulator's sixth product).
+const NEST_PRODUCT: &str = "evening-nest-p6";
 
 /// Replaces `dir` with a fresh demo directory (only if it is empty or an
 /// earlier demo's: never someone's data).
@@ -130,13 +143,22 @@ pub fn run(dir: &Path, scale: f64, json_out: bool, out: &mut dyn Write) -> Resul
             if r.flags.is_empty() {
                 writeln!(out, "  no flags: the figures agree with the events")?;
             }
-            for f in &r.flags {
+            let mut shown: Vec<_> = r.flags.iter().collect();
+            shown.sort_by_key(|f| std::cmp::Reverse(f.severity));
+            for f in shown.iter().take(SHOWN) {
                 writeln!(
                     out,
                     "  {:<6} {:<17} {}",
                     f.severity.as_str().to_uppercase(),
                     f.code,
                     f.summary
+                )?;
+            }
+            if r.flags.len() > SHOWN {
+                writeln!(
+                    out,
+                    "  … and {} more flags in the report",
+                    r.flags.len() - SHOWN
                 )?;
             }
             writeln!(out)?;
@@ -164,6 +186,10 @@ pub fn run(dir: &Path, scale: f64, json_out: bool, out: &mut dyn Write) -> Resul
             (
                 format!("liveledger --data {d} report session evening-hype"),
                 "one session in full (--json: the contract JSON)",
+            ),
+            (
+                format!("liveledger --data {d} report product {NEST_PRODUCT}"),
+                "is this product what was said? every claim about it, checked",
             ),
             (
                 format!("{}", html.display()),

@@ -42,6 +42,15 @@ fn the_demo_finds_what_was_planted_and_leaves_a_verifiable_log() {
     for f in ["ORDER_BRUSHING", "REFUND_SURGE"] {
         assert!(flags("evening-ring").contains(&f.to_string()));
     }
+    for f in [
+        "CLAIM_CONTRADICTED",
+        "CLAIM_MEDICAL",
+        "CLAIM_BANNED_TERM",
+        "CLAIM_UNAPPROVED",
+        "PRODUCT_UNQUALIFIED",
+    ] {
+        assert!(flags("evening-nest").contains(&f.to_string()), "{f}");
+    }
     // The log it left verifies, and the commands it suggests work.
     let data = dir.join("data");
     assert!(run(&data, &["verify"]).status.success());
@@ -50,8 +59,20 @@ fn the_demo_finds_what_was_planted_and_leaves_a_verifiable_log() {
             .as_array()
             .unwrap()
             .len(),
-        3
+        4
     );
+    // The product it suggests looking at: an approved claim a failed
+    // inspection contradicts.
+    let p = json(&run(
+        &data,
+        &["--json", "report", "product", "evening-nest-p6"],
+    ));
+    assert_eq!(p["qualifications"]["qualified"], false);
+    assert!(p["claims"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["approved"] == true && c["findings"][0]["code"] == "CLAIM_CONTRADICTED"));
 
     // A rerun replaces its own directory; the human output says what was found.
     let out = bin()
