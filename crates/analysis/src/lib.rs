@@ -20,8 +20,10 @@
 //! - [`report`]: the session report of `shared/spec/report.md` §1 and its flags.
 //! - [`rules`]: every threshold and weight, from a documented data file.
 
+pub mod cases;
 pub mod claims;
 pub mod products;
+pub mod liability;
 pub mod qualify;
 pub mod registry;
 pub mod report;

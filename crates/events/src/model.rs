@@ -285,10 +285,45 @@ pub enum Body {
         text: String,
         claim_ref: Option<EventId>,
     },
+    /// Written by liveledger itself when a person works an after-sales
+    /// case: an addition to the contract (events.md lets us add, never
+    /// rename), so that the case history is as tamper-evident as the sale.
+    CaseUpdated {
+        case: String,
+        action: CaseAction,
+        actor: String,
+        note: Option<String>,
+    },
+}
+
+/// What a person did to an after-sales case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CaseAction {
+    Decide,
+    Remedy,
+    Close,
+    Escalate,
+    Dispute,
+}
+
+impl CaseAction {
+    pub const ALL: [(&'static str, CaseAction); 5] = [
+        ("decide", CaseAction::Decide),
+        ("remedy", CaseAction::Remedy),
+        ("close", CaseAction::Close),
+        ("escalate", CaseAction::Escalate),
+        ("dispute", CaseAction::Dispute),
+    ];
+    pub fn as_str(self) -> &'static str {
+        CaseAction::ALL
+            .iter()
+            .find(|(_, a)| *a == self)
+            .map_or("decide", |(n, _)| n)
+    }
 }
 
 /// The event types of the contract, by their `type` string.
-pub const TYPES: [&str; 20] = [
+pub const TYPES: [&str; 21] = [
     "merchant_registered",
     "anchor_registered",
     "product_registered",
@@ -309,6 +344,7 @@ pub const TYPES: [&str; 20] = [
     "order_refunded",
     "order_delivered",
     "complaint",
+    "case_updated",
 ];
 
 /// The fields that carry personal data and are pseudonymised before storage.
@@ -338,6 +374,7 @@ impl Body {
             Body::OrderRefunded { .. } => "order_refunded",
             Body::OrderDelivered { .. } => "order_delivered",
             Body::Complaint { .. } => "complaint",
+            Body::CaseUpdated { .. } => "case_updated",
         }
     }
 

@@ -592,6 +592,12 @@ fn event(f: &Fields) -> R<Event> {
             text: f.str("text")?,
             claim_ref: f.opt_str("claim_ref")?.map(EventId),
         },
+        "case_updated" => Body::CaseUpdated {
+            case: f.str("case")?,
+            action: f.choice("action", &CaseAction::ALL)?,
+            actor: f.str("actor")?,
+            note: f.opt_str("note")?,
+        },
         _ => unreachable!("type checked against TYPES above"),
     };
     Ok(Event {
