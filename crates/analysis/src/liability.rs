@@ -101,10 +101,20 @@ fn conditions(v: &Value, path: &str) -> Result<Vec<Cond>, RulesError> {
                 Some(n) => (false, n),
                 None => (true, c.as_str()),
             };
-            let fact = FACTS.iter().find(|(f, _)| *f == name).map(|(f, _)| *f).ok_or_else(|| {
-                let known: Vec<&str> = FACTS.iter().map(|(f, _)| *f).collect();
-                bad(path, format!("names an unknown fact `{name}` (known: {})", known.join(", ")))
-            })?;
+            let fact = FACTS
+                .iter()
+                .find(|(f, _)| *f == name)
+                .map(|(f, _)| *f)
+                .ok_or_else(|| {
+                    let known: Vec<&str> = FACTS.iter().map(|(f, _)| *f).collect();
+                    bad(
+                        path,
+                        format!(
+                            "names an unknown fact `{name}` (known: {})",
+                            known.join(", ")
+                        ),
+                    )
+                })?;
             Ok(Cond { fact, holds })
         })
         .collect()
@@ -122,21 +132,29 @@ impl Pack {
         let name = text_of(&v, "name", "pack")?;
         let currency = Currency::parse(&text_of(&v, "currency", "pack")?)
             .ok_or_else(|| bad("pack.currency", "must be an ISO 4217 code"))?;
-        let life_and_health = strings(v.get("life_and_health").unwrap_or(&Value::Null), "pack.life_and_health")?
-            .iter()
-            .map(|c| {
-                Category::ALL
-                    .iter()
-                    .find(|(n, _)| n == c)
-                    .map(|(_, k)| *k)
-                    .ok_or_else(|| bad("pack.life_and_health", format!("unknown category `{c}`")))
-            })
-            .collect::<Result<_, _>>()?;
+        let life_and_health = strings(
+            v.get("life_and_health").unwrap_or(&Value::Null),
+            "pack.life_and_health",
+        )?
+        .iter()
+        .map(|c| {
+            Category::ALL
+                .iter()
+                .find(|(n, _)| n == c)
+                .map(|(_, k)| *k)
+                .ok_or_else(|| bad("pack.life_and_health", format!("unknown category `{c}`")))
+        })
+        .collect::<Result<_, _>>()?;
         let hours = |k: &str| {
             v.pointer(&format!("/deadlines/{k}"))
                 .and_then(Value::as_i64)
                 .filter(|x| *x > 0)
-                .ok_or_else(|| bad(format!("pack.deadlines.{k}"), "must be a positive whole number"))
+                .ok_or_else(|| {
+                    bad(
+                        format!("pack.deadlines.{k}"),
+                        "must be a positive whole number",
+                    )
+                })
         };
         let list = |k: &str| {
             v.get(k)
@@ -149,16 +167,25 @@ impl Pack {
             let path = format!("pack.liable[{i}]");
             let party = text_of(r, "party", &path)?;
             if !PARTIES.contains(&party.as_str()) {
-                return Err(bad(format!("{path}.party"), format!("must be one of {}", PARTIES.join(", "))));
+                return Err(bad(
+                    format!("{path}.party"),
+                    format!("must be one of {}", PARTIES.join(", ")),
+                ));
             }
             liable.push(LiableRule {
                 id: text_of(r, "id", &path)?,
-                when: conditions(r.get("when").unwrap_or(&Value::Null), &format!("{path}.when"))?,
+                when: conditions(
+                    r.get("when").unwrap_or(&Value::Null),
+                    &format!("{path}.when"),
+                )?,
                 party,
                 role: text_of(r, "role", &path)?,
                 share: r.get("share").and_then(Value::as_f64),
                 joint: r.get("joint").and_then(Value::as_bool).unwrap_or(false),
-                basis: strings(r.get("basis").unwrap_or(&Value::Null), &format!("{path}.basis"))?,
+                basis: strings(
+                    r.get("basis").unwrap_or(&Value::Null),
+                    &format!("{path}.basis"),
+                )?,
                 reason: text_of(r, "reason", &path)?,
             });
         }
@@ -168,20 +195,38 @@ impl Pack {
             let compensation = match r.get("compensation") {
                 None => None,
                 Some(c) => Some((
-                    c.get("multiple").and_then(Value::as_f64).filter(|x| *x >= 0.0).ok_or_else(|| {
-                        bad(format!("{path}.compensation.multiple"), "must be a non-negative number")
-                    })?,
-                    c.get("minimum").and_then(Value::as_i64).filter(|x| *x >= 0).ok_or_else(|| {
-                        bad(format!("{path}.compensation.minimum"), "must be minor units (a whole number ≥ 0)")
-                    })?,
+                    c.get("multiple")
+                        .and_then(Value::as_f64)
+                        .filter(|x| *x >= 0.0)
+                        .ok_or_else(|| {
+                            bad(
+                                format!("{path}.compensation.multiple"),
+                                "must be a non-negative number",
+                            )
+                        })?,
+                    c.get("minimum")
+                        .and_then(Value::as_i64)
+                        .filter(|x| *x >= 0)
+                        .ok_or_else(|| {
+                            bad(
+                                format!("{path}.compensation.minimum"),
+                                "must be minor units (a whole number ≥ 0)",
+                            )
+                        })?,
                 )),
             };
             remedies.push(RemedyRule {
                 id: text_of(r, "id", &path)?,
-                when: conditions(r.get("when").unwrap_or(&Value::Null), &format!("{path}.when"))?,
+                when: conditions(
+                    r.get("when").unwrap_or(&Value::Null),
+                    &format!("{path}.when"),
+                )?,
                 refund: r.get("refund").and_then(Value::as_bool).unwrap_or(false),
                 compensation,
-                basis: strings(r.get("basis").unwrap_or(&Value::Null), &format!("{path}.basis"))?,
+                basis: strings(
+                    r.get("basis").unwrap_or(&Value::Null),
+                    &format!("{path}.basis"),
+                )?,
                 reason: text_of(r, "reason", &path)?,
             });
         }
@@ -269,14 +314,26 @@ fn test(when: &[Cond], facts: &Facts) -> Result<String, String> {
     }
     let met: Vec<String> = when
         .iter()
-        .map(|c| if c.holds { c.fact.to_string() } else { format!("not {}", c.fact) })
+        .map(|c| {
+            if c.holds {
+                c.fact.to_string()
+            } else {
+                format!("not {}", c.fact)
+            }
+        })
         .collect();
     Ok(format!("fired: {}", met.join(", ")))
 }
 
 /// Applies `pack` to one order's facts. `paid` is what the buyer paid,
 /// `refunded` what was already refunded.
-pub fn decide(pack: &Pack, facts: &Facts, parties: &Parties, paid: Money, refunded: i64) -> Decision {
+pub fn decide(
+    pack: &Pack,
+    facts: &Facts,
+    parties: &Parties,
+    paid: Money,
+    refunded: i64,
+) -> Decision {
     let mut rules = Vec::new();
     let mut liable: Vec<Liable> = Vec::new();
     for r in &pack.liable {
@@ -296,7 +353,10 @@ pub fn decide(pack: &Pack, facts: &Facts, parties: &Parties, paid: Money, refund
             _ => &parties.platform,
         };
         // One party in one role once, with every basis that put it there.
-        match liable.iter_mut().find(|l| l.party == *party && l.role == r.role) {
+        match liable
+            .iter_mut()
+            .find(|l| l.party == *party && l.role == r.role)
+        {
             Some(l) => {
                 for b in &r.basis {
                     if !l.basis.contains(b) {
@@ -338,7 +398,9 @@ pub fn decide(pack: &Pack, facts: &Facts, parties: &Parties, paid: Money, refund
         }
         if let Some((multiple, minimum)) = r.compensation {
             if paid.minor <= 0 {
-                remedy.notes.push(format!("{}: nothing was paid, so no compensation", r.id));
+                remedy
+                    .notes
+                    .push(format!("{}: nothing was paid, so no compensation", r.id));
                 continue;
             }
             let mut amount = (paid.minor as f64 * multiple).round() as i64;

@@ -22,8 +22,8 @@
 
 pub mod cases;
 pub mod claims;
-pub mod products;
 pub mod liability;
+pub mod products;
 pub mod qualify;
 pub mod registry;
 pub mod report;

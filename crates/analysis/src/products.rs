@@ -251,12 +251,19 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 impl Analyzer {
     /// Checks the claim at `ix` of the registry against what is on record.
     pub(crate) fn check_claim(&self, ix: u32) -> ClaimFinding {
+        self.check_claim_as_of(ix, None)
+    }
+
+    /// The same, with only the reports on record by `as_of` (all if `None`).
+    pub(crate) fn check_claim_as_of(&self, ix: u32, as_of: Option<Time>) -> ClaimFinding {
         let reg = &self.registry;
         let c = &reg.claims[ix as usize];
         let s = &self.sessions[c.session as usize];
         let pid = c.product.as_ref().map(|p| p.as_str());
         let product = pid.and_then(|p| reg.products.get(p));
-        let reports = pid.map_or(&[][..], |p| reg.reports_of(p));
+        let all = pid.map_or(&[][..], |p| reg.reports_of(p));
+        // Reports are kept oldest first.
+        let reports = &all[..all.partition_point(|r| as_of.is_none_or(|t| r.at <= t))];
         let agreements: Vec<_> = pid
             .map(|p| reg.agreements_for(s.anchor.as_ref(), p, c.at).collect())
             .unwrap_or_default();
@@ -559,6 +566,7 @@ impl Analyzer {
             sales,
             by_session,
             complaints,
+            exposure: self.exposure(&self.rules.liability, id),
             flags,
         })
     }
@@ -707,6 +715,8 @@ pub struct ProductReport {
     pub sales: BTreeMap<Currency, Waterfall>,
     pub by_session: BTreeMap<String, Waterfall>,
     pub complaints: Vec<ComplaintRec>,
+    /// What a full recall would cost, when a claim was false or unlawful.
+    pub exposure: Option<crate::cases::Exposure>,
     pub flags: Vec<Flag>,
 }
 
@@ -830,6 +840,7 @@ impl ProductReport {
                     "event": c.event.as_str(), "leaf": c.leaf,
                 })).collect::<Vec<_>>(),
             },
+            "exposure": self.exposure.as_ref().map(|e| e.to_json()),
             "flags": self.flags.iter().map(|f| json!({
                 "code": f.code,
                 "severity": f.severity.as_str(),

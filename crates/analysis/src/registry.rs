@@ -6,8 +6,8 @@
 use crate::claims::Report;
 use chrono::{DateTime, FixedOffset};
 use events::{
-    AgreementId, AnchorId, Assert, AttrValue, Body, Category, ComplaintCategory, ComplaintId,
-    Event, EventId, License, MerchantId, Money, ProductId, Seller,
+    AgreementId, AnchorId, Assert, AttrValue, Body, CaseAction, Category, ComplaintCategory,
+    ComplaintId, Event, EventId, License, MerchantId, Money, OrderId, ProductId, Seller,
 };
 use std::collections::{BTreeMap, HashMap};
 
@@ -77,6 +77,7 @@ pub struct ComplaintRec {
     pub at: Time,
     /// Index into the analyzer's orders.
     pub order: u32,
+    pub order_id: OrderId,
     pub category: ComplaintCategory,
     pub text: String,
     pub claim_ref: Option<EventId>,
@@ -93,6 +94,19 @@ pub struct Registry {
     pub listings: HashMap<String, Vec<ListingRec>>,
     pub claims: Vec<ClaimRec>,
     pub complaints: Vec<ComplaintRec>,
+    /// What people did to after-sales cases, as logged.
+    pub case_updates: Vec<CaseUpdateRec>,
+}
+
+#[derive(Clone, Debug)]
+pub struct CaseUpdateRec {
+    pub case: String,
+    pub event: EventId,
+    pub leaf: u64,
+    pub at: Time,
+    pub action: CaseAction,
+    pub actor: String,
+    pub note: Option<String>,
 }
 
 /// Of two records of the same thing, the later one (by time, then leaf) stands.
@@ -204,6 +218,20 @@ impl Registry {
                     seller: *seller,
                     approved: approved_claims.clone(),
                 }),
+            Body::CaseUpdated {
+                case,
+                action,
+                actor,
+                note,
+            } => self.case_updates.push(CaseUpdateRec {
+                case: case.clone(),
+                event: ev.id.clone(),
+                leaf,
+                at,
+                action: *action,
+                actor: actor.clone(),
+                note: note.clone(),
+            }),
             _ => {}
         }
     }

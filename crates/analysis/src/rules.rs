@@ -5,6 +5,7 @@
 //! (what each category must hold).
 
 use crate::claims::{ClaimRules, DEFAULT_CLAIM_RULES};
+use crate::liability::Pack;
 use crate::qualify::{QualificationRules, DEFAULT_QUALIFICATION_RULES};
 use events::Category;
 use serde_json::Value;
@@ -81,6 +82,8 @@ pub struct Rules {
     pub expected_refund_rate: Vec<(Category, f64)>,
     pub claims: ClaimRules,
     pub qualifications: QualificationRules,
+    /// The liability rule pack (default: mainland China; `--pack FILE`).
+    pub liability: Pack,
 }
 
 impl Default for Rules {
@@ -180,6 +183,7 @@ impl Rules {
                 .collect::<Result<_, RulesError>>()?,
             claims,
             qualifications,
+            liability: Pack::default(),
         })
     }
 

@@ -271,6 +271,11 @@ impl Analyzer {
         &self.rules
     }
 
+    /// Uses another liability rule pack from now on.
+    pub fn set_liability(&mut self, pack: crate::liability::Pack) {
+        self.rules.liability = pack;
+    }
+
     /// Events observed so far.
     pub fn events(&self) -> u64 {
         self.events
@@ -351,6 +356,7 @@ impl Analyzer {
                     leaf,
                     at: ev.at,
                     order: oi,
+                    order_id: order.clone(),
                     category: *category,
                     text: text.clone(),
                     claim_ref: claim_ref.clone(),

@@ -108,6 +108,42 @@ enum Command {
         #[command(subcommand)]
         what: ReportWhat,
     },
+    /// Every after-sales case (report.md §3): who is liable, what is owed, status and deadlines.
+    Cases {
+        #[arg(long)]
+        session: Option<String>,
+        #[arg(long)]
+        product: Option<String>,
+        /// open, decided, remedied, closed or escalated.
+        #[arg(long, value_parser = ["open", "decided", "remedied", "closed", "escalated"])]
+        status: Option<String>,
+        /// Only cases past their deadline.
+        #[arg(long)]
+        overdue: bool,
+        /// The liability rule pack (JSON; default: mainland China, docs/LIABILITY.md).
+        #[arg(long)]
+        pack: Option<PathBuf>,
+        /// Judge deadlines at this moment (RFC 3339; default now).
+        #[arg(long)]
+        now: Option<chrono::DateTime<chrono::FixedOffset>>,
+    },
+    /// One case in full (facts, rules fired, history); or work it:
+    /// `case ID decide|remedy|close|escalate|dispute --actor WHO [--note TEXT]`.
+    Case {
+        id: String,
+        /// decide, remedy, close, escalate or dispute: recorded in the log.
+        #[arg(value_parser = ["decide", "remedy", "close", "escalate", "dispute"])]
+        action: Option<String>,
+        /// Who does it (required with an action).
+        #[arg(long)]
+        actor: Option<String>,
+        #[arg(long)]
+        note: Option<String>,
+        #[arg(long)]
+        pack: Option<PathBuf>,
+        #[arg(long)]
+        now: Option<chrono::DateTime<chrono::FixedOffset>>,
+    },
     /// Checks a platform makes before something happens: `check listing`.
     Check {
         #[command(subcommand)]
@@ -273,6 +309,58 @@ fn run(cli: Cli) -> Result<u8> {
             Ok(if gate.allowed { 0 } else { PROBLEM })
         }
         Command::Sessions { rules } => cmd_sessions(&dir, cli.json, rules),
+        Command::Cases {
+            session,
+            product,
+            status,
+            overdue,
+            pack,
+            now: at,
+        } => {
+            let a = analyse_with_pack(&dir, pack)?;
+            let now = at.unwrap_or_else(|| now().fixed_offset());
+            let cases: Vec<_> = a
+                .analyzer
+                .cases(&a.analyzer.rules().liability, now)
+                .into_iter()
+                .filter(|c| {
+                    session
+                        .as_ref()
+                        .is_none_or(|s| c.session.as_ref() == Some(s))
+                })
+                .filter(|c| {
+                    product
+                        .as_ref()
+                        .is_none_or(|p| c.product.as_ref() == Some(p))
+                })
+                .filter(|c| status.as_ref().is_none_or(|s| c.status.as_str() == s))
+                .filter(|c| !overdue || c.overdue)
+                .collect();
+            let ids = |leaf| a.event_id(leaf);
+            if cli.json {
+                let v = json!({
+                    "pack": a.analyzer.rules().liability.name,
+                    "now": now.to_rfc3339(),
+                    "cases": cases.iter().map(|c| c.to_json(&ids)).collect::<Vec<_>>(),
+                    "checkpoint": a.checkpoint_json(),
+                });
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                print!(
+                    "{}",
+                    render::text::cases(&cases, &a.analyzer.rules().liability.name, now)
+                );
+            }
+            Ok(0)
+        }
+        Command::Case {
+            id,
+            action,
+            actor,
+            note,
+            pack,
+            now: at,
+        } => cmd_case(&dir, cli.json, &id, action, actor, note, pack, at),
         Command::Verify {
             bundle: Some(b),
             key,
@@ -517,6 +605,129 @@ fn cmd_report_session(
         if let Some(path) = html {
             println!("HTML report: {}", path.display());
         }
+    }
+    Ok(0)
+}
+
+/// The analysis with a liability pack other than the default, if given.
+fn analyse_with_pack(dir: &DataDir, pack: Option<PathBuf>) -> Result<Analysis> {
+    let pack = pack
+        .map(|p| -> Result<_> {
+            let text = std::fs::read_to_string(&p)
+                .with_context(|| format!("cannot read rule pack {}", p.display()))?;
+            analysis::liability::Pack::from_json(&text)
+                .with_context(|| format!("in {}", p.display()))
+        })
+        .transpose()?;
+    let mut a = analyse(dir, None)?;
+    if let Some(p) = pack {
+        a.analyzer.set_liability(p);
+    }
+    Ok(a)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn cmd_case(
+    dir: &DataDir,
+    json_out: bool,
+    id: &str,
+    action: Option<String>,
+    actor: Option<String>,
+    note: Option<String>,
+    pack: Option<PathBuf>,
+    at: Option<chrono::DateTime<chrono::FixedOffset>>,
+) -> Result<u8> {
+    let a = analyse_with_pack(dir, pack)?;
+    let at = at.unwrap_or_else(|| now().fixed_offset());
+    let find = |a: &Analysis| {
+        a.analyzer
+            .case(&a.analyzer.rules().liability, id, at)
+            .ok_or_else(|| {
+                let known: Vec<String> = a
+                    .analyzer
+                    .cases(&a.analyzer.rules().liability, at)
+                    .into_iter()
+                    .take(10)
+                    .map(|c| c.id)
+                    .collect();
+                anyhow::anyhow!(
+                    "no case {id:?} (cases: {})",
+                    if known.is_empty() {
+                        "none".into()
+                    } else {
+                        known.join(", ")
+                    }
+                )
+            })
+    };
+    let case = find(&a)?;
+    if let Some(action) = action {
+        let act = events::CaseAction::ALL
+            .iter()
+            .find(|(n, _)| *n == action)
+            .map(|(_, a)| *a)
+            .expect("clap checked the action");
+        let Some(actor) = actor.filter(|s| !s.trim().is_empty()) else {
+            anyhow::bail!("say who does it: --actor NAME");
+        };
+        if let Err(why) = case.status.after(act) {
+            anyhow::bail!("cannot {action} case {id}: {why}");
+        }
+        drop(a);
+        let size = dir.reader()?.size();
+        let mut ev = json!({
+            "type": "case_updated",
+            "id": format!("{id}-{action}-{size}"),
+            "at": at.to_rfc3339(),
+            "case": id,
+            "action": action,
+            "actor": actor,
+        });
+        if let Some(n) = note {
+            ev["note"] = json!(n);
+        }
+        // The decision as computed when the person acted, kept in the log with it.
+        if act == events::CaseAction::Decide {
+            let c = case.to_json(&|_| None);
+            ev["liable"] = c["liable"].clone();
+            ev["remedy"] = c["remedy"].clone();
+        }
+        let mut ledger = Ledger::open(dir, None)?;
+        let line = format!("{ev}\n");
+        let report = ingest::ingest(
+            &mut ledger,
+            vec![Input {
+                name: "case".into(),
+                reader: Box::new(std::io::Cursor::new(line.into_bytes())),
+            }],
+            &Options::default(),
+            &mut Progress::none(),
+        )?;
+        if report.accepted != 1 {
+            anyhow::bail!("the case update was not logged: {:?}", report.errors);
+        }
+        drop(ledger);
+        let a = analyse(dir, None)?;
+        let case = find(&a)?;
+        if json_out {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&case.to_json(&|l| a.event_id(l)))?
+            );
+        } else {
+            println!(
+                "case {id}: {action} by {actor}, logged; now {}",
+                case.status.as_str()
+            );
+        }
+        return Ok(0);
+    }
+    if json_out {
+        let mut v = case.to_json(&|l| a.event_id(l));
+        v["checkpoint"] = a.checkpoint_json();
+        println!("{}", serde_json::to_string_pretty(&v)?);
+    } else {
+        print!("{}", render::text::case(&case, &|l| a.event_id(l)));
     }
     Ok(0)
 }

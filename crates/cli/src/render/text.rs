@@ -1,6 +1,7 @@
 //! Terminal summaries: the session report, the product findings, the listing gate.
 
 use super::pct;
+use analysis::cases::{category_name as case_category, Case};
 use analysis::products::{category_name, Gate, ProductReport};
 use analysis::qualify::Status;
 use analysis::report::{grouped, money};
@@ -390,5 +391,186 @@ pub fn gate(g: &Gate) -> String {
             r.message
         );
     }
+    o
+}
+
+/// The case queue as a table.
+pub fn cases(cases: &[Case], pack: &str, now: chrono::DateTime<chrono::FixedOffset>) -> String {
+    let mut o = String::new();
+    let overdue = cases.iter().filter(|c| c.overdue).count();
+    let _ = writeln!(
+        o,
+        "{} cases under the {pack} rule pack, {overdue} overdue as of {}",
+        cases.len(),
+        now.format("%Y-%m-%d %H:%M %:z")
+    );
+    if cases.is_empty() {
+        return o;
+    }
+    let _ = writeln!(
+        o,
+        "\n{:<14} {:<10} {:<18} {:<12} {:>12} {:>14}  {:<17} liable",
+        "case", "status", "category", "product", "refund", "compensation", "due"
+    );
+    for c in cases {
+        let d = &c.decision;
+        let due = c.due.map_or("–".to_string(), |t| {
+            format!(
+                "{}{}",
+                t.format("%Y-%m-%d %H:%M"),
+                if c.overdue { " !" } else { "" }
+            )
+        });
+        let liable: Vec<String> = d
+            .liable
+            .iter()
+            .map(|l| {
+                format!(
+                    "{} ({}{})",
+                    l.party,
+                    l.role,
+                    if l.joint { ", joint" } else { "" }
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            o,
+            "{:<14} {:<10} {:<18} {:<12} {:>12} {:>14}  {:<17} {}{}",
+            c.id,
+            c.status.as_str(),
+            case_category(c.complaint.category),
+            c.product.as_deref().unwrap_or("?"),
+            money(d.remedy.refund, ""),
+            money(d.remedy.compensation, ""),
+            due,
+            if liable.is_empty() {
+                "nobody yet (needs a person)".to_string()
+            } else {
+                liable.join(", ")
+            },
+            if c.needs_review {
+                "  [facts changed after the decision]"
+            } else {
+                ""
+            }
+        );
+    }
+    o
+}
+
+/// One case in full.
+pub fn case(c: &Case, ids: &dyn Fn(u64) -> Option<String>) -> String {
+    let mut o = String::new();
+    let d = &c.decision;
+    let _ = writeln!(
+        o,
+        "Case {} — {} complaint {} on order {} ({} in session {})",
+        c.id,
+        case_category(c.complaint.category),
+        c.complaint.complaint,
+        c.complaint.order_id,
+        c.product.as_deref().unwrap_or("unknown product"),
+        c.session.as_deref().unwrap_or("?")
+    );
+    let _ = writeln!(
+        o,
+        "status {}{}{}",
+        c.status.as_str(),
+        c.due
+            .map_or(String::new(), |t| format!(", due {}", t.to_rfc3339())),
+        if c.overdue { " (OVERDUE)" } else { "" }
+    );
+    if c.needs_review {
+        let _ = writeln!(
+            o,
+            "NEEDS REVIEW: the facts changed after the decision was recorded"
+        );
+    }
+    let _ = writeln!(o, "\nLIABLE");
+    if d.liable.is_empty() {
+        let _ = writeln!(o, "  nobody on the facts so far: a person must decide");
+    }
+    for l in &d.liable {
+        let _ = writeln!(
+            o,
+            "  {:<20} {:<11} {}{} [{}]\n      {}",
+            l.party,
+            l.role,
+            l.share.map_or(String::new(), |s| format!("share {s} ")),
+            if l.joint { "jointly" } else { "" },
+            l.basis.join(", "),
+            l.reason
+        );
+    }
+    let cur = d.remedy.currency.to_string();
+    let _ = writeln!(
+        o,
+        "\nREMEDY  refund {} + compensation {} = {}  [{}]",
+        money(d.remedy.refund, &cur),
+        money(d.remedy.compensation, &cur),
+        money(d.remedy.refund + d.remedy.compensation, &cur),
+        d.remedy.basis.join(", ")
+    );
+    for n in &d.remedy.notes {
+        let _ = writeln!(o, "  note: {n}");
+    }
+    let facts: Vec<&str> = c
+        .facts
+        .0
+        .iter()
+        .filter(|(_, v)| *v)
+        .map(|(k, _)| *k)
+        .collect();
+    let _ = writeln!(
+        o,
+        "\nFACTS  {}",
+        if facts.is_empty() {
+            "none".into()
+        } else {
+            facts.join(", ")
+        }
+    );
+    let _ = writeln!(o, "\nRULES");
+    for r in &d.rules {
+        let _ = writeln!(
+            o,
+            "  {} {:<30} {}",
+            if r.fired { "✓" } else { "·" },
+            r.rule,
+            r.why
+        );
+    }
+    if !c.claims.is_empty() {
+        let _ = writeln!(o, "\nCLAIMS BEFORE THE ORDER");
+        for cl in &c.claims {
+            let _ = writeln!(
+                o,
+                "  {} {:?} — {}",
+                cl.claim.event,
+                cl.claim.text,
+                cl.check.approval.as_str()
+            );
+            for f in &cl.findings {
+                let _ = writeln!(o, "      {:<20} {}", f.code, f.detail);
+            }
+        }
+    }
+    let _ = writeln!(o, "\nHISTORY");
+    for e in &c.history {
+        let _ = writeln!(
+            o,
+            "  {} {}{} ({})",
+            e.at.format("%Y-%m-%d %H:%M"),
+            e.what,
+            e.actor
+                .as_ref()
+                .map_or(String::new(), |a| format!(" — by {a}")),
+            ids(e.leaf).unwrap_or_else(|| format!("leaf {}", e.leaf))
+        );
+    }
+    for n in &c.notes {
+        let _ = writeln!(o, "\nnote: {n}");
+    }
+    o.push_str(PROVE);
     o
 }
