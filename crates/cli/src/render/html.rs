@@ -391,6 +391,17 @@ pub fn product(
         );
     }
     o.push_str("</table>\n");
+    if let Some(e) = &r.exposure {
+        let cur = e.currency.map(|c| c.to_string()).unwrap_or_default();
+        let _ = writeln!(
+            o,
+            "<h2>Exposure</h2>\n<p>A full recall would cost <b>{}</b> over {} paid, unrefunded orders: refund {} + compensation {} (docs/LIABILITY.md).</p>",
+            money(e.total(), &cur),
+            grouped(e.orders),
+            money(e.refund, &cur),
+            money(e.compensation, &cur)
+        );
+    }
     let counts = r.complaint_counts();
     let _ = writeln!(
         o,

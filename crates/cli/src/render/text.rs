@@ -356,6 +356,18 @@ pub fn product(
             )
         }
     );
+    if let Some(e) = &r.exposure {
+        let cur = e.currency.map(|c| c.to_string()).unwrap_or_default();
+        let _ = writeln!(
+            o,
+            "\nEXPOSURE  a full recall would cost {} over {} paid, unrefunded orders: refund {} + compensation {} ({:.1}x the unrefunded sales)",
+            money(e.total(), &cur),
+            grouped(e.orders),
+            money(e.refund, &cur),
+            money(e.compensation, &cur),
+            if e.unrefunded > 0 { e.total() as f64 / e.unrefunded as f64 } else { 0.0 }
+        );
+    }
     flags(
         &mut o,
         &r.flags,
