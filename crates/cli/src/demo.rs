@@ -192,6 +192,10 @@ pub fn run(dir: &Path, scale: f64, json_out: bool, out: &mut dyn Write) -> Resul
                 "is this product what was said? every claim about it, checked",
             ),
             (
+                format!("liveledger --data {d} cases"),
+                "after-sales cases: who is liable and what is owed, with the rules behind it",
+            ),
+            (
                 format!("{}", html.display()),
                 "the same with charts: open it in a browser, no network needed",
             ),

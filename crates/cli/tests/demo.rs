@@ -61,6 +61,9 @@ fn the_demo_finds_what_was_planted_and_leaves_a_verifiable_log() {
             .len(),
         4
     );
+    // Its complaints are cases with a decision.
+    let cases = json(&run(&data, &["--json", "cases"]));
+    assert!(!cases["cases"].as_array().unwrap().is_empty());
     // The product it suggests looking at: an approved claim a failed
     // inspection contradicts.
     let p = json(&run(
