@@ -14,7 +14,7 @@ use crate::report::{flag, round, Evidence, Flag, Severity};
 use crate::sales::Waterfall;
 use crate::state::{key, Analyzer};
 use chrono::{DateTime, FixedOffset, NaiveDate};
-use events::{AnchorId, Category, ComplaintCategory, Currency, Money};
+use events::{AnchorId, Category, Currency, Money};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -678,15 +678,6 @@ pub fn category_name(c: Category) -> &'static str {
         .map_or("other", |(n, _)| n)
 }
 
-fn complaint_name(c: ComplaintCategory) -> &'static str {
-    match c {
-        ComplaintCategory::Quality => "quality",
-        ComplaintCategory::FalseAdvertising => "false_advertising",
-        ComplaintCategory::Counterfeit => "counterfeit",
-        ComplaintCategory::NotDelivered => "not_delivered",
-        ComplaintCategory::Other => "other",
-    }
-}
 
 #[derive(Clone, Debug)]
 pub struct ListingView {
@@ -736,7 +727,7 @@ impl ProductReport {
     pub fn complaint_counts(&self) -> BTreeMap<&'static str, u64> {
         let mut out = BTreeMap::new();
         for c in &self.complaints {
-            *out.entry(complaint_name(c.category)).or_default() += 1;
+            *out.entry(crate::cases::category_name(c.category)).or_default() += 1;
         }
         out
     }
@@ -834,7 +825,7 @@ impl ProductReport {
                 "count": self.complaints.len(),
                 "by_category": self.complaint_counts(),
                 "items": self.complaints.iter().map(|c| json!({
-                    "complaint": c.complaint.as_str(), "category": complaint_name(c.category),
+                    "complaint": c.complaint.as_str(), "category": crate::cases::category_name(c.category),
                     "at": c.at.to_rfc3339(), "text": c.text,
                     "claim_ref": c.claim_ref.as_ref().map(|e| e.as_str()),
                     "event": c.event.as_str(), "leaf": c.leaf,
