@@ -678,7 +678,6 @@ pub fn category_name(c: Category) -> &'static str {
         .map_or("other", |(n, _)| n)
 }
 
-
 #[derive(Clone, Debug)]
 pub struct ListingView {
     pub session: String,
@@ -727,7 +726,8 @@ impl ProductReport {
     pub fn complaint_counts(&self) -> BTreeMap<&'static str, u64> {
         let mut out = BTreeMap::new();
         for c in &self.complaints {
-            *out.entry(crate::cases::category_name(c.category)).or_default() += 1;
+            *out.entry(crate::cases::category_name(c.category))
+                .or_default() += 1;
         }
         out
     }
