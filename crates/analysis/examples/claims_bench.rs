@@ -41,7 +41,7 @@ fn claim(i: usize) -> String {
         return claim(1); // the approved point, said as approved
     }
     let mut s = String::new();
-    if i % 5 == 0 {
+    if i.is_multiple_of(5) {
         s.push_str(SPICE[(i / 5) % SPICE.len()]);
     }
     let mut k = i.wrapping_mul(2_654_435_761);
