@@ -508,12 +508,18 @@ impl Analyzer {
             return None;
         }
         let mut e = Exposure::default();
-        for (oi, o) in self.orders.iter().enumerate() {
+        for o in &self.orders {
             if !o.is_placed() || o.product != pk || o.paid - o.refunded <= 0 {
                 continue;
             }
-            let Some(cx) = self.context(oi as u32) else {
-                continue;
+            // The product is known: no need to look it up per order.
+            let cx = OrderContext {
+                order: o,
+                product: Some(product),
+                anchor: self.sessions[o.session as usize]
+                    .anchor
+                    .as_ref()
+                    .map(|a| a.0.clone()),
             };
             let claims: Vec<ClaimFinding> = by_session
                 .get(&o.session)

@@ -44,12 +44,8 @@ pub struct Cond {
 pub struct LiableRule {
     pub id: String,
     pub when: Vec<Cond>,
-    pub party: String,
-    pub role: String,
-    pub share: Option<f64>,
-    pub joint: bool,
-    pub basis: Vec<String>,
-    pub reason: String,
+    /// What follows; its `party` is one of seller, merchant, anchor, platform.
+    pub then: Liable,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -178,15 +174,17 @@ impl Pack {
                     r.get("when").unwrap_or(&Value::Null),
                     &format!("{path}.when"),
                 )?,
-                party,
-                role: text_of(r, "role", &path)?,
-                share: r.get("share").and_then(Value::as_f64),
-                joint: r.get("joint").and_then(Value::as_bool).unwrap_or(false),
-                basis: strings(
-                    r.get("basis").unwrap_or(&Value::Null),
-                    &format!("{path}.basis"),
-                )?,
-                reason: text_of(r, "reason", &path)?,
+                then: Liable {
+                    party,
+                    role: text_of(r, "role", &path)?,
+                    share: r.get("share").and_then(Value::as_f64),
+                    joint: r.get("joint").and_then(Value::as_bool).unwrap_or(false),
+                    basis: strings(
+                        r.get("basis").unwrap_or(&Value::Null),
+                        &format!("{path}.basis"),
+                    )?,
+                    reason: text_of(r, "reason", &path)?,
+                },
             });
         }
         let mut remedies = Vec::new();
@@ -335,18 +333,23 @@ pub fn decide(
     refunded: i64,
 ) -> Decision {
     let mut rules = Vec::new();
+    // Records whether a rule fired, and why (not).
+    let mut fires = |id: &str, when: &[Cond]| {
+        let outcome = test(when, facts);
+        let fired = outcome.is_ok();
+        rules.push(Fired {
+            rule: id.to_string(),
+            fired,
+            why: outcome.unwrap_or_else(|e| e),
+        });
+        fired
+    };
     let mut liable: Vec<Liable> = Vec::new();
     for r in &pack.liable {
-        let outcome = test(&r.when, facts);
-        rules.push(Fired {
-            rule: r.id.clone(),
-            fired: outcome.is_ok(),
-            why: outcome.clone().unwrap_or_else(|e| e),
-        });
-        if outcome.is_err() {
+        if !fires(&r.id, &r.when) {
             continue;
         }
-        let party = match r.party.as_str() {
+        let party = match r.then.party.as_str() {
             "seller" => &parties.seller,
             "merchant" => &parties.merchant,
             "anchor" => &parties.anchor,
@@ -355,10 +358,10 @@ pub fn decide(
         // One party in one role once, with every basis that put it there.
         match liable
             .iter_mut()
-            .find(|l| l.party == *party && l.role == r.role)
+            .find(|l| l.party == *party && l.role == r.then.role)
         {
             Some(l) => {
-                for b in &r.basis {
+                for b in &r.then.basis {
                     if !l.basis.contains(b) {
                         l.basis.push(b.clone());
                     }
@@ -366,11 +369,7 @@ pub fn decide(
             }
             None => liable.push(Liable {
                 party: party.clone(),
-                role: r.role.clone(),
-                share: r.share,
-                joint: r.joint,
-                basis: r.basis.clone(),
-                reason: r.reason.clone(),
+                ..r.then.clone()
             }),
         }
     }
@@ -383,13 +382,7 @@ pub fn decide(
     };
     let mut best: Option<(i64, &RemedyRule)> = None;
     for r in &pack.remedies {
-        let outcome = test(&r.when, facts);
-        rules.push(Fired {
-            rule: r.id.clone(),
-            fired: outcome.is_ok(),
-            why: outcome.clone().unwrap_or_else(|e| e),
-        });
-        if outcome.is_err() {
+        if !fires(&r.id, &r.when) {
             continue;
         }
         if r.refund {

@@ -723,6 +723,21 @@ impl ProductReport {
             .map(|(c, _)| *c)
     }
 
+    /// "3 complaints: false_advertising 2, quality 1"
+    pub fn complaint_summary(&self) -> String {
+        let counts: Vec<String> = self
+            .complaint_counts()
+            .iter()
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect();
+        let n = self.complaints.len();
+        let mut out = plural(n, "complaint", "complaints");
+        if !counts.is_empty() {
+            out.push_str(&format!(": {}", counts.join(", ")));
+        }
+        out
+    }
+
     pub fn complaint_counts(&self) -> BTreeMap<&'static str, u64> {
         let mut out = BTreeMap::new();
         for c in &self.complaints {

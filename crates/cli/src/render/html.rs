@@ -402,23 +402,10 @@ pub fn product(
             money(e.compensation, &cur)
         );
     }
-    let counts = r.complaint_counts();
     let _ = writeln!(
         o,
-        "<h2>Complaints</h2>\n<p>{} complaints{}</p>",
-        grouped(r.complaints.len() as u64),
-        if counts.is_empty() {
-            String::new()
-        } else {
-            format!(
-                ": {}",
-                counts
-                    .iter()
-                    .map(|(k, n)| format!("{k} {n}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        }
+        "<h2>Complaints</h2>\n<p>{}</p>",
+        esc(&r.complaint_summary())
     );
     o.push_str("</body></html>\n");
     o

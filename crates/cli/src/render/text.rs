@@ -338,24 +338,7 @@ pub fn product(
             pct(w.refund_rate())
         );
     }
-    let counts = r.complaint_counts();
-    let _ = writeln!(
-        o,
-        "\nCOMPLAINTS {}{}",
-        r.complaints.len(),
-        if counts.is_empty() {
-            String::new()
-        } else {
-            format!(
-                ": {}",
-                counts
-                    .iter()
-                    .map(|(k, n)| format!("{k} {n}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        }
-    );
+    let _ = writeln!(o, "\nCOMPLAINTS  {}", r.complaint_summary());
     if let Some(e) = &r.exposure {
         let cur = e.currency.map(|c| c.to_string()).unwrap_or_default();
         let _ = writeln!(
