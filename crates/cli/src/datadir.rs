@@ -156,15 +156,53 @@ fn write_private(path: &Path, data: &[u8]) -> Result<()> {
     Ok(())
 }
 
+impl DataDir {
+    /// The projection, first brought level with the signed log.
+    ///
+    /// Ingest does not wait for the projection: it acknowledges events once
+    /// the log holds them, and the projection catches up here, when it is
+    /// first queried. Any process may do this; [`Db::apply`] makes
+    /// concurrent catch-ups safe, so readers need not hold the writer's lock.
+    pub fn projection(&self) -> Result<(tokio::runtime::Runtime, Db)> {
+        let reader = self.reader()?;
+        let rt = tokio::runtime::Builder::new_current_thread().build()?;
+        let mut db = rt.block_on(Db::open_sqlite(&self.db_path()))?;
+        let size = reader.size();
+        let mut projected = rt.block_on(db.log_size())?;
+        if projected > size {
+            // The projection is ahead of the log it derives from (the log was
+            // restored from an older copy): start it over.
+            rt.block_on(db.reset())?;
+            projected = 0;
+        }
+        const CHUNK: u64 = 1 << 16;
+        while projected < size {
+            let end = (projected + CHUNK).min(size);
+            let mut rows = Vec::with_capacity((end - projected) as usize);
+            reader.for_each_entry(projected, end, |leaf, e| {
+                let event = parse_stored(e)
+                    .map_err(|r| tlog::LogError::Corrupt(format!("entry {leaf}: {r}")))?;
+                rows.push(row(leaf, &event));
+                Ok(())
+            })?;
+            if !rt.block_on(db.apply(projected, &rows, end))? {
+                // Another process moved it on: continue from where it is now.
+                projected = rt.block_on(db.log_size())?;
+                continue;
+            }
+            projected = end;
+        }
+        Ok((rt, db))
+    }
+}
+
 /// A data directory opened for writing: the single writer holds its lock,
-/// and on open every projection is brought level with the log.
+/// and on open the id index is brought level with the log.
 pub struct Ledger {
     pub dir: DataDir,
     pub log: Log,
     pub ids: IdIndex,
-    pub db: Db,
     pub pseudonymiser: Pseudonymiser,
-    pub rt: tokio::runtime::Runtime,
     _lock: File,
 }
 
@@ -187,24 +225,20 @@ impl Ledger {
         let pseudonymiser = dir.pseudonymiser()?;
         let log = Log::open(&dir.log_dir(), signer)?;
         let ids = IdIndex::open(&dir.id_index_path())?;
-        let rt = tokio::runtime::Builder::new_current_thread().build()?;
-        let db = rt.block_on(Db::open_sqlite(&dir.db_path()))?;
         let mut ledger = Ledger {
             dir: dir.clone(),
             log,
             ids,
-            db,
             pseudonymiser,
-            rt,
             _lock: lock,
         };
         ledger.catch_up()?;
         Ok(ledger)
     }
 
-    /// Brings the id index and the projection level with the log, after a
-    /// crash or when they were deleted. Cheap when they already are.
-    pub fn catch_up(&mut self) -> Result<()> {
+    /// Brings the id index level with the log, after a crash or when it was
+    /// deleted. Cheap when it already is.
+    fn catch_up(&mut self) -> Result<()> {
         let reader = self.log.reader();
         let size = reader.size();
         if !self.ids.is_clean() || self.ids.covered() > size {
@@ -223,37 +257,29 @@ impl Ledger {
             })?;
         }
         self.ids.sync(size, true)?;
-
-        let mut projected = self.rt.block_on(self.db.log_size())?;
-        if projected > size {
-            // The projection is ahead of the log it derives from (the log was
-            // restored from an older copy): start it over.
-            self.rt.block_on(self.db.reset())?;
-            projected = 0;
-        }
-        const CHUNK: u64 = 1 << 16;
-        while projected < size {
-            let end = (projected + CHUNK).min(size);
-            let mut rows = Vec::with_capacity((end - projected) as usize);
-            reader.for_each_entry(projected, end, |leaf, e| {
-                let event = parse_stored(e)
-                    .map_err(|r| tlog::LogError::Corrupt(format!("entry {leaf}: {r}")))?;
-                rows.push(row(leaf, &event));
-                Ok(())
-            })?;
-            self.rt.block_on(self.db.apply(&rows, end))?;
-            projected = end;
-        }
         Ok(())
     }
 
     /// Drops the id index and the projection and rebuilds both from the log.
     pub fn rebuild(&mut self) -> Result<u64> {
-        self.rt.block_on(self.db.reset())?;
+        let db_path = self.dir.db_path();
+        for p in [
+            db_path.clone(),
+            db_path.with_extension("db-wal"),
+            db_path.with_extension("db-shm"),
+        ] {
+            match fs::remove_file(&p) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(e).with_context(|| format!("removing {}", p.display()))
+                }
+                _ => {}
+            }
+        }
         let p = self.dir.id_index_path();
         fs::remove_file(&p).with_context(|| format!("removing {}", p.display()))?;
         self.ids = IdIndex::open(&p)?;
         self.catch_up()?;
+        self.dir.projection()?;
         Ok(self.log.checkpoint().0.size)
     }
 }

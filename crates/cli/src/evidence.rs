@@ -6,16 +6,9 @@ use crate::datadir::DataDir;
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use store::Db;
 use tlog::bundle::{self, BundleEntry};
 use tlog::proof;
 use tlog::{LogReader, TileHashes};
-
-fn open_db(dir: &DataDir) -> Result<(tokio::runtime::Runtime, Db)> {
-    let rt = tokio::runtime::Builder::new_current_thread().build()?;
-    let db = rt.block_on(Db::open_sqlite(&dir.db_path()))?;
-    Ok((rt, db))
-}
 
 /// Reads the entries at `leaves` (sorted), one bundle file per 256 leaves.
 fn read_entries(reader: &LogReader, leaves: &[u64]) -> Result<Vec<BundleEntry>> {
@@ -42,7 +35,7 @@ fn read_entries(reader: &LogReader, leaves: &[u64]) -> Result<Vec<BundleEntry>> 
 /// `prove EVENT_ID`: the inclusion bundle of one event.
 pub fn prove(dir: &DataDir, event_id: &str) -> Result<Value> {
     let reader = dir.reader()?;
-    let (rt, mut db) = open_db(dir)?;
+    let (rt, mut db) = dir.projection()?;
     let row = rt
         .block_on(db.event_by_id(event_id))?
         .with_context(|| format!("no event with id {event_id:?} in the log"))?;
@@ -71,7 +64,7 @@ pub enum Subject {
 /// multi-leaf proof against the latest checkpoint.
 pub fn export(dir: &DataDir, subject: &Subject) -> Result<Value> {
     let reader = dir.reader()?;
-    let (rt, mut db) = open_db(dir)?;
+    let (rt, mut db) = dir.projection()?;
     let (leaves, subject_json) = match subject {
         Subject::Session(s) => (
             rt.block_on(db.events_of_session(s))?

@@ -7,18 +7,22 @@
 //!    CPU work, in parallel;
 //! 3. the sequencer (this thread) puts chunks back in input order, drops
 //!    duplicates via the id index, appends to the log and commits a batch
-//!    at a time; committed rows go to the projection on a thread of its own.
+//!    at a time.
 //!
 //! Nothing is reported accepted before the commit that made it durable.
+//! The SQLite projection is not on this path: it catches up from the log
+//! when it is queried ([`crate::datadir::DataDir::projection`]), so ingest
+//! runs at the speed of the log alone — the part that must keep up with a
+//! live stream.
 
-use crate::datadir::{row, Ledger};
+use crate::datadir::Ledger;
 use anyhow::{Context, Result};
 use events::{prepare, Prepared, Pseudonymiser};
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
-use store::{EventRow, Fingerprint};
+use store::Fingerprint;
 use tlog::Entry;
 
 /// An input: a named file or standard input.
@@ -74,6 +78,9 @@ pub struct Options {
     /// Entries per commit (one fsync and one signed checkpoint each).
     pub batch: u64,
     pub workers: usize,
+    /// Total input size when known (0 if not): the id index is sized for
+    /// it up front instead of doubling as it fills.
+    pub input_bytes: u64,
 }
 
 impl Default for Options {
@@ -81,11 +88,17 @@ impl Default for Options {
         Options {
             batch: 100_000,
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            input_bytes: 0,
         }
     }
 }
 
 const CHUNK_BYTES: usize = 1 << 20;
+/// Prepared chunks that may wait for the sequencer: enough to keep the
+/// workers busy through a commit's `syncfs`.
+const PREPARED_IN_FLIGHT: usize = 16;
+/// How many lines ahead the sequencer prefetches id-index slots.
+const PREFETCH: usize = 8;
 /// Lines longer than this are rejected unread: no event can be this large.
 const MAX_LINE: usize = 1 << 20;
 
@@ -101,7 +114,6 @@ enum Item {
         line: u64,
         fp: Fingerprint,
         entry: Entry,
-        row: EventRow,
     },
     Rejected(LineError),
 }
@@ -149,7 +161,6 @@ fn prepare_chunk(chunk: &Chunk, name: &str, p: &Pseudonymiser) -> Vec<Item> {
                         line: line_no,
                         fp,
                         entry,
-                        row: row(0, &event),
                     }
                 }
             },
@@ -217,11 +228,16 @@ pub fn ingest(
     let mut report = IngestReport::default();
     let pseudonymiser = ledger.pseudonymiser.clone();
     ledger.ids.begin()?;
+    // Events are rarely under 100 bytes; over-reserving costs only disk.
+    ledger.ids.reserve(opts.input_bytes / 100)?;
 
     std::thread::scope(|s| -> Result<()> {
         let (chunk_tx, chunk_rx) = mpsc::sync_channel::<Chunk>(opts.workers * 2);
-        let (prep_tx, prep_rx) = mpsc::sync_channel::<(u64, Prepped)>(opts.workers * 2);
-        let reader = s.spawn(move || read_chunks(inputs, chunk_tx));
+        let (prep_tx, prep_rx) = mpsc::sync_channel::<(u64, Prepped)>(PREPARED_IN_FLIGHT);
+        // Named threads, so profiles and debuggers tell the stages apart.
+        let reader = std::thread::Builder::new()
+            .name("ingest-read".into())
+            .spawn_scoped(s, move || read_chunks(inputs, chunk_tx))?;
         let chunk_rx = Arc::new(Mutex::new(chunk_rx));
         for _ in 0..opts.workers.max(1) {
             let (rx, tx, names, p) = (
@@ -230,7 +246,7 @@ pub fn ingest(
                 &names,
                 pseudonymiser.clone(),
             );
-            s.spawn(move || loop {
+            let work = move || loop {
                 let next = rx.lock().map(|r| r.recv());
                 let Ok(Ok(chunk)) = next else { break };
                 let items = prepare_chunk(&chunk, &names[chunk.file], &p);
@@ -242,38 +258,25 @@ pub fn ingest(
                 if tx.send((chunk.seq, prepped)).is_err() {
                     break;
                 }
-            });
+            };
+            std::thread::Builder::new()
+                .name("ingest-prepare".into())
+                .spawn_scoped(s, work)?;
         }
         drop(prep_tx);
-
-        // The projection runs beside the sequencer, one committed batch at a time.
-        let (proj_tx, proj_rx) = mpsc::sync_channel::<(Vec<EventRow>, u64)>(2);
-        let db = &mut ledger.db;
-        let rt = &ledger.rt;
-        let projector = s.spawn(move || -> Result<()> {
-            for (rows, size) in proj_rx {
-                rt.block_on(db.apply(&rows, size))?;
-            }
-            Ok(())
-        });
 
         let result = sequence(
             &mut ledger.log,
             &mut ledger.ids,
             prep_rx,
-            proj_tx,
             opts,
             &names,
             &mut report,
             progress,
         );
-        let projected = projector.join().expect("projector thread");
         let read = reader.join().expect("reader thread");
         result?;
-        read?;
-        projected.context(
-            "updating the projection (the log is intact; it will catch up on the next run)",
-        )
+        read
     })?;
     ledger.ids.sync(ledger.log.checkpoint().0.size, true)?;
     Ok(report)
@@ -284,7 +287,6 @@ fn sequence(
     log: &mut tlog::Log,
     ids: &mut store::IdIndex,
     prep_rx: mpsc::Receiver<(u64, Prepped)>,
-    proj_tx: mpsc::SyncSender<(Vec<EventRow>, u64)>,
     opts: &Options,
     names: &[String],
     report: &mut IngestReport,
@@ -292,16 +294,19 @@ fn sequence(
 ) -> Result<()> {
     let mut pending: BTreeMap<u64, Prepped> = BTreeMap::new();
     let mut next = 0u64;
-    let mut rows: Vec<EventRow> = Vec::new();
     let mut in_batch = 0u64;
     let mut bytes = 0u64;
     let mut last = (0usize, 0u64); // (file, line) of the last line sequenced
     let mut commits = 0u64;
+    // Commits run on this thread. Handing `syncfs` to a thread of its own
+    // so appends go on meanwhile was measured slower on this ext4 (new
+    // writes contend with the writeback), so the sequencer waits for it.
     let mut commit = |log: &mut tlog::Log,
                       ids: &mut store::IdIndex,
-                      rows: &mut Vec<EventRow>,
+                      in_batch: &mut u64,
                       last: (usize, u64),
-                      report: &mut IngestReport|
+                      report: &mut IngestReport,
+                      progress: &mut Progress|
      -> Result<()> {
         let size = log.commit()?.size;
         commits += 1;
@@ -309,12 +314,8 @@ fn sequence(
             // Bounds what a power loss makes us replay into the id index.
             ids.sync(size, false)?;
         }
-        report.accepted += rows.len() as u64;
+        report.accepted += std::mem::take(in_batch);
         (progress.on_commit)(size, &names[last.0], last.1);
-        if !rows.is_empty() {
-            // A closed channel means the projector failed; its error is reported on join.
-            let _ = proj_tx.send((std::mem::take(rows), size));
-        }
         Ok(())
     };
     for (seq, prepped) in prep_rx {
@@ -323,39 +324,36 @@ fn sequence(
             next += 1;
             bytes += p.bytes;
             (progress.on_bytes)(bytes);
-            for item in p.items {
+            for (i, item) in p.items.iter().enumerate() {
+                // Start loading the id-index slot of an event a few lines
+                // ahead: its cache miss then overlaps this line's work.
+                if let Some(Item::Event { fp, .. }) = p.items.get(i + PREFETCH) {
+                    ids.prefetch(fp);
+                }
                 match item {
                     Item::Rejected(e) => {
                         report.rejected += 1;
                         last = (p.file, e.line);
                         if report.errors.len() < MAX_KEPT_ERRORS {
-                            report.errors.push(e);
+                            report.errors.push(e.clone());
                         }
                     }
-                    Item::Event {
-                        line,
-                        fp,
-                        entry,
-                        mut row,
-                    } => {
-                        last = (p.file, line);
+                    Item::Event { line, fp, entry } => {
+                        last = (p.file, *line);
                         let leaf = log.len();
-                        if ids.insert(fp, leaf)?.is_some() {
+                        if ids.insert(*fp, leaf)?.is_some() {
                             report.duplicates += 1;
                             continue;
                         }
-                        log.append(&entry)?;
-                        row.leaf = leaf;
-                        rows.push(row);
+                        log.append(entry)?;
                         in_batch += 1;
                         if in_batch == opts.batch {
-                            commit(log, ids, &mut rows, last, report)?;
-                            in_batch = 0;
+                            commit(log, ids, &mut in_batch, last, report, progress)?;
                         }
                     }
                 }
             }
         }
     }
-    commit(log, ids, &mut rows, last, report)
+    commit(log, ids, &mut in_batch, last, report, progress)
 }

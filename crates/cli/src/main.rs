@@ -496,6 +496,7 @@ fn cmd_ingest(
     };
     let opts = Options {
         batch: batch.max(1),
+        input_bytes: total,
         ..Options::default()
     };
     let report = ingest(&mut ledger, inputs, &opts, &mut progress)?;

@@ -117,7 +117,10 @@ fn killed_ingest_loses_nothing_acknowledged_and_duplicates_nothing() {
     );
     assert_eq!(json(&run(&data, &["verify", "--json"]))["ok"], true);
 
-    // Exactly once: the projection (rebuilt from the log) has each id once.
+    // Exactly once: the projection, which the first query brings level
+    // with the log, has each id once.
+    let proved = run(&data, &["prove", "k0"]);
+    assert_eq!(proved.status.code(), Some(0), "seed {seed}");
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();

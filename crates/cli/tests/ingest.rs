@@ -194,6 +194,13 @@ fn checkpoint_is_a_signed_note_and_rebuild_restores_the_projection() {
         Some(2)
     );
 
+    // Ingest leaves the projection to its first query, which brings it
+    // level with the log.
+    assert!(!data.join("projection.db").exists());
+    let v = json(&run(&data, &["export", "--session", "s1", "--json"]));
+    assert_eq!(v["entries"].as_array().map(Vec::len), Some(700));
+    assert_eq!(rusqlite_count(&data.join("projection.db")), 700);
+
     // Losing both rebuildable indexes loses nothing.
     fs::remove_file(data.join("projection.db")).unwrap();
     fs::remove_file(data.join("index/ids.idx")).unwrap();

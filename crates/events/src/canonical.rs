@@ -14,21 +14,21 @@
 //!
 //! The golden test below pins these bytes.
 
-use serde_json::Value;
+use crate::json::Json;
+use std::io::Write;
 
-pub fn to_bytes(v: &Value) -> Vec<u8> {
+pub fn to_bytes(v: &Json) -> Vec<u8> {
     let mut out = Vec::with_capacity(256);
     write(v, &mut out);
     out
 }
 
-fn write(v: &Value, out: &mut Vec<u8>) {
+fn write(v: &Json, out: &mut Vec<u8>) {
     match v {
-        Value::Object(map) => {
-            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            entries.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+        // Members are already in key order (see `json::Object`).
+        Json::Object(map) => {
             out.push(b'{');
-            for (i, (k, v)) in entries.into_iter().enumerate() {
+            for (i, (k, v)) in map.iter().enumerate() {
                 if i > 0 {
                     out.push(b',');
                 }
@@ -38,7 +38,7 @@ fn write(v: &Value, out: &mut Vec<u8>) {
             }
             out.push(b'}');
         }
-        Value::Array(items) => {
+        Json::Array(items) => {
             out.push(b'[');
             for (i, v) in items.iter().enumerate() {
                 if i > 0 {
@@ -48,15 +48,32 @@ fn write(v: &Value, out: &mut Vec<u8>) {
             }
             out.push(b']');
         }
-        Value::String(s) => write_str(s, out),
-        // serde_json's number and literal output is the minimal form described above.
-        other => out.extend_from_slice(other.to_string().as_bytes()),
+        Json::String(s) => write_str(s, out),
+        // serde_json's number output is the minimal form described above.
+        Json::Number(n) => {
+            let _ = write!(out, "{n}"); // writing to a Vec cannot fail
+        }
+        Json::Bool(true) => out.extend_from_slice(b"true"),
+        Json::Bool(false) => out.extend_from_slice(b"false"),
+        Json::Null => out.extend_from_slice(b"null"),
     }
+}
+
+/// Whether a byte must be escaped in a canonical string.
+fn needs_escape(b: u8) -> bool {
+    b < 0x20 || b == b'"' || b == b'\\'
 }
 
 fn write_str(s: &str, out: &mut Vec<u8>) {
     out.push(b'"');
     let bytes = s.as_bytes();
+    // Most strings need no escape at all. The check is a fold with no early
+    // exit, so it vectorises.
+    if !bytes.iter().fold(false, |m, &b| m | needs_escape(b)) {
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+        return;
+    }
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         let esc: &[u8] = match b {
@@ -84,35 +101,92 @@ fn write_str(s: &str, out: &mut Vec<u8>) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    /// The encoding as first written, over `serde_json::Value`: the
+    /// reference the borrowed encoder must match byte for byte.
+    fn reference(v: &Value, out: &mut Vec<u8>) {
+        match v {
+            Value::Object(map) => {
+                let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+                entries.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+                out.push(b'{');
+                for (i, (k, v)) in entries.into_iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    write_str(k, out);
+                    out.push(b':');
+                    reference(v, out);
+                }
+                out.push(b'}');
+            }
+            Value::Array(items) => {
+                out.push(b'[');
+                for (i, v) in items.iter().enumerate() {
+                    if i > 0 {
+                        out.push(b',');
+                    }
+                    reference(v, out);
+                }
+                out.push(b']');
+            }
+            Value::String(s) => write_str(s, out),
+            other => out.extend_from_slice(other.to_string().as_bytes()),
+        }
+    }
+
+    /// Arbitrary JSON values, nested a few levels.
+    pub(crate) fn arb_json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            (-1e300f64..1e300).prop_map(Value::from),
+            "\\PC{0,8}|[\"\\\\\\n\u{1}\u{1f}]{0,3}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(3, 24, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::vec(("[a-c\u{e9}\"]{0,3}", inner), 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    fn canonical(text: &str) -> String {
+        String::from_utf8(to_bytes(&Json::parse(text.as_bytes()).unwrap())).unwrap()
+    }
 
     #[test]
     fn golden() {
-        let v: Value = serde_json::from_str(
-            r#"{ "z": 1, "a": [3, 1.5, -0.0, 1e3, true, null], "é": "燕窝\"\\\n\u0001", "b": {"y": "x", "x": {}} }"#,
-        )
-        .unwrap();
         assert_eq!(
-            String::from_utf8(to_bytes(&v)).unwrap(),
+            canonical(
+                r#"{ "z": 1, "a": [3, 1.5, -0.0, 1e3, true, null], "é": "燕窝\"\\\n\u0001", "b": {"y": "x", "x": {}} }"#
+            ),
             r#"{"a":[3,1.5,-0.0,1000.0,true,null],"b":{"x":{},"y":"x"},"z":1,"é":"燕窝\"\\\n\u0001"}"#
         );
+        // A repeated key keeps its last value, as it always has.
+        assert_eq!(canonical(r#"{"a":1,"b":2,"a":3}"#), r#"{"a":3,"b":2}"#);
     }
 
-    proptest::proptest! {
-        /// Canonical bytes parse back to the same value, and encoding is idempotent.
+    proptest! {
+        /// Same bytes as the reference encoder; they parse back to the same
+        /// value; encoding is idempotent.
         #[test]
-        fn round_trips(keys in proptest::collection::vec("\\PC{0,6}", 0..6), s in "\\PC{0,12}", n in proptest::num::i64::ANY, f in -1e12f64..1e12) {
-            let mut m = serde_json::Map::new();
-            for (i, k) in keys.iter().enumerate() {
-                m.insert(k.clone(), if i % 2 == 0 { Value::from(s.clone()) } else { Value::from(n) });
-            }
-            m.insert("f".into(), Value::from(f));
-            let v = Value::Object(m);
-            let bytes = to_bytes(&v);
+        fn matches_reference_and_round_trips(v in arb_json()) {
+            let text = serde_json::to_vec(&v).unwrap();
+            let bytes = to_bytes(&Json::parse(&text).unwrap());
+            let mut expected = Vec::new();
+            reference(&v, &mut expected);
+            prop_assert_eq!(&bytes, &expected);
             let back: Value = serde_json::from_slice(&bytes).unwrap();
-            proptest::prop_assert_eq!(&back, &v);
-            proptest::prop_assert_eq!(to_bytes(&back), bytes);
+            prop_assert_eq!(&back, &v);
+            prop_assert_eq!(to_bytes(&Json::parse(&bytes).unwrap()), bytes);
         }
     }
 }

@@ -2,10 +2,10 @@
 //! [`Rejection`] that names the field and what was expected.
 
 use crate::canonical;
+use crate::json::{Json, Object};
 use crate::model::*;
 use crate::pseudonym::Pseudonymiser;
 use chrono::{DateTime, NaiveDate};
-use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -44,12 +44,12 @@ pub const MAX_EVENT_BYTES: usize = u16::MAX as usize;
 /// Validates one input line, pseudonymises its personal fields (when a
 /// pseudonymiser is given) and encodes it canonically.
 pub fn prepare(line: &[u8], pseudonymiser: Option<&Pseudonymiser>) -> Result<Prepared, Rejection> {
-    let mut value: Value = serde_json::from_slice(line).map_err(|e| Rejection {
+    let mut value = Json::parse(line).map_err(|e| Rejection {
         id: None,
         field: None,
         reason: json_reason(&e),
     })?;
-    let Value::Object(obj) = &mut value else {
+    let Json::Object(obj) = &mut value else {
         return Err(Rejection {
             id: None,
             field: None,
@@ -58,8 +58,8 @@ pub fn prepare(line: &[u8], pseudonymiser: Option<&Pseudonymiser>) -> Result<Pre
     };
     if let Some(p) = pseudonymiser {
         for field in PERSONAL_FIELDS {
-            if let Some(Value::String(s)) = obj.get_mut(field) {
-                *s = p.pseudonym(field, s);
+            if let Some(Json::String(s)) = obj.get_mut(field) {
+                *s = p.pseudonym(field, s).into();
             }
         }
     }
@@ -87,8 +87,8 @@ fn json_reason(e: &serde_json::Error) -> String {
 
 /// Parses an event as stored in the log (already canonical and pseudonymised).
 pub fn parse_stored(bytes: &[u8]) -> Result<Event, Rejection> {
-    match serde_json::from_slice(bytes) {
-        Ok(Value::Object(obj)) => from_object(&obj),
+    match Json::parse(bytes) {
+        Ok(Json::Object(obj)) => from_object(&obj),
         Ok(_) => Err(Rejection {
             id: None,
             field: None,
@@ -112,18 +112,18 @@ type R<T> = Result<T, FieldError>;
 /// Typed access to an object's fields, for error messages that say exactly
 /// which field (with its path) was wrong and what was expected.
 struct Fields<'a> {
-    obj: &'a Map<String, Value>,
+    obj: &'a Object<'a>,
     path: String,
 }
 
-fn describe(v: &Value) -> &'static str {
+fn describe(v: &Json) -> &'static str {
     match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
+        Json::Null => "null",
+        Json::Bool(_) => "a boolean",
+        Json::Number(_) => "a number",
+        Json::String(_) => "a string",
+        Json::Array(_) => "an array",
+        Json::Object(_) => "an object",
     }
 }
 
@@ -144,30 +144,30 @@ impl<'a> Fields<'a> {
     }
 
     /// A present, non-null field. An explicit `null` counts as absent.
-    fn get(&self, f: &str) -> Option<&'a Value> {
+    fn get(&self, f: &str) -> Option<&'a Json<'a>> {
         self.obj.get(f).filter(|v| !v.is_null())
     }
 
-    fn required(&self, f: &str) -> R<&'a Value> {
+    fn required(&self, f: &str) -> R<&'a Json<'a>> {
         match self.get(f) {
             Some(v) => Ok(v),
             None => self.err(f, "required field is missing"),
         }
     }
 
-    fn opt<T>(&self, f: &str, conv: impl FnOnce(&Self, &'a Value) -> R<T>) -> R<Option<T>> {
+    fn opt<T>(&self, f: &str, conv: impl FnOnce(&Self, &'a Json<'a>) -> R<T>) -> R<Option<T>> {
         self.get(f).map(|v| conv(self, v)).transpose()
     }
 
-    fn req<T>(&self, f: &str, conv: impl FnOnce(&Self, &'a Value) -> R<T>) -> R<T> {
+    fn req<T>(&self, f: &str, conv: impl FnOnce(&Self, &'a Json<'a>) -> R<T>) -> R<T> {
         conv(self, self.required(f)?)
     }
 
     // Converters: each takes the field name through a closure-captured copy.
-    fn string_of(&self, f: &str, v: &'a Value) -> R<String> {
+    fn string_of(&self, f: &str, v: &'a Json<'a>) -> R<String> {
         match v {
-            Value::String(s) if !s.is_empty() => Ok(s.clone()),
-            Value::String(_) => self.err(f, "expected a non-empty string"),
+            Json::String(s) if !s.is_empty() => Ok(s.to_string()),
+            Json::String(_) => self.err(f, "expected a non-empty string"),
             other => self.err(f, format!("expected a string, found {}", describe(other))),
         }
     }
@@ -179,7 +179,7 @@ impl<'a> Fields<'a> {
         self.opt(f, |s, v| s.string_of(f, v))
     }
 
-    fn int_of(&self, f: &str, v: &Value, min: i64, what: &str) -> R<i64> {
+    fn int_of(&self, f: &str, v: &Json, min: i64, what: &str) -> R<i64> {
         match v.as_i64() {
             Some(n) if n >= min => Ok(n),
             Some(_) => self.err(f, format!("expected {what}")),
@@ -214,7 +214,7 @@ impl<'a> Fields<'a> {
         })
     }
 
-    fn number_of(&self, f: &str, v: &Value) -> R<f64> {
+    fn number_of(&self, f: &str, v: &Json) -> R<f64> {
         match v.as_f64() {
             Some(x) if x.is_finite() => Ok(x),
             _ => self.err(f, format!("expected a number, found {}", describe(v))),
@@ -233,8 +233,8 @@ impl<'a> Fields<'a> {
         })
     }
 
-    fn date_of(&self, f: &str, v: &Value) -> R<NaiveDate> {
-        let Value::String(text) = v else {
+    fn date_of(&self, f: &str, v: &Json) -> R<NaiveDate> {
+        let Json::String(text) = v else {
             return self.err(
                 f,
                 format!("expected a date (YYYY-MM-DD), found {}", describe(v)),
@@ -250,7 +250,7 @@ impl<'a> Fields<'a> {
         self.opt(f, |s, v| s.date_of(f, v))
     }
 
-    fn currency_of(&self, f: &str, v: &Value) -> R<Currency> {
+    fn currency_of(&self, f: &str, v: &Json) -> R<Currency> {
         match v.as_str().and_then(Currency::parse) {
             Some(c) => Ok(c),
             None => self.err(
@@ -266,7 +266,7 @@ impl<'a> Fields<'a> {
         self.opt(f, |s, v| s.currency_of(f, v))
     }
 
-    fn choice_of<T: Copy>(&self, f: &str, v: &Value, options: &[(&str, T)]) -> R<T> {
+    fn choice_of<T: Copy>(&self, f: &str, v: &Json, options: &[(&str, T)]) -> R<T> {
         if let Some((_, t)) = v
             .as_str()
             .and_then(|s| options.iter().find(|(name, _)| *name == s))
@@ -292,7 +292,7 @@ impl<'a> Fields<'a> {
         let Some(v) = self.get(f) else {
             return Ok(Vec::new());
         };
-        let Value::Array(items) = v else {
+        let Json::Array(items) = v else {
             return self.err(f, format!("expected an array, found {}", describe(v)));
         };
         items
@@ -301,7 +301,7 @@ impl<'a> Fields<'a> {
             .map(|(i, v)| {
                 let path = format!("{}[{i}]", self.name(f));
                 match v {
-                    Value::Object(obj) => item(&Fields { obj, path }),
+                    Json::Object(obj) => item(&Fields { obj, path }),
                     other => Err(FieldError {
                         field: path,
                         reason: format!("expected an object, found {}", describe(other)),
@@ -315,7 +315,7 @@ impl<'a> Fields<'a> {
         let Some(v) = self.get(f) else {
             return Ok(Vec::new());
         };
-        let Value::Array(items) = v else {
+        let Json::Array(items) = v else {
             return self.err(
                 f,
                 format!("expected an array of strings, found {}", describe(v)),
@@ -325,7 +325,7 @@ impl<'a> Fields<'a> {
             .iter()
             .enumerate()
             .map(|(i, v)| match v {
-                Value::String(s) => Ok(s.clone()),
+                Json::String(s) => Ok(s.to_string()),
                 other => Err(FieldError {
                     field: format!("{}[{i}]", self.name(f)),
                     reason: format!("expected a string, found {}", describe(other)),
@@ -343,9 +343,9 @@ impl<'a> Fields<'a> {
     }
 }
 
-fn from_object(obj: &Map<String, Value>) -> Result<Event, Rejection> {
+fn from_object(obj: &Object) -> Result<Event, Rejection> {
     let id = match obj.get("id") {
-        Some(Value::String(s)) => Some(s.clone()),
+        Some(Json::String(s)) => Some(s.to_string()),
         _ => None,
     };
     let f = Fields {
@@ -369,8 +369,8 @@ const OPS: [(&str, Op); 5] = [
 
 fn event(f: &Fields) -> R<Event> {
     let ty = f.req("type", |s, v| match v {
-        Value::String(t) if TYPES.contains(&t.as_str()) => Ok(t.as_str()),
-        Value::String(t) => s.err(
+        Json::String(t) if TYPES.contains(&t.as_ref()) => Ok(t.as_ref()),
+        Json::String(t) => s.err(
             "type",
             format!(
                 "unknown event type {t:?}; expected one of {}",
@@ -390,7 +390,7 @@ fn event(f: &Fields) -> R<Event> {
         );
     }
     let at = f.req("at", |s, v| match v {
-        Value::String(t) => DateTime::parse_from_rfc3339(t)
+        Json::String(t) => DateTime::parse_from_rfc3339(t)
             .or_else(|_| s.err("at", format!("expected an RFC 3339 timestamp with offset (2020-04-01T20:00:05+08:00), found {t:?}"))),
         other => s.err("at", format!("expected an RFC 3339 timestamp, found {}", describe(other))),
     })?;
@@ -611,7 +611,7 @@ fn attributes(f: &Fields) -> R<BTreeMap<String, AttrValue>> {
     let Some(v) = f.get("attributes") else {
         return Ok(BTreeMap::new());
     };
-    let Value::Object(obj) = v else {
+    let Json::Object(obj) = v else {
         return f.err(
             "attributes",
             format!(
@@ -623,8 +623,8 @@ fn attributes(f: &Fields) -> R<BTreeMap<String, AttrValue>> {
     obj.iter()
         .map(|(k, v)| {
             let value = match v {
-                Value::Number(n) => AttrValue::Number(n.as_f64().unwrap_or(f64::NAN)),
-                Value::String(s) => AttrValue::Text(s.clone()),
+                Json::Number(n) => AttrValue::Number(n.as_f64().unwrap_or(f64::NAN)),
+                Json::String(s) => AttrValue::Text(s.to_string()),
                 other => {
                     return Err(FieldError {
                         field: format!("attributes.{k}"),
@@ -632,7 +632,7 @@ fn attributes(f: &Fields) -> R<BTreeMap<String, AttrValue>> {
                     })
                 }
             };
-            Ok((k.clone(), value))
+            Ok((k.to_string(), value))
         })
         .collect()
 }

@@ -102,10 +102,27 @@ impl Db {
         Ok(v as u64)
     }
 
-    /// Adds rows for leaves `[log_size, new_size)` and advances `log_size`,
+    /// Adds rows for leaves `[from, new_size)` and advances `log_size`,
     /// atomically. Rows must be exactly those leaves, in order.
-    pub async fn apply(&mut self, rows: &[EventRow], new_size: u64) -> Result<(), DbError> {
-        let mut tx = self.conn.begin().await?;
+    ///
+    /// Returns `false`, writing nothing, when the projection no longer
+    /// stands at `from`: another process caught it up first. The check and
+    /// the writes share one write transaction (`BEGIN IMMEDIATE`), so two
+    /// processes catching up at once never interleave.
+    pub async fn apply(
+        &mut self,
+        from: u64,
+        rows: &[EventRow],
+        new_size: u64,
+    ) -> Result<bool, DbError> {
+        let mut tx = self.conn.begin_with("BEGIN IMMEDIATE").await?;
+        let at: i64 = sqlx::query("SELECT value FROM projection_state WHERE name = 'log_size'")
+            .fetch_one(&mut *tx)
+            .await?
+            .get(0);
+        if at as u64 != from {
+            return Ok(false);
+        }
         for chunk in rows.chunks(ROWS_PER_STATEMENT) {
             let mut sql = String::with_capacity(40 + chunk.len() * 16);
             sql.push_str(
@@ -137,7 +154,7 @@ impl Db {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok(())
+        Ok(true)
     }
 
     /// Empties the projection, for a rebuild from the log.
@@ -246,7 +263,9 @@ mod tests {
             let rows: Vec<EventRow> = (0..1200)
                 .map(|i| row(i, (i % 2 == 0).then_some("s1")))
                 .collect();
-            db.apply(&rows, 1200).await.unwrap();
+            assert!(db.apply(0, &rows, 1200).await.unwrap());
+            // A second catch-up from the old cursor is refused, not doubled.
+            assert!(!db.apply(0, &rows, 1200).await.unwrap());
             drop(db);
             // Reopening does not re-run migrations and keeps the cursor.
             let mut db = Db::open_sqlite(&path).await.unwrap();
@@ -260,7 +279,7 @@ mod tests {
             assert_eq!(db.leaves_of_order("o3").await.unwrap().len(), 120);
             // A duplicate leaf or id fails the whole batch and moves nothing.
             assert!(db
-                .apply(&[row(1200, None), row(5, None)], 1202)
+                .apply(1200, &[row(1200, None), row(5, None)], 1202)
                 .await
                 .is_err());
             assert_eq!(db.log_size().await.unwrap(), 1200);
