@@ -228,8 +228,8 @@ pub fn ingest(
     let mut report = IngestReport::default();
     let pseudonymiser = ledger.pseudonymiser.clone();
     ledger.ids.begin()?;
-    // Events are rarely under 100 bytes; over-reserving costs only disk.
-    ledger.ids.reserve(opts.input_bytes / 100)?;
+    // Events are rarely under 128 bytes; over-reserving costs only disk.
+    ledger.ids.reserve(opts.input_bytes / 128)?;
 
     std::thread::scope(|s| -> Result<()> {
         let (chunk_tx, chunk_rx) = mpsc::sync_channel::<Chunk>(opts.workers * 2);
@@ -297,23 +297,16 @@ fn sequence(
     let mut in_batch = 0u64;
     let mut bytes = 0u64;
     let mut last = (0usize, 0u64); // (file, line) of the last line sequenced
-    let mut commits = 0u64;
-    // Commits run on this thread. Handing `syncfs` to a thread of its own
-    // so appends go on meanwhile was measured slower on this ext4 (new
-    // writes contend with the writeback), so the sequencer waits for it.
-    let mut commit = |log: &mut tlog::Log,
-                      ids: &mut store::IdIndex,
-                      in_batch: &mut u64,
-                      last: (usize, u64),
-                      report: &mut IngestReport,
-                      progress: &mut Progress|
+                                   // Commits run on this thread. Handing `syncfs` to a thread of its own
+                                   // so appends go on meanwhile was measured slower on this ext4 (new
+                                   // writes contend with the writeback), so the sequencer waits for it.
+    let commit = |log: &mut tlog::Log,
+                  in_batch: &mut u64,
+                  last: (usize, u64),
+                  report: &mut IngestReport,
+                  progress: &mut Progress|
      -> Result<()> {
         let size = log.commit()?.size;
-        commits += 1;
-        if commits.is_multiple_of(16) {
-            // Bounds what a power loss makes us replay into the id index.
-            ids.sync(size, false)?;
-        }
         report.accepted += std::mem::take(in_batch);
         (progress.on_commit)(size, &names[last.0], last.1);
         Ok(())
@@ -348,12 +341,12 @@ fn sequence(
                         log.append(entry)?;
                         in_batch += 1;
                         if in_batch == opts.batch {
-                            commit(log, ids, &mut in_batch, last, report, progress)?;
+                            commit(log, &mut in_batch, last, report, progress)?;
                         }
                     }
                 }
             }
         }
     }
-    commit(log, ids, &mut in_batch, last, report, progress)
+    commit(log, &mut in_batch, last, report, progress)
 }
