@@ -114,6 +114,44 @@ impl DataDir {
         Ok(signer)
     }
 
+    /// The projection, first brought level with the signed log.
+    ///
+    /// Ingest does not wait for the projection: it acknowledges events once
+    /// the log holds them, and the projection catches up here, when it is
+    /// first queried. Any process may do this; [`Db::apply`] makes
+    /// concurrent catch-ups safe, so readers need not hold the writer's lock.
+    pub fn projection(&self) -> Result<(tokio::runtime::Runtime, Db)> {
+        let reader = self.reader()?;
+        let rt = tokio::runtime::Builder::new_current_thread().build()?;
+        let mut db = rt.block_on(Db::open_sqlite(&self.db_path()))?;
+        let size = reader.size();
+        let mut projected = rt.block_on(db.log_size())?;
+        if projected > size {
+            // The projection is ahead of the log it derives from (the log was
+            // restored from an older copy): start it over.
+            rt.block_on(db.reset())?;
+            projected = 0;
+        }
+        const CHUNK: u64 = 1 << 16;
+        while projected < size {
+            let end = (projected + CHUNK).min(size);
+            let mut rows = Vec::with_capacity((end - projected) as usize);
+            reader.for_each_entry(projected, end, |leaf, e| {
+                let event = parse_stored(e)
+                    .map_err(|r| tlog::LogError::Corrupt(format!("entry {leaf}: {r}")))?;
+                rows.push(row(leaf, &event));
+                Ok(())
+            })?;
+            if !rt.block_on(db.apply(projected, &rows, end))? {
+                // Another process moved it on: continue from where it is now.
+                projected = rt.block_on(db.log_size())?;
+                continue;
+            }
+            projected = end;
+        }
+        Ok((rt, db))
+    }
+
     fn pseudonymiser(&self) -> Result<Pseudonymiser> {
         let p = self.key_path("pseudonym.key");
         if !p.exists() {
@@ -154,46 +192,6 @@ fn write_private(path: &Path, data: &[u8]) -> Result<()> {
     f.write_all(data)?;
     f.sync_all()?;
     Ok(())
-}
-
-impl DataDir {
-    /// The projection, first brought level with the signed log.
-    ///
-    /// Ingest does not wait for the projection: it acknowledges events once
-    /// the log holds them, and the projection catches up here, when it is
-    /// first queried. Any process may do this; [`Db::apply`] makes
-    /// concurrent catch-ups safe, so readers need not hold the writer's lock.
-    pub fn projection(&self) -> Result<(tokio::runtime::Runtime, Db)> {
-        let reader = self.reader()?;
-        let rt = tokio::runtime::Builder::new_current_thread().build()?;
-        let mut db = rt.block_on(Db::open_sqlite(&self.db_path()))?;
-        let size = reader.size();
-        let mut projected = rt.block_on(db.log_size())?;
-        if projected > size {
-            // The projection is ahead of the log it derives from (the log was
-            // restored from an older copy): start it over.
-            rt.block_on(db.reset())?;
-            projected = 0;
-        }
-        const CHUNK: u64 = 1 << 16;
-        while projected < size {
-            let end = (projected + CHUNK).min(size);
-            let mut rows = Vec::with_capacity((end - projected) as usize);
-            reader.for_each_entry(projected, end, |leaf, e| {
-                let event = parse_stored(e)
-                    .map_err(|r| tlog::LogError::Corrupt(format!("entry {leaf}: {r}")))?;
-                rows.push(row(leaf, &event));
-                Ok(())
-            })?;
-            if !rt.block_on(db.apply(projected, &rows, end))? {
-                // Another process moved it on: continue from where it is now.
-                projected = rt.block_on(db.log_size())?;
-                continue;
-            }
-            projected = end;
-        }
-        Ok((rt, db))
-    }
 }
 
 /// A data directory opened for writing: the single writer holds its lock,
