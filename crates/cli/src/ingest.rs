@@ -17,13 +17,13 @@
 
 use crate::datadir::Ledger;
 use anyhow::{Context, Result};
-use events::{prepare, Prepared, Pseudonymiser};
+use events::{prepare_into, Pseudonymiser};
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use store::Fingerprint;
-use tlog::Entry;
+use tlog::Entries;
 
 /// An input: a named file or standard input.
 pub struct Input {
@@ -113,19 +113,54 @@ enum Item {
     Event {
         line: u64,
         fp: Fingerprint,
-        entry: Entry,
+        /// Its index in the chunk's [`Entries`].
+        entry: usize,
     },
     Rejected(LineError),
 }
 
+/// A chunk, prepared. Its buffers go back to the workers once sequenced.
+#[derive(Default)]
 struct Prepped {
     file: usize,
     items: Vec<Item>,
+    entries: Entries,
     bytes: u64,
 }
 
-fn prepare_chunk(chunk: &Chunk, name: &str, p: &Pseudonymiser) -> Vec<Item> {
-    let mut out = Vec::with_capacity(chunk.data.len() / 150 + 1);
+/// Buffers handed back for reuse, so that steady-state ingest allocates
+/// nothing per chunk and keeps writing the same memory (first touches of
+/// memory are costly, on a VM especially).
+struct Pool<T>(Mutex<Vec<T>>);
+
+impl<T: Default> Pool<T> {
+    fn new() -> Self {
+        Pool(Mutex::new(Vec::new()))
+    }
+    fn take(&self) -> T {
+        self.0
+            .lock()
+            .ok()
+            .and_then(|mut v| v.pop())
+            .unwrap_or_default()
+    }
+    fn give(&self, t: T) {
+        if let Ok(mut v) = self.0.lock() {
+            v.push(t);
+        }
+    }
+}
+
+/// Prepares every line of `chunk` into `out`; `scratch` holds one line's
+/// canonical bytes on their way into `out.entries`.
+fn prepare_chunk(
+    chunk: &Chunk,
+    name: &str,
+    p: &Pseudonymiser,
+    out: &mut Prepped,
+    scratch: &mut Vec<u8>,
+) {
+    let out_items = &mut out.items;
     for (i, line) in chunk.data.split(|&b| b == b'\n').enumerate() {
         let line_no = chunk.first_line + i as u64;
         if line.iter().all(u8::is_ascii_whitespace) {
@@ -141,7 +176,7 @@ fn prepare_chunk(chunk: &Chunk, name: &str, p: &Pseudonymiser) -> Vec<Item> {
             })
         };
         if line.len() > MAX_LINE {
-            out.push(reject(
+            out_items.push(reject(
                 None,
                 None,
                 format!(
@@ -151,32 +186,36 @@ fn prepare_chunk(chunk: &Chunk, name: &str, p: &Pseudonymiser) -> Vec<Item> {
             ));
             continue;
         }
-        out.push(match prepare(line, Some(p)) {
+        out_items.push(match prepare_into(line, Some(p), scratch) {
             Err(r) => reject(r.id, r.field, r.reason),
-            Ok(Prepared { event, canonical }) => match Entry::new(canonical) {
+            Ok(event) => match out.entries.push(scratch) {
                 Err(e) => reject(Some(event.id.0), None, e.to_string()),
-                Ok(entry) => {
-                    let fp = Fingerprint::of(event.id.0.as_bytes());
-                    Item::Event {
-                        line: line_no,
-                        fp,
-                        entry,
-                    }
-                }
+                Ok(entry) => Item::Event {
+                    line: line_no,
+                    fp: Fingerprint::of(event.id.0.as_bytes()),
+                    entry,
+                },
             },
         });
     }
-    out
 }
 
-/// Reads every input into chunks of whole lines, numbered in order.
-fn read_chunks(inputs: Vec<Input>, tx: mpsc::SyncSender<Chunk>) -> Result<()> {
+/// Reads every input into chunks of whole lines, numbered in order, in
+/// buffers from `pool`.
+fn read_chunks(
+    inputs: Vec<Input>,
+    tx: mpsc::SyncSender<Chunk>,
+    pool: &Pool<Vec<u8>>,
+) -> Result<()> {
     let mut seq = 0;
     for (file, mut input) in inputs.into_iter().enumerate() {
         let mut line = 1u64;
         let mut carry: Vec<u8> = Vec::new();
         loop {
-            let mut buf = std::mem::take(&mut carry);
+            let mut buf = pool.take();
+            buf.clear();
+            buf.extend_from_slice(&carry);
+            carry.clear();
             let start = buf.len();
             buf.resize(start + CHUNK_BYTES, 0);
             let n = input
@@ -194,7 +233,8 @@ fn read_chunks(inputs: Vec<Input>, tx: mpsc::SyncSender<Chunk>) -> Result<()> {
                 carry = buf; // a line longer than a chunk: keep reading
                 continue;
             }
-            carry = buf.split_off(cut);
+            carry.extend_from_slice(&buf[cut..]);
+            buf.truncate(cut);
             if !buf.is_empty() {
                 let lines = buf.iter().filter(|&&b| b == b'\n').count() as u64;
                 let chunk = Chunk {
@@ -231,13 +271,16 @@ pub fn ingest(
     // Events are rarely under 128 bytes; over-reserving costs only disk.
     ledger.ids.reserve(opts.input_bytes / 128)?;
 
+    let chunk_pool: Pool<Vec<u8>> = Pool::new();
+    let prepped_pool: Pool<Prepped> = Pool::new();
     std::thread::scope(|s| -> Result<()> {
         let (chunk_tx, chunk_rx) = mpsc::sync_channel::<Chunk>(opts.workers * 2);
         let (prep_tx, prep_rx) = mpsc::sync_channel::<(u64, Prepped)>(PREPARED_IN_FLIGHT);
         // Named threads, so profiles and debuggers tell the stages apart.
+        let (chunks, prepped) = (&chunk_pool, &prepped_pool);
         let reader = std::thread::Builder::new()
             .name("ingest-read".into())
-            .spawn_scoped(s, move || read_chunks(inputs, chunk_tx))?;
+            .spawn_scoped(s, move || read_chunks(inputs, chunk_tx, chunks))?;
         let chunk_rx = Arc::new(Mutex::new(chunk_rx));
         for _ in 0..opts.workers.max(1) {
             let (rx, tx, names, p) = (
@@ -246,17 +289,19 @@ pub fn ingest(
                 &names,
                 pseudonymiser.clone(),
             );
-            let work = move || loop {
-                let next = rx.lock().map(|r| r.recv());
-                let Ok(Ok(chunk)) = next else { break };
-                let items = prepare_chunk(&chunk, &names[chunk.file], &p);
-                let prepped = Prepped {
-                    file: chunk.file,
-                    items,
-                    bytes: chunk.data.len() as u64,
-                };
-                if tx.send((chunk.seq, prepped)).is_err() {
-                    break;
+            let work = move || {
+                let mut scratch = Vec::new();
+                loop {
+                    let next = rx.lock().map(|r| r.recv());
+                    let Ok(Ok(chunk)) = next else { break };
+                    let mut out = prepped.take();
+                    out.file = chunk.file;
+                    out.bytes = chunk.data.len() as u64;
+                    prepare_chunk(&chunk, &names[chunk.file], &p, &mut out, &mut scratch);
+                    chunks.give(chunk.data);
+                    if tx.send((chunk.seq, out)).is_err() {
+                        break;
+                    }
                 }
             };
             std::thread::Builder::new()
@@ -273,6 +318,7 @@ pub fn ingest(
             &names,
             &mut report,
             progress,
+            &prepped_pool,
         );
         let read = reader.join().expect("reader thread");
         result?;
@@ -291,6 +337,7 @@ fn sequence(
     names: &[String],
     report: &mut IngestReport,
     progress: &mut Progress,
+    pool: &Pool<Prepped>,
 ) -> Result<()> {
     let mut pending: BTreeMap<u64, Prepped> = BTreeMap::new();
     let mut next = 0u64;
@@ -313,7 +360,7 @@ fn sequence(
     };
     for (seq, prepped) in prep_rx {
         pending.insert(seq, prepped);
-        while let Some(p) = pending.remove(&next) {
+        while let Some(mut p) = pending.remove(&next) {
             next += 1;
             bytes += p.bytes;
             (progress.on_bytes)(bytes);
@@ -338,7 +385,7 @@ fn sequence(
                             report.duplicates += 1;
                             continue;
                         }
-                        log.append(entry)?;
+                        log.append(p.entries.get(*entry))?;
                         in_batch += 1;
                         if in_batch == opts.batch {
                             commit(log, &mut in_batch, last, report, progress)?;
@@ -346,6 +393,9 @@ fn sequence(
                     }
                 }
             }
+            p.items.clear();
+            p.entries.clear();
+            pool.give(p);
         }
     }
     commit(log, &mut in_batch, last, report, progress)

@@ -14,7 +14,7 @@ use liveledger::ingest::{Options, Progress};
 use liveledger::render;
 use liveledger::{ingest, DataDir, Input, Ledger};
 use serde_json::json;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -490,7 +490,11 @@ fn cmd_ingest(
         }),
         on_commit: Box::new(|size, file, line| {
             if verbose {
-                eprintln!("committed: tree size {size}, through {file}:{line}");
+                // One write, so a process killed mid-line never leaves a
+                // torn acknowledgement (unbuffered `eprintln!` writes each
+                // piece separately).
+                let msg = format!("committed: tree size {size}, through {file}:{line}\n");
+                let _ = std::io::stderr().write_all(msg.as_bytes());
             }
         }),
     };

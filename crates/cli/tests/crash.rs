@@ -54,8 +54,13 @@ fn killed_ingest_loses_nothing_acknowledged_and_duplicates_nothing() {
         let (tx, rx) = std::sync::mpsc::channel::<u64>();
         let reader = thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(rest) = line.strip_prefix("committed: tree size ") {
-                    let _ = tx.send(rest.split(',').next().unwrap().parse().unwrap());
+                // A complete line only: the kill may cut the last one short.
+                let size = line
+                    .strip_prefix("committed: tree size ")
+                    .filter(|_| line.contains(", through "))
+                    .and_then(|rest| rest.split(',').next()?.parse().ok());
+                if let Some(size) = size {
+                    let _ = tx.send(size);
                 }
             }
         });

@@ -23,7 +23,8 @@ pub fn to_bytes(v: &Json) -> Vec<u8> {
     out
 }
 
-fn write(v: &Json, out: &mut Vec<u8>) {
+/// Appends the canonical bytes of `v` to `out`.
+pub fn write(v: &Json, out: &mut Vec<u8>) {
     match v {
         // Members are already in key order (see `json::Object`).
         Json::Object(map) => {

@@ -17,5 +17,7 @@ pub mod parse;
 pub mod pseudonym;
 
 pub use model::*;
-pub use parse::{parse_stored, prepare, stored_head, Prepared, Rejection, StoredHead};
+pub use parse::{
+    parse_stored, prepare, prepare_into, stored_head, Prepared, Rejection, StoredHead,
+};
 pub use pseudonym::Pseudonymiser;

@@ -44,6 +44,19 @@ pub const MAX_EVENT_BYTES: usize = u16::MAX as usize;
 /// Validates one input line, pseudonymises its personal fields (when a
 /// pseudonymiser is given) and encodes it canonically.
 pub fn prepare(line: &[u8], pseudonymiser: Option<&Pseudonymiser>) -> Result<Prepared, Rejection> {
+    let mut canonical = Vec::with_capacity(256);
+    let event = prepare_into(line, pseudonymiser, &mut canonical)?;
+    Ok(Prepared { event, canonical })
+}
+
+/// [`prepare`], writing the canonical bytes into `out` (emptied first)
+/// rather than a new vector: ingest reuses one buffer for every line.
+pub fn prepare_into(
+    line: &[u8],
+    pseudonymiser: Option<&Pseudonymiser>,
+    out: &mut Vec<u8>,
+) -> Result<Event, Rejection> {
+    out.clear();
     let mut value = Json::parse(line).map_err(|e| Rejection {
         id: None,
         field: None,
@@ -64,18 +77,18 @@ pub fn prepare(line: &[u8], pseudonymiser: Option<&Pseudonymiser>) -> Result<Pre
         }
     }
     let event = from_object(obj)?;
-    let canonical = canonical::to_bytes(&value);
-    if canonical.len() > MAX_EVENT_BYTES {
+    canonical::write(&value, out);
+    if out.len() > MAX_EVENT_BYTES {
         return Err(Rejection {
             id: Some(event.id.0),
             field: None,
             reason: format!(
                 "event is {} bytes once encoded; at most {MAX_EVENT_BYTES} can be logged",
-                canonical.len()
+                out.len()
             ),
         });
     }
-    Ok(Prepared { event, canonical })
+    Ok(event)
 }
 
 /// serde_json's message, with the position as a column of this one line.
@@ -344,16 +357,15 @@ impl<'a> Fields<'a> {
 }
 
 fn from_object(obj: &Object) -> Result<Event, Rejection> {
-    let id = match obj.get("id") {
-        Some(Json::String(s)) => Some(s.to_string()),
-        _ => None,
-    };
     let f = Fields {
         obj,
         path: String::new(),
     };
     event(&f).map_err(|e| Rejection {
-        id,
+        id: match obj.get("id") {
+            Some(Json::String(s)) => Some(s.to_string()),
+            _ => None,
+        },
         field: Some(e.field),
         reason: e.reason,
     })

@@ -28,6 +28,6 @@ pub mod verify;
 
 pub use checkpoint::Checkpoint;
 pub use hash::{leaf_hash, node_hash, Hash};
-pub use log::{read_history, Entry, Log, LogError, LogReader, TileHashes};
+pub use log::{read_history, Entries, Entry, EntryRef, Log, LogError, LogReader, TileHashes};
 pub use note::{NoteError, NoteSigner, NoteVerifier};
 pub use verify::{verify_dir, VerifyError, VerifySummary};

@@ -75,6 +75,71 @@ impl Entry {
     }
 }
 
+/// An entry to append, borrowed from an [`Entry`] or [`Entries`]: only
+/// those make one, so its hash is always its data's leaf hash.
+#[derive(Clone, Copy, Debug)]
+pub struct EntryRef<'a> {
+    data: &'a [u8],
+    hash: Hash,
+}
+
+impl<'a> From<&'a Entry> for EntryRef<'a> {
+    fn from(e: &'a Entry) -> Self {
+        EntryRef {
+            data: &e.data,
+            hash: e.hash,
+        }
+    }
+}
+
+/// Entries ready to append, packed in one buffer: a pipeline fills one per
+/// chunk of input off the sequencer's thread and reuses it once appended,
+/// so steady-state ingest allocates nothing per entry.
+#[derive(Debug, Default)]
+pub struct Entries {
+    data: Vec<u8>,
+    /// Where each entry ends in `data`.
+    ends: Vec<usize>,
+    hashes: Vec<Hash>,
+}
+
+impl Entries {
+    /// Checks and hashes an entry and adds it; returns its index here.
+    pub fn push(&mut self, data: &[u8]) -> Result<usize, LogError> {
+        if data.len() > tile::MAX_ENTRY_LEN {
+            return Err(LogError::EntryTooLarge(data.len()));
+        }
+        self.data.extend_from_slice(data);
+        self.ends.push(self.data.len());
+        self.hashes.push(leaf_hash(data));
+        Ok(self.ends.len() - 1)
+    }
+
+    /// The entry at `i`, as pushed. Panics if out of range.
+    pub fn get(&self, i: usize) -> EntryRef<'_> {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        EntryRef {
+            data: &self.data[start..self.ends[i]],
+            hash: self.hashes[i],
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Empties it, keeping the memory for reuse.
+    pub fn clear(&mut self) {
+        self.data.clear();
+        self.ends.clear();
+        self.hashes.clear();
+    }
+}
+
 /// The right edge of a tree: for each level, the hashes of its last,
 /// not yet full tile. That is all the state needed to append and to compute
 /// the root; full tiles are handed out once and forgotten.
@@ -176,6 +241,12 @@ pub struct Log {
     /// Directories already created under `dir`: a tile directory holds up
     /// to 1000 files, so this saves a `stat` for nearly every file written.
     made_dirs: HashSet<PathBuf>,
+    /// Partial-tile directories (`<tile>.p`) this process has checked:
+    /// cleared of widths beyond the checkpoint and to be removed when their
+    /// tile fills. Tracked so that filling a tile costs no lookup for a
+    /// directory that mostly never existed (one in 390 tiles gets a partial
+    /// at 100,000-entry batches).
+    partial_dirs: HashSet<PathBuf>,
 }
 
 impl Log {
@@ -199,6 +270,7 @@ impl Log {
             bundle_len: 0,
             filled: Vec::new(),
             made_dirs: HashSet::new(),
+            partial_dirs: HashSet::new(),
         };
         if !dir.join("checkpoint").exists() {
             log.publish()?;
@@ -240,6 +312,13 @@ impl Log {
         log.checkpoint = cp;
         log.note = note;
         log.repair_history()?;
+        let size = log.checkpoint.size;
+        let edge = tile::tile_in_tree(Level::Entries, size / WIDTH, size)
+            .into_iter()
+            .chain((0..log.edge.levels.len()).filter_map(|l| tile::right_edge(l as u8, size)));
+        for t in edge.filter(|t| t.width < WIDTH).collect::<Vec<_>>() {
+            log.check_partial_dir(t)?;
+        }
         Ok(log)
     }
 
@@ -271,9 +350,10 @@ impl Log {
 
     /// Sequences one entry and returns its index. It is durable, and may be
     /// acknowledged, only once a later [`Log::commit`] returns.
-    pub fn append(&mut self, entry: &Entry) -> Result<u64, LogError> {
+    pub fn append<'a>(&mut self, entry: impl Into<EntryRef<'a>>) -> Result<u64, LogError> {
+        let entry = entry.into();
         let index = self.edge.size;
-        tile::push_entry(&mut self.bundle, &entry.data);
+        tile::push_entry(&mut self.bundle, entry.data);
         self.bundle_len += 1;
         let dir = &self.dir;
         let filled = &mut self.filled;
@@ -310,9 +390,15 @@ impl Log {
                 index: size / WIDTH,
                 width: self.bundle_len,
             };
+            self.check_partial_dir(t)?;
             write_file(&self.dir, &mut self.made_dirs, &t.path(), &self.bundle)?;
         }
-        for (t, hashes) in self.edge.partials() {
+        let partials: Vec<(TileId, Vec<u8>)> = self
+            .edge
+            .partials()
+            .map(|(t, hashes)| (t, tile::encode_hashes(hashes)))
+            .collect();
+        for (t, data) in partials {
             // A partial tile the published checkpoint already has (an upper
             // level that did not grow) is never rewritten: a crash halfway
             // through rewriting it would destroy a file that checkpoint needs.
@@ -320,7 +406,7 @@ impl Log {
             if tile::tile_in_tree(t.level, t.index, self.checkpoint.size) == Some(t) {
                 continue;
             }
-            let data = tile::encode_hashes(hashes);
+            self.check_partial_dir(t)?;
             write_file(&self.dir, &mut self.made_dirs, &t.path(), &data)?;
         }
         sync_filesystem(&self.dir)?;
@@ -333,7 +419,13 @@ impl Log {
         self.publish()?;
         // The full tiles are now official; their partial versions may go (C2SP allows it).
         for t in self.filled.drain(..) {
+            if t.level == Level::Entries {
+                release_cache(&self.dir.join(t.path()));
+            }
             let p = self.dir.join(t.partial_dir());
+            if !self.partial_dirs.remove(&p) {
+                continue;
+            }
             self.made_dirs.remove(&p);
             match fs::remove_dir_all(&p) {
                 Err(e) if e.kind() != io::ErrorKind::NotFound => {
@@ -343,6 +435,41 @@ impl Log {
             }
         }
         Ok(&self.checkpoint)
+    }
+
+    /// Readies the partial directory of `t` for its first write in this
+    /// process: widths beyond the published checkpoint were written by a
+    /// commit that a crash cut short, for entries that are being replaced;
+    /// left, they would pass for older partials of the new ones. (Partials
+    /// of tiles that fill before any commit lands in them stay behind:
+    /// never read, since no checkpoint has that width.)
+    fn check_partial_dir(&mut self, t: TileId) -> Result<(), LogError> {
+        let dir = self.dir.join(t.partial_dir());
+        if self.partial_dirs.contains(&dir) {
+            return Ok(());
+        }
+        let published =
+            tile::tile_in_tree(t.level, t.index, self.checkpoint.size).map_or(0, |p| p.width);
+        match fs::read_dir(&dir) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(LogError::Io {
+                    path: dir,
+                    source: e,
+                })
+            }
+            Ok(rd) => {
+                for e in rd {
+                    let e = e.map_err(io_err(&dir))?;
+                    let width = e.file_name().to_str().and_then(|n| n.parse::<u64>().ok());
+                    if width.is_some_and(|w| w > published) {
+                        fs::remove_file(e.path()).map_err(io_err(&e.path()))?;
+                    }
+                }
+            }
+        }
+        self.partial_dirs.insert(dir);
+        Ok(())
     }
 
     /// Signs the current checkpoint and atomically replaces the checkpoint file.
@@ -437,6 +564,19 @@ fn write_file(
         made_dirs.insert(parent.to_path_buf());
     }
     fs::write(&path, data).map_err(io_err(&path))
+}
+
+/// Hands the page cache of a durable file back to the kernel. Bundles are
+/// most of what a log writes and are rarely read again soon; dropped at each
+/// commit, their pages are reused by the next batch's writes instead of the
+/// page cache growing into memory not used before, which on a VM whose
+/// host backs guest memory lazily costs a fault per page on the host
+/// (measured here: writing 2 GB into fresh page cache took 5 s, into
+/// recycled pages 0.4 s). Only advice: a failure changes nothing.
+fn release_cache(path: &Path) {
+    if let Ok(f) = File::open(path) {
+        let _ = rustix::fs::fadvise(&f, 0, None, rustix::fs::Advice::DontNeed);
+    }
 }
 
 /// Flushes every file written so far: one `syncfs` instead of an fsync per
@@ -745,11 +885,84 @@ mod tests {
     }
 
     #[test]
+    fn partial_tiles_left_beyond_the_checkpoint_by_a_crash_are_cleared() {
+        // A crash after a commit wrote its partial tiles but before it
+        // published leaves them in the directory; here they are made in a
+        // twin log that did publish, and copied over.
+        let (dir, twin) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let mut log = Log::open(dir.path(), signer()).unwrap();
+        let mut other = Log::open(twin.path(), signer()).unwrap();
+        for i in 0..10 {
+            log.append(&entry(i)).unwrap();
+            other.append(&entry(i)).unwrap();
+        }
+        log.commit().unwrap();
+        for i in 10..200 {
+            other.append(&entry(i + 1_000_000)).unwrap();
+        }
+        other.commit().unwrap();
+        for p in ["tile/0/000.p/200", "tile/entries/000.p/200"] {
+            fs::copy(twin.path().join(p), dir.path().join(p)).unwrap();
+        }
+        drop(log);
+        // Different entries now take those places, and a commit lands past
+        // the stale width: older partials must still be prefixes.
+        let mut log = Log::open(dir.path(), signer()).unwrap();
+        for i in 10..220 {
+            log.append(&entry(i)).unwrap();
+        }
+        log.commit().unwrap();
+        crate::verify::verify_dir(dir.path(), &signer().verifier()).unwrap();
+        assert!(!dir.path().join("tile/0/000.p/200").exists());
+        // Once the tile fills, its partials go, also when they were there
+        // before this process opened the log.
+        drop(log);
+        let mut log = Log::open(dir.path(), signer()).unwrap();
+        for i in 220..300 {
+            log.append(&entry(i)).unwrap();
+        }
+        log.commit().unwrap();
+        for p in ["tile/0/000.p", "tile/entries/000.p"] {
+            assert!(!dir.path().join(p).exists(), "{p} left");
+        }
+        crate::verify::verify_dir(dir.path(), &signer().verifier()).unwrap();
+    }
+
+    #[test]
     fn refuses_another_key() {
         let dir = tempfile::tempdir().unwrap();
         Log::open(dir.path(), signer()).unwrap();
         let other = NoteSigner::new("test.example/log", [2; 32]).unwrap();
         assert!(Log::open(dir.path(), other).is_err());
+    }
+
+    #[test]
+    fn packed_entries_append_like_single_ones() {
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let (mut one, mut packed) = (
+            Log::open(a.path(), signer()).unwrap(),
+            Log::open(b.path(), signer()).unwrap(),
+        );
+        let mut entries = Entries::default();
+        for round in 0..3u64 {
+            entries.clear();
+            for i in 0..300 {
+                let e = entry(round * 1000 + i);
+                one.append(&e).unwrap();
+                assert_eq!(entries.push(e.data()).unwrap(), i as usize);
+            }
+            assert_eq!(entries.len(), 300);
+            for i in 0..entries.len() {
+                assert_eq!(entries.get(i).hash, leaf_hash(entries.get(i).data));
+                packed.append(entries.get(i)).unwrap();
+            }
+        }
+        assert_eq!(one.commit().unwrap().root, packed.commit().unwrap().root);
+        assert!(matches!(
+            entries.push(&vec![0; 65_536]),
+            Err(LogError::EntryTooLarge(65_536))
+        ));
+        assert_eq!(entries.len(), 300, "a rejected entry is not added");
     }
 
     #[test]
