@@ -95,8 +95,10 @@ impl Default for Options {
 
 const CHUNK_BYTES: usize = 1 << 20;
 /// Prepared chunks that may wait for the sequencer: enough to keep the
-/// workers busy through a commit's `syncfs`.
-const PREPARED_IN_FLIGHT: usize = 16;
+/// workers busy through a commit's `syncfs` (~15 ms, about three chunks of
+/// their work). More only lengthens the end of an import, when the
+/// sequencer works through the queue alone.
+const PREPARED_IN_FLIGHT: usize = 6;
 /// How many lines ahead the sequencer prefetches id-index slots.
 const PREFETCH: usize = 8;
 /// Lines longer than this are rejected unread: no event can be this large.

@@ -6,21 +6,26 @@
 //! 80 bits make an accidental collision among even 10^9 ids a
 //! one-in-a-million-billion event, so equal fingerprints are taken as equal ids.
 //!
-//! Memory and I/O: the file is mapped *privately*. Lookups read the page
-//! cache, which the kernel can evict and reload. Inserts land in private
-//! copies of the pages they touch, which the index writes back to the file
-//! itself: at [`IdIndex::sync`], and whenever the inserts since the last
-//! write-back reach [`WRITE_BACK_PER_PAGE`] per page of the table. Random
-//! inserts touch a page each, so writing back after every log commit (what
-//! a shared mapping amounts to: the log's `syncfs` flushes it too) moved a
-//! page per id — at 10M ids that was most of ingest's time. Waiting for 16
-//! inserts per page bounds the write amplification instead, and a crash
-//! costs at most that many log entries replayed. Private copies stay (so a
-//! page is copied once, not at every write-back) until they pass
-//! [`MAX_PRIVATE`]; then a write-back also drops them. So the process holds
-//! at most `MAX_PRIVATE` of the table, however many ids there are (the
-//! table itself is 23–46 bytes of disk per id at load ≤ 0.7: 50M ids,
-//! ~1–2 GiB).
+//! Memory and I/O: when the table fits [`MAX_PRIVATE`] and is about to be
+//! written all over (a new or resized table, or [`IdIndex::reserve`] for at
+//! least an insert per page), it is held whole in anonymous memory, in huge
+//! pages where the system gives them ([`IdIndex::load`] says why). Otherwise
+//! the file is mapped *privately*: lookups read the page cache, which the
+//! kernel can evict and reload, and inserts land in private copies of the
+//! pages they touch. Either way the index writes modified pages back to the
+//! file itself: at [`IdIndex::sync`], and whenever the inserts since the
+//! last write-back reach [`WRITE_BACK_PER_PAGE`] per page of the table.
+//! Random inserts touch a page each, so writing back after every log commit
+//! (what a shared mapping amounts to: the log's `syncfs` flushes it too)
+//! moved a page per id — at 10M ids that was most of ingest's time. Waiting
+//! for 64 inserts per page bounds the write amplification instead (64 bytes
+//! of table written per id), and a crash costs at most that many log
+//! entries replayed (4M at a 10M-id table). In the mapped mode, private
+//! copies stay (so a page is copied once, not at every write-back) until
+//! they pass [`MAX_PRIVATE`]; then a write-back also drops them. So the
+//! process holds at most `MAX_PRIVATE` of the table, however many ids there
+//! are (the table itself is 23–46 bytes of disk per id at load ≤ 0.7: 50M
+//! ids, ~1–2 GiB).
 //!
 //! Crash safety: the header records `covered` — the log size through which
 //! the table was complete when last flushed — and a `clean` flag cleared
@@ -42,9 +47,9 @@ const SLOT: usize = 16;
 const FP_LEN: usize = 10;
 const MIN_CAPACITY: u64 = 1 << 16;
 /// Inserts per page of the table between write-backs (see the module comment).
-pub const WRITE_BACK_PER_PAGE: u64 = 16;
-/// Inserts between write-backs for small tables, which are cheap to write.
-const WRITE_BACK_MIN: u64 = 1 << 20;
+pub const WRITE_BACK_PER_PAGE: u64 = 64;
+/// Inserts between write-backs at the least (small tables are cheap to write).
+const WRITE_BACK_MIN: u64 = 1 << 22;
 /// The most of the table held as private copies (see the module comment).
 pub const MAX_PRIVATE: usize = 1 << 30;
 /// Leaf indices are stored in 48 bits.
@@ -95,6 +100,9 @@ pub struct IdIndex {
     private_pages: usize,
     /// [`MAX_PRIVATE`], lowered by tests.
     max_private: usize,
+    /// `map` is anonymous memory holding the whole table, not a mapping of
+    /// the file (see [`IdIndex::load`]); nothing is ever dropped from it.
+    in_memory: bool,
     /// Inserts since the last write-back.
     pending: u64,
 }
@@ -109,9 +117,13 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> IdIndexError + '_ {
 impl IdIndex {
     /// Opens (or creates, empty and clean at size 0) the index at `path`.
     pub fn open(path: &Path) -> Result<IdIndex, IdIndexError> {
+        Self::open_with(path, MAX_PRIVATE)
+    }
+
+    fn open_with(path: &Path, max_private: usize) -> Result<IdIndex, IdIndexError> {
         let _ = fs::remove_file(tmp_path(path)); // an interrupted resize
         if !path.exists() {
-            let mut idx = Self::create(path, MIN_CAPACITY)?;
+            let mut idx = Self::create(path, MIN_CAPACITY, max_private)?;
             idx.set_header(0, true);
             idx.write_back()?;
             return Ok(idx);
@@ -131,7 +143,9 @@ impl IdIndex {
         {
             return Err(IdIndexError::BadHeader(path.to_path_buf()));
         }
-        Ok(IdIndex::new(path, file, map, capacity, count))
+        let mut idx = IdIndex::new(path, file, map, capacity, count);
+        idx.max_private = max_private;
+        Ok(idx)
     }
 
     fn new(path: &Path, file: File, map: MmapMut, capacity: u64, count: u64) -> IdIndex {
@@ -149,11 +163,14 @@ impl IdIndex {
             private: vec![0; pages.div_ceil(64)],
             private_pages: 0,
             max_private: MAX_PRIVATE,
+            in_memory: false,
             pending: 0,
         }
     }
 
-    fn create(path: &Path, capacity: u64) -> Result<IdIndex, IdIndexError> {
+    /// A new, empty table: in memory when it fits `max_private` (nothing to
+    /// read: it is all zeros), else a private mapping of the new file.
+    fn create(path: &Path, capacity: u64, max_private: usize) -> Result<IdIndex, IdIndexError> {
         if let Some(dir) = path.parent() {
             fs::create_dir_all(dir).map_err(io_err(dir))?;
         }
@@ -166,8 +183,15 @@ impl IdIndex {
             .map_err(io_err(path))?;
         file.set_len(HEADER as u64 + capacity * SLOT as u64)
             .map_err(io_err(path))?;
-        let map = map_private(&file, path)?;
+        let len = HEADER + capacity as usize * SLOT;
+        let in_memory = len <= max_private;
+        let map = if in_memory {
+            anonymous(len, path)?
+        } else {
+            map_private(&file, path)?
+        };
         let mut idx = IdIndex::new(path, file, map, capacity, 0);
+        (idx.max_private, idx.in_memory) = (max_private, in_memory);
         idx.map[..8].copy_from_slice(MAGIC);
         idx.map[8..16].copy_from_slice(&capacity.to_le_bytes());
         idx.touch(0);
@@ -181,7 +205,7 @@ impl IdIndex {
         if self.dirty[word] & bit == 0 {
             self.dirty[word] |= bit;
             self.dirty_pages += 1;
-            if self.private[word] & bit == 0 {
+            if !self.in_memory && self.private[word] & bit == 0 {
                 self.private[word] |= bit;
                 self.private_pages += 1;
             }
@@ -195,7 +219,7 @@ impl IdIndex {
         if self.dirty_pages == 0 {
             return Ok(());
         }
-        let drop_copies = self.private_pages * self.page > self.max_private;
+        let drop_copies = !self.in_memory && self.private_pages * self.page > self.max_private;
         let pages = self.map.len().div_ceil(self.page);
         let mut page = 0;
         while page < pages {
@@ -306,26 +330,29 @@ impl IdIndex {
         }
         if additional >= (self.map.len() / self.page) as u64 {
             // About one insert per page or more: most pages will be written.
-            self.populate()?;
+            self.load()?;
         }
         Ok(())
     }
 
-    /// Makes private copies of every page at once, when the table fits the
-    /// private budget. Page by page, each first insert costs a read fault and
-    /// then a copy-on-write fault whose TLB flush interrupts the other core;
-    /// one `MADV_POPULATE_WRITE` does the same copies without either. Only an
-    /// optimisation: it is skipped where the kernel lacks it.
-    fn populate(&mut self) -> Result<(), IdIndexError> {
-        let pages = self.map.len().div_ceil(self.page);
-        if self.private_pages == pages || pages * self.page > self.max_private {
+    /// Moves the whole table into anonymous memory, when it fits the
+    /// private budget. Inserts land on random pages: in a private mapping
+    /// of the file, each page's first write costs a read fault and a
+    /// copy-on-write fault (whose TLB flush interrupts the other core), and
+    /// every insert risks a TLB miss, which in a VM walks two sets of page
+    /// tables. Anonymous memory takes huge pages (a 256 MiB table then
+    /// needs 128 TLB entries, not 65,536): measured, most of the
+    /// sequencer's time at 10M ids went to the slot loads.
+    fn load(&mut self) -> Result<(), IdIndexError> {
+        if self.in_memory || self.map.len() > self.max_private {
             return Ok(());
         }
-        #[cfg(target_os = "linux")]
-        if self.map.advise(memmap2::Advice::PopulateWrite).is_ok() {
-            self.private.fill(u64::MAX);
-            self.private_pages = pages;
-        }
+        let mut mem = anonymous(self.map.len(), &self.path)?;
+        mem.copy_from_slice(&self.map);
+        self.map = mem;
+        self.in_memory = true;
+        self.private.fill(0);
+        self.private_pages = 0;
         Ok(())
     }
 
@@ -384,11 +411,7 @@ impl IdIndex {
     /// Rewrites the table at `capacity`, keeping only slots with leaf < `keep_below`.
     fn resize(&mut self, capacity: u64, keep_below: u64) -> Result<(), IdIndexError> {
         let tmp = tmp_path(&self.path);
-        let mut next = Self::create(&tmp, capacity)?;
-        next.max_private = self.max_private;
-        if self.count >= (next.map.len() / next.page) as u64 {
-            next.populate()?;
-        }
+        let mut next = Self::create(&tmp, capacity, self.max_private)?;
         for i in 0..self.capacity {
             let s = self.slot(i);
             if let Some(leaf) = Self::slot_leaf(s).filter(|&l| l < keep_below) {
@@ -426,6 +449,14 @@ impl IdIndex {
         self.set_header(log_size, clean);
         self.write_back()
     }
+}
+
+/// Anonymous memory for a whole table, in huge pages if the system has them.
+fn anonymous(len: usize, path: &Path) -> Result<MmapMut, IdIndexError> {
+    let map = MmapMut::map_anon(len).map_err(io_err(path))?;
+    #[cfg(target_os = "linux")]
+    let _ = map.advise(memmap2::Advice::HugePage); // only advice
+    Ok(map)
 }
 
 /// Maps `file` privately (copy-on-write): see the module comment.
@@ -469,14 +500,14 @@ mod tests {
         idx.reserve(1_000_000).unwrap();
         let capacity = idx.capacity;
         assert!(capacity * 7 >= (n + 1_000_000) * 10);
-        // That many inserts touch every page: all copied up front.
-        let pages = idx.map.len().div_ceil(idx.page);
-        assert_eq!(idx.private_pages, pages);
+        assert!(
+            idx.in_memory,
+            "a table that many inserts will write is held in memory"
+        );
         for i in n..n + 1000 {
             let fp = Fingerprint::of(format!("id{i}").as_bytes());
             assert_eq!(idx.insert(fp, i).unwrap(), None);
         }
-        assert_eq!(idx.private_pages, pages, "no page counted twice");
         idx.prefetch(&Fingerprint::of(b"id7"));
         assert_eq!(idx.get(&Fingerprint::of(b"id7")), Some(7));
         idx.sync(n + 1000, true).unwrap();
@@ -498,8 +529,9 @@ mod tests {
     fn written_back_and_dropped_copies_read_back_the_same() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("ids.idx");
-        let mut idx = IdIndex::open(&path).unwrap();
-        idx.max_private = 0; // every write-back drops the private copies
+        // Every write-back drops the private copies.
+        let mut idx = IdIndex::open_with(&path, 0).unwrap();
+        assert!(!idx.in_memory);
         idx.begin().unwrap();
         let fp = |i: u64| Fingerprint::of(&i.to_le_bytes());
         for i in 0..50_000u64 {
@@ -526,7 +558,7 @@ mod tests {
         let path = dir.path().join("ids.idx");
         let mut idx = IdIndex::open(&path).unwrap();
         idx.begin().unwrap();
-        idx.reserve(2 * WRITE_BACK_MIN).unwrap(); // small enough: the minimum applies
+        idx.reserve(WRITE_BACK_MIN).unwrap(); // small enough: the minimum applies
         let fp = |i: u64| Fingerprint::of(&i.to_le_bytes());
         for i in 0..WRITE_BACK_MIN + 10 {
             idx.insert(fp(i), i).unwrap();
