@@ -25,6 +25,7 @@ pub mod proof;
 pub mod tile;
 pub mod tree;
 pub mod verify;
+mod writer;
 
 pub use checkpoint::Checkpoint;
 pub use hash::{leaf_hash, node_hash, Hash};

@@ -1,0 +1,146 @@
+//! The log's file writer: a thread that creates the tile and bundle files
+//! the sequencer hands it. Creating files is most of what appending costs
+//! (about 8,000 per million entries, ~20 µs of kernel time each on ext4),
+//! so it runs beside the sequencer instead of inside it.
+//! [`Writer::flush`] waits until every file handed over so far is written —
+//! not yet durable: the log's `syncfs` does that — and reports the first
+//! error, so nothing is acknowledged past a failed write.
+
+use crate::log::LogError;
+use std::collections::HashSet;
+use std::fs::{self, File};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::thread::JoinHandle;
+
+/// Files that may wait for the writer (bundles are ~40 KB each).
+const QUEUE: usize = 64;
+
+enum Job {
+    /// Write `data` to `rel` under the log directory, replacing any file.
+    Write {
+        rel: String,
+        data: Vec<u8>,
+    },
+    /// Drop the page cache of a durable file (see [`release_cache`]).
+    Release(String),
+    Flush(SyncSender<Result<(), LogError>>),
+}
+
+pub(crate) struct Writer {
+    dir: PathBuf,
+    tx: Option<SyncSender<Job>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Writer {
+    pub(crate) fn start(dir: &Path) -> Result<Writer, LogError> {
+        let (tx, rx) = mpsc::sync_channel(QUEUE);
+        let root = dir.to_path_buf();
+        let thread = std::thread::Builder::new()
+            .name("log-writer".into())
+            .spawn(move || run(&root, rx))
+            .map_err(|source| LogError::Io {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+        Ok(Writer {
+            dir: dir.to_path_buf(),
+            tx: Some(tx),
+            thread: Some(thread),
+        })
+    }
+
+    fn send(&self, job: Job) -> Result<(), LogError> {
+        self.tx
+            .as_ref()
+            .and_then(|tx| tx.send(job).ok())
+            .ok_or_else(|| self.stopped())
+    }
+
+    fn stopped(&self) -> LogError {
+        LogError::Io {
+            path: self.dir.clone(),
+            source: io::Error::other("the log's writer thread stopped"),
+        }
+    }
+
+    pub(crate) fn write(&self, rel: String, data: Vec<u8>) -> Result<(), LogError> {
+        self.send(Job::Write { rel, data })
+    }
+
+    pub(crate) fn release(&self, rel: String) -> Result<(), LogError> {
+        self.send(Job::Release(rel))
+    }
+
+    /// Waits for every write handed over so far; the first error since the
+    /// last flush, if any.
+    pub(crate) fn flush(&self) -> Result<(), LogError> {
+        let (tx, rx) = mpsc::sync_channel(1);
+        self.send(Job::Flush(tx))?;
+        rx.recv().map_err(|_| self.stopped())?
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        drop(self.tx.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn run(dir: &Path, rx: Receiver<Job>) {
+    // Directories already created: a tile directory holds up to 1000
+    // files, so this saves a `stat` for nearly every file written.
+    let mut made_dirs = HashSet::new();
+    let mut failed = None;
+    for job in rx {
+        match job {
+            Job::Write { rel, data } if failed.is_none() => {
+                failed = write_file(dir, &mut made_dirs, &rel, &data).err();
+            }
+            Job::Write { .. } => {} // already failed: the flush reports it
+            Job::Release(rel) => release_cache(&dir.join(rel)),
+            Job::Flush(reply) => {
+                let _ = reply.send(failed.take().map_or(Ok(()), Err));
+            }
+        }
+    }
+}
+
+fn write_file(
+    dir: &Path,
+    made_dirs: &mut HashSet<PathBuf>,
+    rel: &str,
+    data: &[u8],
+) -> Result<(), LogError> {
+    let path = dir.join(rel);
+    if let Some(parent) = path.parent().filter(|p| !made_dirs.contains(*p)) {
+        fs::create_dir_all(parent).map_err(|source| LogError::Io {
+            path: parent.to_path_buf(),
+            source,
+        })?;
+        // Partial-tile directories are removed when their tile fills, by
+        // the log: never assume one still exists.
+        if parent.extension().is_none_or(|e| e != "p") {
+            made_dirs.insert(parent.to_path_buf());
+        }
+    }
+    fs::write(&path, data).map_err(|source| LogError::Io { path, source })
+}
+
+/// Hands the page cache of a durable file back to the kernel. Bundles are
+/// most of what a log writes and are rarely read again soon; dropped at each
+/// commit, their pages are reused by the next batch's writes instead of the
+/// page cache growing into memory not used before, which on a VM whose
+/// host backs guest memory lazily costs a fault per page on the host
+/// (measured here: writing 2 GB into fresh page cache took 5 s, into
+/// recycled pages 0.4 s). Only advice: a failure changes nothing.
+fn release_cache(path: &Path) {
+    if let Ok(f) = File::open(path) {
+        let _ = rustix::fs::fadvise(&f, 0, None, rustix::fs::Advice::DontNeed);
+    }
+}
