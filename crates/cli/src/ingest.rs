@@ -163,7 +163,7 @@ fn prepare_chunk(
     scratch: &mut Vec<u8>,
 ) {
     let out_items = &mut out.items;
-    for (i, line) in chunk.data.split(|&b| b == b'\n').enumerate() {
+    for (i, line) in lines(&chunk.data).enumerate() {
         let line_no = chunk.first_line + i as u64;
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
@@ -190,16 +190,29 @@ fn prepare_chunk(
         }
         out_items.push(match prepare_into(line, Some(p), scratch) {
             Err(r) => reject(r.id, r.field, r.reason),
-            Ok(event) => match out.entries.push(scratch) {
-                Err(e) => reject(Some(event.id.0), None, e.to_string()),
+            Ok(id) => match out.entries.push(scratch) {
+                Err(e) => reject(Some(id.0), None, e.to_string()),
                 Ok(entry) => Item::Event {
                     line: line_no,
-                    fp: Fingerprint::of(event.id.0.as_bytes()),
+                    fp: Fingerprint::of(id.0.as_bytes()),
                     entry,
                 },
             },
         });
     }
+}
+
+/// The lines of `data`, as `split` on `\n` gives them (the last one may
+/// be empty), found with SIMD: a byte-at-a-time split was 3% of ingest.
+fn lines(data: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut start = 0;
+    memchr::memchr_iter(b'\n', data)
+        .chain(std::iter::once(data.len()))
+        .map(move |end| {
+            let line = &data[start..end];
+            start = end + 1;
+            line
+        })
 }
 
 /// Reads every input into chunks of whole lines, numbered in order, in
@@ -229,7 +242,7 @@ fn read_chunks(
             let cut = if eof {
                 buf.len()
             } else {
-                buf.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1)
+                memchr::memrchr(b'\n', &buf).map_or(0, |p| p + 1)
             };
             if cut == 0 && !eof {
                 carry = buf; // a line longer than a chunk: keep reading
@@ -238,7 +251,7 @@ fn read_chunks(
             carry.extend_from_slice(&buf[cut..]);
             buf.truncate(cut);
             if !buf.is_empty() {
-                let lines = buf.iter().filter(|&&b| b == b'\n').count() as u64;
+                let lines = memchr::memchr_iter(b'\n', &buf).count() as u64;
                 let chunk = Chunk {
                     seq,
                     file,
@@ -401,4 +414,17 @@ fn sequence(
         }
     }
     commit(log, &mut in_batch, last, report, progress)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lines;
+
+    #[test]
+    fn lines_split_like_split() {
+        for data in [&b""[..], b"a", b"a\n", b"\n\n", b"ab\ncd\n\nef", b"\nx"] {
+            let want: Vec<&[u8]> = data.split(|&b| b == b'\n').collect();
+            assert_eq!(lines(data).collect::<Vec<_>>(), want, "{data:?}");
+        }
+    }
 }

@@ -45,16 +45,29 @@ pub const MAX_EVENT_BYTES: usize = u16::MAX as usize;
 /// pseudonymiser is given) and encodes it canonically.
 pub fn prepare(line: &[u8], pseudonymiser: Option<&Pseudonymiser>) -> Result<Prepared, Rejection> {
     let mut canonical = Vec::with_capacity(256);
-    let event = prepare_into(line, pseudonymiser, &mut canonical)?;
+    let event = prepare_with(line, pseudonymiser, &mut canonical, true)?;
     Ok(Prepared { event, canonical })
 }
 
-/// [`prepare`], writing the canonical bytes into `out` (emptied first)
-/// rather than a new vector: ingest reuses one buffer for every line.
+/// What ingest needs of [`prepare`]: the same checks, the canonical bytes
+/// written into `out` (emptied first, so one buffer serves every line), and
+/// only the event's id — the typed event is not built, which saves
+/// allocating every string in it.
 pub fn prepare_into(
     line: &[u8],
     pseudonymiser: Option<&Pseudonymiser>,
     out: &mut Vec<u8>,
+) -> Result<EventId, Rejection> {
+    prepare_with(line, pseudonymiser, out, false).map(|e| e.id)
+}
+
+/// With `build` false, the returned event holds its id and nothing else
+/// that can be trusted: never let it out.
+fn prepare_with(
+    line: &[u8],
+    pseudonymiser: Option<&Pseudonymiser>,
+    out: &mut Vec<u8>,
+    build: bool,
 ) -> Result<Event, Rejection> {
     out.clear();
     let mut value = Json::parse(line).map_err(|e| Rejection {
@@ -76,7 +89,7 @@ pub fn prepare_into(
             }
         }
     }
-    let event = from_object(obj)?;
+    let event = from_object(obj, build)?;
     canonical::write(&value, out);
     if out.len() > MAX_EVENT_BYTES {
         return Err(Rejection {
@@ -101,7 +114,7 @@ fn json_reason(e: &serde_json::Error) -> String {
 /// Parses an event as stored in the log (already canonical and pseudonymised).
 pub fn parse_stored(bytes: &[u8]) -> Result<Event, Rejection> {
     match Json::parse(bytes) {
-        Ok(Json::Object(obj)) => from_object(&obj),
+        Ok(Json::Object(obj)) => from_object(&obj, true),
         Ok(_) => Err(Rejection {
             id: None,
             field: None,
@@ -127,6 +140,9 @@ type R<T> = Result<T, FieldError>;
 struct Fields<'a> {
     obj: &'a Object<'a>,
     path: String,
+    /// Whether strings are copied into the event, or only checked (see
+    /// [`prepare_into`]).
+    build: bool,
 }
 
 fn describe(v: &Json) -> &'static str {
@@ -179,9 +195,17 @@ impl<'a> Fields<'a> {
     // Converters: each takes the field name through a closure-captured copy.
     fn string_of(&self, f: &str, v: &'a Json<'a>) -> R<String> {
         match v {
-            Json::String(s) if !s.is_empty() => Ok(s.to_string()),
+            Json::String(s) if !s.is_empty() => Ok(self.own(s)),
             Json::String(_) => self.err(f, "expected a non-empty string"),
             other => self.err(f, format!("expected a string, found {}", describe(other))),
+        }
+    }
+
+    fn own(&self, s: &str) -> String {
+        if self.build {
+            s.to_string()
+        } else {
+            String::new()
         }
     }
 
@@ -314,7 +338,11 @@ impl<'a> Fields<'a> {
             .map(|(i, v)| {
                 let path = format!("{}[{i}]", self.name(f));
                 match v {
-                    Json::Object(obj) => item(&Fields { obj, path }),
+                    Json::Object(obj) => item(&Fields {
+                        obj,
+                        path,
+                        build: self.build,
+                    }),
                     other => Err(FieldError {
                         field: path,
                         reason: format!("expected an object, found {}", describe(other)),
@@ -338,7 +366,7 @@ impl<'a> Fields<'a> {
             .iter()
             .enumerate()
             .map(|(i, v)| match v {
-                Json::String(s) => Ok(s.to_string()),
+                Json::String(s) => Ok(self.own(s)),
                 other => Err(FieldError {
                     field: format!("{}[{i}]", self.name(f)),
                     reason: format!("expected a string, found {}", describe(other)),
@@ -356,19 +384,28 @@ impl<'a> Fields<'a> {
     }
 }
 
-fn from_object(obj: &Object) -> Result<Event, Rejection> {
+fn from_object(obj: &Object, build: bool) -> Result<Event, Rejection> {
+    let id = || match obj.get("id") {
+        Some(Json::String(s)) => Some(s.to_string()),
+        _ => None,
+    };
     let f = Fields {
         obj,
         path: String::new(),
+        build,
     };
-    event(&f).map_err(|e| Rejection {
-        id: match obj.get("id") {
-            Some(Json::String(s)) => Some(s.to_string()),
-            _ => None,
-        },
-        field: Some(e.field),
-        reason: e.reason,
-    })
+    match event(&f) {
+        Ok(event) if build => Ok(event),
+        Ok(event) => Ok(Event {
+            id: EventId(id().unwrap_or_default()),
+            ..event
+        }),
+        Err(e) => Err(Rejection {
+            id: id(),
+            field: Some(e.field),
+            reason: e.reason,
+        }),
+    }
 }
 
 const OPS: [(&str, Op); 5] = [
@@ -394,13 +431,13 @@ fn event(f: &Fields) -> R<Event> {
             format!("expected a string, found {}", describe(other)),
         ),
     })?;
-    let id = f.str("id")?;
-    if id.chars().count() > 128 {
-        return f.err(
-            "id",
-            format!("expected 1 to 128 characters, found {}", id.chars().count()),
-        );
-    }
+    let id = f.req("id", |s, v| {
+        let id = s.string_of("id", v)?;
+        match v.as_str().map_or(0, |t| t.chars().count()) {
+            n if n > 128 => s.err("id", format!("expected 1 to 128 characters, found {n}")),
+            _ => Ok(id),
+        }
+    })?;
     let at = f.req("at", |s, v| match v {
         Json::String(t) => DateTime::parse_from_rfc3339(t)
             .or_else(|_| s.err("at", format!("expected an RFC 3339 timestamp with offset (2020-04-01T20:00:05+08:00), found {t:?}"))),

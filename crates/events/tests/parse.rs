@@ -1,4 +1,20 @@
-use events::{parse_stored, prepare, Body, Pseudonymiser, Rejection};
+use events::{parse_stored, prepare_into, Body, Prepared, Pseudonymiser, Rejection};
+
+/// `prepare`, checked against `prepare_into` (ingest's path, which checks
+/// without building the event): same verdict, bytes, id and rejection.
+fn prepare(line: &[u8], p: Option<&Pseudonymiser>) -> Result<Prepared, Rejection> {
+    let full = events::prepare(line, p);
+    let mut buf = b"left over".to_vec();
+    match (&full, prepare_into(line, p, &mut buf)) {
+        (Ok(f), Ok(id)) => {
+            assert_eq!(f.event.id, id);
+            assert_eq!(f.canonical, buf);
+        }
+        (Err(a), Err(b)) => assert_eq!(a, &b),
+        (a, b) => panic!("prepare gave {a:?}, prepare_into {b:?}"),
+    }
+    full
+}
 use proptest::prelude::*;
 
 /// One valid event of every type in the contract.
