@@ -245,6 +245,7 @@ impl Ledger {
         let from = self.ids.covered();
         if from < size {
             self.ids.begin()?;
+            self.ids.reserve(size - from)?; // one resize, not one per doubling
             let ids = &mut self.ids;
             reader.for_each_entry(from, size, |leaf, e| {
                 let head = stored_head(e)
