@@ -14,13 +14,14 @@
 //! kernel can evict and reload, and inserts land in private copies of the
 //! pages they touch. Either way the index writes modified pages back to the
 //! file itself: at [`IdIndex::sync`], and whenever the inserts since the
-//! last write-back reach [`WRITE_BACK_PER_PAGE`] per page of the table.
-//! Random inserts touch a page each, so writing back after every log commit
-//! (what a shared mapping amounts to: the log's `syncfs` flushes it too)
-//! moved a page per id — at 10M ids that was most of ingest's time. Waiting
-//! for 64 inserts per page bounds the write amplification instead (64 bytes
-//! of table written per id), and a crash costs at most that many log
-//! entries replayed (4M at a 10M-id table). In the mapped mode, private
+//! last write-back reach [`WRITE_BACK_PER_PAGE`] per page of the table (and
+//! at least [`WRITE_BACK_MIN`]). Random inserts touch a page each, so
+//! writing back after every log commit (what a shared mapping amounts to:
+//! the log's `syncfs` flushes it too) moved a page per id — at 10M ids that
+//! was most of ingest's time. Waiting for 64 inserts per page bounds the
+//! write amplification instead (64 bytes of table written per id), and a
+//! crash costs at most that many log entries replayed (16M up to a
+//! 47M-id table, ~12 s; then 64 per page). In the mapped mode, private
 //! copies stay (so a page is copied once, not at every write-back) until
 //! they pass [`MAX_PRIVATE`]; then a write-back also drops them. So the
 //! process holds at most `MAX_PRIVATE` of the table, however many ids there
@@ -48,8 +49,11 @@ const FP_LEN: usize = 10;
 const MIN_CAPACITY: u64 = 1 << 16;
 /// Inserts per page of the table between write-backs (see the module comment).
 pub const WRITE_BACK_PER_PAGE: u64 = 64;
-/// Inserts between write-backs at the least (small tables are cheap to write).
-const WRITE_BACK_MIN: u64 = 1 << 22;
+/// Inserts between write-backs at the least. Each write-back rewrites the
+/// whole table (random inserts dirty every page) and waits for it to reach
+/// the disk, stalling the sequencer (0.6 s for 256 MiB here); a crash costs
+/// replaying at most this many entries (about 0.7 µs each).
+pub const WRITE_BACK_MIN: u64 = 1 << 24;
 /// The most of the table held as private copies (see the module comment).
 pub const MAX_PRIVATE: usize = 1 << 30;
 /// Leaf indices are stored in 48 bits.
@@ -98,8 +102,9 @@ pub struct IdIndex {
     /// were last dropped).
     private: Vec<u64>,
     private_pages: usize,
-    /// [`MAX_PRIVATE`], lowered by tests.
+    /// [`MAX_PRIVATE`] and [`WRITE_BACK_MIN`], lowered by tests.
     max_private: usize,
+    write_back_min: u64,
     /// `map` is anonymous memory holding the whole table, not a mapping of
     /// the file (see [`IdIndex::load`]); nothing is ever dropped from it.
     in_memory: bool,
@@ -163,6 +168,7 @@ impl IdIndex {
             private: vec![0; pages.div_ceil(64)],
             private_pages: 0,
             max_private: MAX_PRIVATE,
+            write_back_min: WRITE_BACK_MIN,
             in_memory: false,
             pending: 0,
         }
@@ -391,7 +397,7 @@ impl IdIndex {
         if self.count * 10 > self.capacity * 7 {
             self.resize(self.capacity * 2, u64::MAX)?;
         } else if self.pending
-            >= (self.dirty.len() as u64 * 64 * WRITE_BACK_PER_PAGE).max(WRITE_BACK_MIN)
+            >= (self.dirty.len() as u64 * 64 * WRITE_BACK_PER_PAGE).max(self.write_back_min)
         {
             // Every leaf up to this one is in the table. If the log turns out
             // shorter after a crash, `recover` drops what lies beyond it.
@@ -412,6 +418,7 @@ impl IdIndex {
     fn resize(&mut self, capacity: u64, keep_below: u64) -> Result<(), IdIndexError> {
         let tmp = tmp_path(&self.path);
         let mut next = Self::create(&tmp, capacity, self.max_private)?;
+        next.write_back_min = self.write_back_min;
         for i in 0..self.capacity {
             let s = self.slot(i);
             if let Some(leaf) = Self::slot_leaf(s).filter(|&l| l < keep_below) {
@@ -558,28 +565,20 @@ mod tests {
         let path = dir.path().join("ids.idx");
         let mut idx = IdIndex::open(&path).unwrap();
         idx.begin().unwrap();
-        idx.reserve(WRITE_BACK_MIN).unwrap(); // small enough: the minimum applies
+        const MIN: u64 = 1 << 16;
+        idx.write_back_min = MIN;
+        idx.reserve(MIN).unwrap(); // small enough: the minimum applies
         let fp = |i: u64| Fingerprint::of(&i.to_le_bytes());
-        for i in 0..WRITE_BACK_MIN + 10 {
+        for i in 0..MIN + 10 {
             idx.insert(fp(i), i).unwrap();
         }
         drop(idx); // a crash: no sync after the last inserts
         let mut idx = IdIndex::open(&path).unwrap();
         assert!(!idx.is_clean());
-        assert_eq!(
-            idx.covered(),
-            WRITE_BACK_MIN,
-            "written back at the threshold"
-        );
-        idx.recover(WRITE_BACK_MIN + 10).unwrap();
-        assert!((0..WRITE_BACK_MIN)
-            .step_by(997)
-            .all(|i| idx.get(&fp(i)) == Some(i)));
-        assert_eq!(
-            idx.get(&fp(WRITE_BACK_MIN + 5)),
-            None,
-            "lost, to be replayed"
-        );
+        assert_eq!(idx.covered(), MIN, "written back at the threshold");
+        idx.recover(MIN + 10).unwrap();
+        assert!((0..MIN).step_by(997).all(|i| idx.get(&fp(i)) == Some(i)));
+        assert_eq!(idx.get(&fp(MIN + 5)), None, "lost, to be replayed");
     }
 
     #[test]
