@@ -52,8 +52,8 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> LogError + '_ {
     }
 }
 
-/// An entry ready to append: its bytes and their RFC 6962 leaf hash.
-/// Built off the sequencer's thread, so the hashing runs in parallel.
+/// An entry ready to append: its bytes and their RFC 6962 leaf hash (one
+/// entry; a pipeline packs many in [`Entries`]).
 #[derive(Clone, Debug)]
 pub struct Entry {
     data: Vec<u8>,
@@ -62,10 +62,7 @@ pub struct Entry {
 
 impl Entry {
     pub fn new(data: Vec<u8>) -> Result<Entry, LogError> {
-        if data.len() > tile::MAX_ENTRY_LEN {
-            return Err(LogError::EntryTooLarge(data.len()));
-        }
-        let hash = leaf_hash(&data);
+        let hash = checked_leaf_hash(&data)?;
         Ok(Entry { data, hash })
     }
     pub fn data(&self) -> &[u8] {
@@ -93,6 +90,14 @@ impl<'a> From<&'a Entry> for EntryRef<'a> {
     }
 }
 
+/// The leaf hash of an entry that fits a bundle.
+fn checked_leaf_hash(data: &[u8]) -> Result<Hash, LogError> {
+    if data.len() > tile::MAX_ENTRY_LEN {
+        return Err(LogError::EntryTooLarge(data.len()));
+    }
+    Ok(leaf_hash(data))
+}
+
 /// Entries ready to append, packed in one buffer: a pipeline fills one per
 /// chunk of input off the sequencer's thread and reuses it once appended,
 /// so steady-state ingest allocates nothing per entry.
@@ -107,12 +112,10 @@ pub struct Entries {
 impl Entries {
     /// Checks and hashes an entry and adds it; returns its index here.
     pub fn push(&mut self, data: &[u8]) -> Result<usize, LogError> {
-        if data.len() > tile::MAX_ENTRY_LEN {
-            return Err(LogError::EntryTooLarge(data.len()));
-        }
+        let hash = checked_leaf_hash(data)?;
         self.data.extend_from_slice(data);
         self.ends.push(self.data.len());
-        self.hashes.push(leaf_hash(data));
+        self.hashes.push(hash);
         Ok(self.ends.len() - 1)
     }
 
@@ -392,19 +395,18 @@ impl Log {
             self.check_partial_dir(t)?;
             self.writer.write(t.path(), self.bundle.clone())?;
         }
+        // A partial tile the published checkpoint already has (an upper
+        // level that did not grow) is never rewritten: a crash halfway
+        // through rewriting it would destroy a file that checkpoint needs.
+        // (The crash test found this at the first level-2 tile.)
+        let published = self.checkpoint.size;
         let partials: Vec<(TileId, Vec<u8>)> = self
             .edge
             .partials()
+            .filter(|(t, _)| tile::tile_in_tree(t.level, t.index, published) != Some(*t))
             .map(|(t, hashes)| (t, tile::encode_hashes(hashes)))
             .collect();
         for (t, data) in partials {
-            // A partial tile the published checkpoint already has (an upper
-            // level that did not grow) is never rewritten: a crash halfway
-            // through rewriting it would destroy a file that checkpoint needs.
-            // (The crash test found this at the first level-2 tile.)
-            if tile::tile_in_tree(t.level, t.index, self.checkpoint.size) == Some(t) {
-                continue;
-            }
             self.check_partial_dir(t)?;
             self.writer.write(t.path(), data)?;
         }
