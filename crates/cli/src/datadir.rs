@@ -17,7 +17,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use store::{Db, EventRow, Fingerprint, IdIndex};
+use store::{Db, EventRow, IdIndex};
 use tlog::{Log, LogReader, NoteSigner, NoteVerifier};
 
 #[derive(Clone, Debug)]
@@ -247,10 +247,11 @@ impl Ledger {
             self.ids.begin()?;
             self.ids.reserve(size - from)?; // one resize, not one per doubling
             let ids = &mut self.ids;
+            let fingerprinter = ids.fingerprinter();
             reader.for_each_entry(from, size, |leaf, e| {
                 let head = stored_head(e)
                     .map_err(|r| tlog::LogError::Corrupt(format!("entry {leaf}: {r}")))?;
-                ids.insert(Fingerprint::of(head.id.as_bytes()), leaf)
+                ids.insert(fingerprinter.of(head.id.as_bytes()), leaf)
                     .map_err(|err| tlog::LogError::Corrupt(err.to_string()))?;
                 Ok(())
             })?;

@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
-use store::Fingerprint;
+use store::{Fingerprint, Fingerprinter};
 use tlog::Entries;
 
 /// An input: a named file or standard input.
@@ -160,6 +160,7 @@ fn prepare_chunk(
     chunk: &Chunk,
     name: &str,
     p: &Pseudonymiser,
+    fingerprinter: Fingerprinter,
     out: &mut Prepped,
     scratch: &mut Vec<u8>,
 ) {
@@ -195,7 +196,7 @@ fn prepare_chunk(
                 Err(e) => reject(Some(id.0), None, e.to_string()),
                 Ok(entry) => Item::Event {
                     line: line_no,
-                    fp: Fingerprint::of(id.0.as_bytes()),
+                    fp: fingerprinter.of(id.0.as_bytes()),
                     entry,
                 },
             },
@@ -286,6 +287,7 @@ pub fn ingest(
     ledger.ids.begin()?;
     // Events are rarely under 128 bytes; over-reserving costs only disk.
     ledger.ids.reserve(opts.input_bytes / 128)?;
+    let fingerprinter = ledger.ids.fingerprinter();
 
     let chunk_pool: Pool<Vec<u8>> = Pool::new();
     let prepped_pool: Pool<Prepped> = Pool::new();
@@ -313,7 +315,8 @@ pub fn ingest(
                     let mut out = prepped.take();
                     out.file = chunk.file;
                     out.bytes = chunk.data.len() as u64;
-                    prepare_chunk(&chunk, &names[chunk.file], &p, &mut out, &mut scratch);
+                    let name = &names[chunk.file];
+                    prepare_chunk(&chunk, name, &p, fingerprinter, &mut out, &mut scratch);
                     chunks.give(chunk.data);
                     if tx.send((chunk.seq, out)).is_err() {
                         break;

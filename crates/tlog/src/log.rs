@@ -421,9 +421,7 @@ impl Log {
         self.publish()?;
         // The full tiles are now official; their partial versions may go (C2SP allows it).
         for t in self.filled.drain(..) {
-            if t.level == Level::Entries {
-                self.writer.release(t.path())?;
-            }
+            self.writer.release(t.path())?;
             let p = self.dir.join(t.partial_dir());
             if !self.partial_dirs.remove(&p) {
                 continue;

@@ -132,8 +132,8 @@ fn write_file(
     fs::write(&path, data).map_err(|source| LogError::Io { path, source })
 }
 
-/// Hands the page cache of a durable file back to the kernel. Bundles are
-/// most of what a log writes and are rarely read again soon; dropped at each
+/// Hands the page cache of a durable file back to the kernel. Bundles and
+/// tiles are all a log writes and are rarely read again soon; dropped at each
 /// commit, their pages are reused by the next batch's writes instead of the
 /// page cache growing into memory not used before, which on a VM whose
 /// host backs guest memory lazily costs a fault per page on the host
