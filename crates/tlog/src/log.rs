@@ -360,7 +360,9 @@ impl Log {
         self.bundle_len += 1;
         let (writer, filled) = (&self.writer, &mut self.filled);
         self.edge.push(entry.hash, |t, hashes| {
-            writer.write(t.path(), tile::encode_hashes(hashes))?;
+            let mut data = writer.buffer();
+            tile::encode_hashes_into(hashes, &mut data);
+            writer.write(t.path(), data)?;
             filled.push(t);
             Ok::<_, LogError>(())
         })?;
@@ -370,8 +372,7 @@ impl Log {
                 index: index / WIDTH,
                 width: WIDTH,
             };
-            let next = Vec::with_capacity(self.bundle.len());
-            let full = std::mem::replace(&mut self.bundle, next);
+            let full = std::mem::replace(&mut self.bundle, self.writer.buffer());
             self.writer.write(t.path(), full)?;
             self.filled.push(t);
             self.bundle_len = 0;

@@ -158,10 +158,16 @@ pub fn tile_in_tree(level: Level, index: u64, size: u64) -> Option<TileId> {
 /// Encodes a hash tile: the hashes concatenated.
 pub fn encode_hashes(hashes: &[Hash]) -> Vec<u8> {
     let mut out = Vec::with_capacity(hashes.len() * Hash::LEN);
+    encode_hashes_into(hashes, &mut out);
+    out
+}
+
+/// [`encode_hashes`], appended to `out`.
+pub fn encode_hashes_into(hashes: &[Hash], out: &mut Vec<u8>) {
+    out.reserve(hashes.len() * Hash::LEN);
     for h in hashes {
         out.extend_from_slice(&h.0);
     }
-    out
 }
 
 /// Decodes a hash tile of the given width.

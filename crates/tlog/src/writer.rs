@@ -12,6 +12,7 @@ use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver, SyncSender};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 /// Files that may wait for the writer (bundles are ~40 KB each).
@@ -28,8 +29,15 @@ enum Job {
     Flush(SyncSender<Result<(), LogError>>),
 }
 
+/// Written buffers, handed back for the next files: every file's buffer
+/// would otherwise be freed on this thread after being allocated on the
+/// sequencer's, and the allocator returns such memory to the system, whose
+/// next first touch costs a page fault (dearly on a VM).
+type Spare = Arc<Mutex<Vec<Vec<u8>>>>;
+
 pub(crate) struct Writer {
     dir: PathBuf,
+    spare: Spare,
     tx: Option<SyncSender<Job>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -38,15 +46,18 @@ impl Writer {
     pub(crate) fn start(dir: &Path) -> Result<Writer, LogError> {
         let (tx, rx) = mpsc::sync_channel(QUEUE);
         let root = dir.to_path_buf();
+        let spare = Spare::default();
+        let back = spare.clone();
         let thread = std::thread::Builder::new()
             .name("log-writer".into())
-            .spawn(move || run(&root, rx))
+            .spawn(move || run(&root, rx, &back))
             .map_err(|source| LogError::Io {
                 path: dir.to_path_buf(),
                 source,
             })?;
         Ok(Writer {
             dir: dir.to_path_buf(),
+            spare,
             tx: Some(tx),
             thread: Some(thread),
         })
@@ -64,6 +75,15 @@ impl Writer {
             path: self.dir.clone(),
             source: io::Error::other("the log's writer thread stopped"),
         }
+    }
+
+    /// An empty buffer for the next file, recycled when one is spare.
+    pub(crate) fn buffer(&self) -> Vec<u8> {
+        self.spare
+            .lock()
+            .ok()
+            .and_then(|mut s| s.pop())
+            .unwrap_or_default()
     }
 
     pub(crate) fn write(&self, rel: String, data: Vec<u8>) -> Result<(), LogError> {
@@ -92,15 +112,22 @@ impl Drop for Writer {
     }
 }
 
-fn run(dir: &Path, rx: Receiver<Job>) {
+fn run(dir: &Path, rx: Receiver<Job>, spare: &Spare) {
     // Directories already created: a tile directory holds up to 1000
     // files, so this saves a `stat` for nearly every file written.
     let mut made_dirs = HashSet::new();
     let mut failed = None;
     for job in rx {
         match job {
-            Job::Write { rel, data } if failed.is_none() => {
+            Job::Write { rel, mut data } if failed.is_none() => {
                 failed = write_file(dir, &mut made_dirs, &rel, &data).err();
+                if let Ok(mut s) = spare.lock() {
+                    // As many as can be in flight; the rest are freed.
+                    if s.len() < QUEUE {
+                        data.clear();
+                        s.push(data);
+                    }
+                }
             }
             Job::Write { .. } => {} // already failed: the flush reports it
             Job::Release(rel) => release_cache(&dir.join(rel)),
