@@ -340,11 +340,42 @@ pub fn ingest(
             &prepped_pool,
         );
         let read = reader.join().expect("reader thread");
-        result?;
+        let (mut in_batch, last) = result?;
+        // The last commit and the id index's write-back both mostly wait for
+        // the disk, so they run side by side. The index may be ahead of the
+        // log: if the commit fails, the next open drops its slots past the
+        // durable log (`IdIndex::recover`).
+        let (log, ids) = (&mut ledger.log, &mut ledger.ids);
+        let size = log.len();
+        let index = s.spawn(move || ids.sync(size, true));
+        let committed = commit(log, &mut in_batch, last, &names, &mut report, progress);
+        index.join().expect("id index write-back")?;
+        committed?;
+        // A read error ends the input; what came before it is committed.
         read
     })?;
-    ledger.ids.sync(ledger.log.checkpoint().0.size, true)?;
     Ok(report)
+}
+
+/// Commits the log: the `in_batch` events appended since the last commit
+/// are then acknowledged. `last` is the (file, line) of the last line
+/// sequenced.
+///
+/// Commits run on the sequencer's thread. Handing `syncfs` to a thread of
+/// its own so appends go on meanwhile was measured slower on this ext4 (new
+/// writes contend with the writeback), so the sequencer waits for it.
+fn commit(
+    log: &mut tlog::Log,
+    in_batch: &mut u64,
+    last: (usize, u64),
+    names: &[String],
+    report: &mut IngestReport,
+    progress: &mut Progress,
+) -> Result<()> {
+    let size = log.commit()?.size;
+    report.accepted += std::mem::take(in_batch);
+    (progress.on_commit)(size, &names[last.0], last.1);
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -357,26 +388,12 @@ fn sequence(
     report: &mut IngestReport,
     progress: &mut Progress,
     pool: &Pool<Prepped>,
-) -> Result<()> {
+) -> Result<(u64, (usize, u64))> {
     let mut pending: BTreeMap<u64, Prepped> = BTreeMap::new();
     let mut next = 0u64;
     let mut in_batch = 0u64;
     let mut bytes = 0u64;
     let mut last = (0usize, 0u64); // (file, line) of the last line sequenced
-                                   // Commits run on this thread. Handing `syncfs` to a thread of its own
-                                   // so appends go on meanwhile was measured slower on this ext4 (new
-                                   // writes contend with the writeback), so the sequencer waits for it.
-    let commit = |log: &mut tlog::Log,
-                  in_batch: &mut u64,
-                  last: (usize, u64),
-                  report: &mut IngestReport,
-                  progress: &mut Progress|
-     -> Result<()> {
-        let size = log.commit()?.size;
-        report.accepted += std::mem::take(in_batch);
-        (progress.on_commit)(size, &names[last.0], last.1);
-        Ok(())
-    };
     for (seq, prepped) in prep_rx {
         pending.insert(seq, prepped);
         while let Some(mut p) = pending.remove(&next) {
@@ -407,7 +424,7 @@ fn sequence(
                         log.append(p.entries.get(*entry))?;
                         in_batch += 1;
                         if in_batch == opts.batch {
-                            commit(log, &mut in_batch, last, report, progress)?;
+                            commit(log, &mut in_batch, last, names, report, progress)?;
                         }
                     }
                 }
@@ -417,7 +434,7 @@ fn sequence(
             pool.give(p);
         }
     }
-    commit(log, &mut in_batch, last, report, progress)
+    Ok((in_batch, last))
 }
 
 #[cfg(test)]
