@@ -164,6 +164,12 @@ fn prepare_chunk(
     out: &mut Prepped,
     scratch: &mut Vec<u8>,
 ) {
+    // Sized for the chunk up front (canonical events with pseudonyms run
+    // longer than their lines; events are rarely under 64 bytes): these
+    // buffers are recycled, so this costs only the first chunks.
+    let len = chunk.data.len();
+    out.entries.reserve(len + len / 2, len / 64);
+    out.items.reserve(len / 64);
     let out_items = &mut out.items;
     for (i, line) in lines(&chunk.data).enumerate() {
         let line_no = chunk.first_line + i as u64;

@@ -137,6 +137,14 @@ impl Entries {
     }
 
     /// Empties it, keeping the memory for reuse.
+    /// Makes room for `entries` more entries of `bytes` in all, at once:
+    /// growing by doublings touches twice the memory, all of it new.
+    pub fn reserve(&mut self, bytes: usize, entries: usize) {
+        self.data.reserve(bytes);
+        self.ends.reserve(entries);
+        self.hashes.reserve(entries);
+    }
+
     pub fn clear(&mut self) {
         self.data.clear();
         self.ends.clear();
