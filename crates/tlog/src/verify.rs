@@ -93,8 +93,8 @@ impl Checker<'_> {
         Ok(())
     }
 
-    /// The narrower partial versions of a right-edge tile, kept for older
-    /// checkpoints (each must be a prefix of the current one).
+    /// The narrower partial versions of a tile, kept for older checkpoints
+    /// (each must be a prefix of the current one).
     fn older_partials(&self, t: TileId) -> Vec<TileId> {
         let Ok(rd) = fs::read_dir(self.dir.join(t.partial_dir())) else {
             return Vec::new();
@@ -195,7 +195,14 @@ pub fn verify_dir(dir: &Path, verifier: &NoteVerifier) -> Result<VerifySummary, 
         let mut ends = Vec::with_capacity(entries.len());
         for e in entries {
             ends.push(e.as_ptr() as usize - data.as_ptr() as usize + e.len());
-            edge.push(leaf_hash(e), |full, hashes| checker.compare(full, hashes))?;
+            edge.push(leaf_hash(e), |full, hashes| {
+                checker.compare(full, hashes)?;
+                // Partials kept from before the tile filled.
+                for older in checker.older_partials(full) {
+                    checker.compare(older, hashes)?;
+                }
+                Ok(())
+            })?;
             check_olds(&edge);
         }
         for older in checker.older_partials(t) {
