@@ -136,7 +136,6 @@ impl Entries {
         self.ends.is_empty()
     }
 
-    /// Empties it, keeping the memory for reuse.
     /// Makes room for `entries` more entries of `bytes` in all, at once:
     /// growing by doublings touches twice the memory, all of it new.
     pub fn reserve(&mut self, bytes: usize, entries: usize) {
@@ -145,6 +144,7 @@ impl Entries {
         self.hashes.reserve(entries);
     }
 
+    /// Empties it, keeping the memory for reuse.
     pub fn clear(&mut self) {
         self.data.clear();
         self.ends.clear();

@@ -150,11 +150,8 @@ fn write_file(
             path: parent.to_path_buf(),
             source,
         })?;
-        // Partial-tile directories are removed when their tile fills, by
-        // the log: never assume one still exists.
-        if parent.extension().is_none_or(|e| e != "p") {
-            made_dirs.insert(parent.to_path_buf());
-        }
+        // The log never removes a directory, partial-tile ones included.
+        made_dirs.insert(parent.to_path_buf());
     }
     fs::write(&path, data).map_err(|source| LogError::Io { path, source })
 }
