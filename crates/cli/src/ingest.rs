@@ -164,10 +164,12 @@ fn prepare_chunk(
     out: &mut Prepped,
     scratch: &mut Vec<u8>,
 ) {
-    // Sized for the chunk up front (canonical events with pseudonyms run
-    // longer than their lines; events are rarely under 64 bytes): these
-    // buffers are recycled, so this costs only the first chunks.
-    let len = chunk.data.len();
+    // Sized up front for a full chunk (canonical events with pseudonyms run
+    // longer than their lines; events are rarely under 64 bytes), whatever
+    // this one holds: these buffers are recycled, and sized for each chunk
+    // they grew by doubling whenever a chunk ran a little longer than the
+    // one before — fresh memory, first touched (1M: 1.12 → 1.00 s).
+    let len = chunk.data.len().max(CHUNK_BYTES);
     out.entries.reserve(len + len / 2, len / 64);
     out.items.reserve(len / 64);
     let out_items = &mut out.items;
@@ -239,8 +241,15 @@ fn read_chunks(
             buf.clear();
             buf.extend_from_slice(&carry);
             carry.clear();
+            // Filled to one size, carry included (more only for a line
+            // longer than a chunk), so recycled buffers never grow.
             let start = buf.len();
-            buf.resize(start + CHUNK_BYTES, 0);
+            let size = if start < CHUNK_BYTES {
+                CHUNK_BYTES
+            } else {
+                start + CHUNK_BYTES
+            };
+            buf.resize(size, 0);
             let n = input
                 .reader
                 .read(&mut buf[start..])
