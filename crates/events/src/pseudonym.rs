@@ -8,7 +8,7 @@
 //! strings in different roles (an account and a device) do not link.
 //! 96 bits keep accidental collisions out of reach for billions of values.
 //!
-//! HMAC (RFC 2104) is computed here over `sha2`'s block function rather
+//! HMAC (RFC 2104) is computed here over [`tlog::sha256_from`] rather
 //! than with the `hmac` crate: ingest computes one or two per event, and
 //! for messages this short the generic buffering and finalisation around
 //! the two compressions cost as much as the compressions themselves. The
@@ -16,13 +16,9 @@
 //! checks every result against the `hmac` crate.
 
 use sha2::block_api::compress256;
+use tlog::{sha256_from, SHA256_IV};
 
 pub const PREFIX: &str = "ps:";
-
-/// SHA-256's initial state (FIPS 180-4, 5.3.3).
-const IV: [u32; 8] = [
-    0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
-];
 
 #[derive(Clone)]
 pub struct Pseudonymiser {
@@ -38,7 +34,7 @@ impl Pseudonymiser {
             for (b, k) in block.iter_mut().zip(key) {
                 *b ^= k;
             }
-            let mut state = IV;
+            let mut state = SHA256_IV;
             compress256(&mut state, &[block]);
             state
         };
@@ -62,44 +58,9 @@ impl Pseudonymiser {
 
     /// HMAC-SHA-256 of the concatenated `parts`.
     fn mac(&self, parts: &[&[u8]]) -> [u8; 32] {
-        let inner = finish(self.inner, parts);
-        finish(self.outer, &[&inner])
+        let inner = sha256_from(self.inner, 1, parts);
+        sha256_from(self.outer, 1, &[&inner])
     }
-}
-
-/// Hashes `parts` on from `state`, which has absorbed one 64-byte block,
-/// and returns the digest.
-fn finish(mut state: [u32; 8], parts: &[&[u8]]) -> [u8; 32] {
-    let mut block = [0u8; 64];
-    let mut used = 0;
-    let mut total = 64u64; // the key block already absorbed
-    for part in parts {
-        total += part.len() as u64;
-        let mut rest = *part;
-        while !rest.is_empty() {
-            let n = rest.len().min(64 - used);
-            block[used..used + n].copy_from_slice(&rest[..n]);
-            (used, rest) = (used + n, &rest[n..]);
-            if used == 64 {
-                compress256(&mut state, &[block]);
-                used = 0;
-            }
-        }
-    }
-    // Padding: 0x80, zeros, then the length in bits, big-endian.
-    block[used] = 0x80;
-    block[used + 1..].fill(0);
-    if used >= 56 {
-        compress256(&mut state, &[block]);
-        block = [0; 64];
-    }
-    block[56..].copy_from_slice(&(total * 8).to_be_bytes());
-    compress256(&mut state, &[block]);
-    let mut digest = [0u8; 32];
-    for (out, word) in digest.chunks_exact_mut(4).zip(state) {
-        out.copy_from_slice(&word.to_be_bytes());
-    }
-    digest
 }
 
 #[cfg(test)]

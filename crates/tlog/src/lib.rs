@@ -28,7 +28,7 @@ pub mod verify;
 mod writer;
 
 pub use checkpoint::Checkpoint;
-pub use hash::{leaf_hash, node_hash, Hash};
+pub use hash::{leaf_hash, node_hash, sha256_from, Hash, SHA256_IV};
 pub use log::{read_history, Entries, Entry, EntryRef, Log, LogError, LogReader, TileHashes};
 pub use note::{NoteError, NoteSigner, NoteVerifier};
 pub use verify::{verify_dir, VerifyError, VerifySummary};
