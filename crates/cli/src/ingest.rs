@@ -164,11 +164,11 @@ fn prepare_chunk(
     out: &mut Prepped,
     scratch: &mut Vec<u8>,
 ) {
-    // Sized up front for a full chunk (canonical events with pseudonyms run
-    // longer than their lines; events are rarely under 64 bytes), whatever
-    // this one holds: these buffers are recycled, and sized for each chunk
-    // they grew by doubling whenever a chunk ran a little longer than the
-    // one before — fresh memory, first touched (1M: 1.12 → 1.00 s).
+    // Sized up front for a full chunk, whatever this one holds (canonical
+    // events with pseudonyms run longer than their lines; events are rarely
+    // under 64 bytes). These buffers are recycled: sized per chunk, they
+    // doubled whenever a chunk ran a little longer than the one before —
+    // fresh memory, first touched (1M: 1.12 → 1.00 s).
     let len = chunk.data.len().max(CHUNK_BYTES);
     out.entries.reserve(len + len / 2, len / 64);
     out.items.reserve(len / 64);
