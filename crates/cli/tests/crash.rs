@@ -120,7 +120,8 @@ fn killed_ingest_loses_nothing_acknowledged_and_duplicates_nothing() {
         v["accepted"].as_u64().unwrap() + v["duplicates"].as_u64().unwrap(),
         EVENTS as u64
     );
-    assert_eq!(json(&run(&data, &["verify", "--json"]))["ok"], true);
+    let v = json(&run(&data, &["verify", "--json"]));
+    assert_eq!(v["ok"], true, "seed {seed}: {v}");
 
     // Exactly once: the projection, which the first query brings level
     // with the log, has each id once.

@@ -320,14 +320,46 @@ impl Log {
         log.checkpoint = cp;
         log.note = note;
         log.repair_history()?;
-        let size = log.checkpoint.size;
-        let edge = tile::tile_in_tree(Level::Entries, size / WIDTH, size)
-            .into_iter()
-            .chain((0..log.edge.levels.len()).filter_map(|l| tile::right_edge(l as u8, size)));
-        for t in edge.filter(|t| t.width < WIDTH).collect::<Vec<_>>() {
-            log.check_partial_dir(t)?;
-        }
+        log.clear_crash_leftovers()?;
         Ok(log)
+    }
+
+    /// Clears the partial tiles a crashed run left beyond the checkpoint:
+    /// in the right-edge tile of each level, and in every tile past it that
+    /// the crashed run reached. Left, they would pass for older partials of
+    /// the tiles that new entries fill (and `verify` checks every kept
+    /// partial as a prefix of its full tile). The log writer writes each
+    /// level's tiles in order, so what a crash left ends at the first tile
+    /// with neither a full nor a partial version: a few `stat`s when there
+    /// was no crash, one per tile the crashed run wrote past the checkpoint
+    /// when there was.
+    fn clear_crash_leftovers(&mut self) -> Result<(), LogError> {
+        let size = self.checkpoint.size;
+        let hash_levels = (0u8..)
+            .take_while(|l| self.dir.join(format!("tile/{l}")).is_dir())
+            .map(Level::Hashes);
+        for level in std::iter::once(Level::Entries).chain(hash_levels.collect::<Vec<_>>()) {
+            let shift = match level {
+                Level::Hashes(l) => tile::HEIGHT * u32::from(l),
+                Level::Entries => 0,
+            };
+            let mut index = size.checked_shr(shift).unwrap_or(0) / WIDTH;
+            loop {
+                let t = TileId {
+                    level,
+                    index,
+                    width: WIDTH,
+                };
+                let partials = self.dir.join(t.partial_dir()).is_dir();
+                if partials {
+                    self.check_partial_dir(t)?;
+                } else if !self.dir.join(t.path()).exists() {
+                    break;
+                }
+                index += 1;
+            }
+        }
+        Ok(())
     }
 
     pub fn dir(&self) -> &Path {
@@ -444,9 +476,7 @@ impl Log {
     /// Readies the partial directory of `t` for its first write in this
     /// process: widths beyond the published checkpoint were written by a
     /// commit that a crash cut short, for entries that are being replaced;
-    /// left, they would pass for older partials of the new ones. (Partials
-    /// of tiles that fill before any commit lands in them stay behind:
-    /// never read, since no checkpoint has that width.)
+    /// left, they would pass for older partials of the new ones.
     fn check_partial_dir(&mut self, t: TileId) -> Result<(), LogError> {
         let dir = self.dir.join(t.partial_dir());
         if self.partial_dirs.contains(&dir) {
@@ -910,6 +940,48 @@ mod tests {
             let partial = fs::read(dir.path().join("tile/0/000.p").join(w)).unwrap();
             assert_eq!(&full[..partial.len()], &partial[..], "width {w}");
         }
+        crate::verify::verify_dir(dir.path(), &signer().verifier()).unwrap();
+    }
+
+    #[test]
+    fn partial_tiles_a_crash_left_past_the_right_edge_are_cleared() {
+        // The crashed run got past the checkpoint's right-edge tiles and
+        // committed (but did not publish) in tiles that the next run fills
+        // without a commit landing in them: the next run never writes to
+        // those partial directories, so only `open` can clear them.
+        let (dir, twin) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let mut log = Log::open(dir.path(), signer()).unwrap();
+        let mut other = Log::open(twin.path(), signer()).unwrap();
+        for i in 0..10 {
+            log.append(&entry(i)).unwrap();
+            other.append(&entry(i)).unwrap();
+        }
+        log.commit().unwrap();
+        for i in 10..600 {
+            other.append(&entry(i + 1_000_000)).unwrap();
+        }
+        other.commit().unwrap();
+        let leftovers = ["tile/0/002.p/88", "tile/entries/002.p/88", "tile/1/000.p/2"];
+        for p in leftovers
+            .into_iter()
+            .chain(["tile/0/001", "tile/entries/001"])
+        {
+            let to = dir.path().join(p);
+            fs::create_dir_all(to.parent().unwrap()).unwrap();
+            fs::copy(twin.path().join(p), to).unwrap();
+        }
+        // A crash between creating a file and writing it leaves it empty.
+        fs::write(dir.path().join("tile/0/002.p/30"), b"").unwrap();
+        drop(log);
+        let mut log = Log::open(dir.path(), signer()).unwrap();
+        for p in leftovers {
+            assert!(!dir.path().join(p).exists(), "{p} left");
+        }
+        assert!(!dir.path().join("tile/0/002.p/30").exists());
+        for i in 10..800 {
+            log.append(&entry(i)).unwrap();
+        }
+        log.commit().unwrap();
         crate::verify::verify_dir(dir.path(), &signer().verifier()).unwrap();
     }
 
