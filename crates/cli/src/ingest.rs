@@ -10,6 +10,9 @@
 //!    at a time.
 //!
 //! Nothing is reported accepted before the commit that made it durable.
+//! A commit comes when a batch fills, at the end of input, and when the
+//! oldest uncommitted event has waited [`Options::max_delay`] — so a live
+//! stream on stdin is acknowledged as it goes, not per 100,000 events.
 //! The SQLite projection is not on this path: it catches up from the log
 //! when it is queried ([`crate::datadir::DataDir::projection`]), so ingest
 //! runs at the speed of the log alone — the part that must keep up with a
@@ -20,8 +23,9 @@ use anyhow::{Context, Result};
 use events::{prepare_into, Pseudonymiser};
 use std::collections::BTreeMap;
 use std::io::Read;
-use std::sync::mpsc;
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use store::{Fingerprint, Fingerprinter};
 use tlog::Entries;
 
@@ -81,6 +85,10 @@ pub struct Options {
     /// Total input size when known (0 if not): the id index is sized for
     /// it up front instead of doubling as it fills.
     pub input_bytes: u64,
+    /// The longest an appended event waits for its commit. A live stream
+    /// on stdin may take hours to fill a batch; its events are committed
+    /// (and acknowledged) this soon after they arrive instead.
+    pub max_delay: Duration,
 }
 
 impl Default for Options {
@@ -89,6 +97,7 @@ impl Default for Options {
             batch: 100_000,
             workers: std::thread::available_parallelism().map_or(2, |n| n.get()),
             input_bytes: 0,
+            max_delay: Duration::from_secs(1),
         }
     }
 }
@@ -387,6 +396,9 @@ fn commit(
     report: &mut IngestReport,
     progress: &mut Progress,
 ) -> Result<()> {
+    if *in_batch == 0 {
+        return Ok(()); // nothing new to make durable or acknowledge
+    }
     let size = log.commit()?.size;
     report.accepted += std::mem::take(in_batch);
     (progress.on_commit)(size, &names[last.0], last.1);
@@ -409,7 +421,25 @@ fn sequence(
     let mut in_batch = 0u64;
     let mut bytes = 0u64;
     let mut last = (0usize, 0u64); // (file, line) of the last line sequenced
-    for (seq, prepped) in prep_rx {
+                                   // When the oldest uncommitted event must be committed by.
+    let mut deadline: Option<Instant> = None;
+    loop {
+        let received = match deadline {
+            None => prep_rx.recv().ok(),
+            Some(d) => match prep_rx.recv_timeout(d.saturating_duration_since(Instant::now())) {
+                Ok(r) => Some(r),
+                Err(RecvTimeoutError::Disconnected) => None,
+                Err(RecvTimeoutError::Timeout) => {
+                    // Input has gone quiet (a live stream between bursts).
+                    commit(log, &mut in_batch, last, names, report, progress)?;
+                    deadline = None;
+                    continue;
+                }
+            },
+        };
+        let Some((seq, prepped)) = received else {
+            break;
+        };
         pending.insert(seq, prepped);
         while let Some(mut p) = pending.remove(&next) {
             next += 1;
@@ -438,8 +468,12 @@ fn sequence(
                         }
                         log.append(p.entries.get(*entry))?;
                         in_batch += 1;
+                        if in_batch == 1 {
+                            deadline = Some(Instant::now() + opts.max_delay);
+                        }
                         if in_batch == opts.batch {
                             commit(log, &mut in_batch, last, names, report, progress)?;
+                            deadline = None;
                         }
                     }
                 }
@@ -447,6 +481,12 @@ fn sequence(
             p.items.clear();
             p.entries.clear();
             pool.give(p);
+        }
+        // Input that trickles in never goes quiet for long: the deadline
+        // is checked after every chunk too.
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            commit(log, &mut in_batch, last, names, report, progress)?;
+            deadline = None;
         }
     }
     Ok((in_batch, last))

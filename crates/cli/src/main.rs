@@ -62,6 +62,10 @@ enum Command {
         /// Events per commit (each commit is fsynced and signed).
         #[arg(long, default_value_t = 100_000)]
         batch: u64,
+        /// The longest, in milliseconds, an event waits for its commit when
+        /// input is slow (a live stream on stdin).
+        #[arg(long, default_value_t = 1000, value_name = "MS")]
+        max_delay: u64,
         /// Print a line to stderr after every durable commit.
         #[arg(long, short)]
         verbose: bool,
@@ -264,8 +268,9 @@ fn run(cli: Cli) -> Result<u8> {
             files,
             origin,
             batch,
+            max_delay,
             verbose,
-        } => cmd_ingest(&dir, cli.json, files, origin, batch, verbose),
+        } => cmd_ingest(&dir, cli.json, files, origin, batch, max_delay, verbose),
         Command::Checkpoint => cmd_checkpoint(&dir, cli.json),
         Command::Demo { dir, scale } => {
             if !(scale > 0.0 && scale <= 1.0) {
@@ -466,6 +471,7 @@ fn cmd_ingest(
     files: Vec<String>,
     origin: Option<String>,
     batch: u64,
+    max_delay_ms: u64,
     verbose: bool,
 ) -> Result<u8> {
     // Every input must be readable before anything is ingested (exit 2 otherwise).
@@ -501,6 +507,7 @@ fn cmd_ingest(
     let opts = Options {
         batch: batch.max(1),
         input_bytes: total,
+        max_delay: std::time::Duration::from_millis(max_delay_ms),
         ..Options::default()
     };
     let report = ingest(&mut ledger, inputs, &opts, &mut progress)?;

@@ -160,6 +160,75 @@ fn stdin_several_files_and_unreadable_input() {
     assert_eq!(json(&run(&data, &["checkpoint", "--json"]))["size"], 5);
 }
 
+/// A live stream on stdin: events that trickle in far below the batch size
+/// are committed, signed and acknowledged within `--max-delay`, while the
+/// stream is still open, and a burst is committed as one.
+#[test]
+fn a_slow_live_stream_is_acknowledged_as_it_goes() {
+    use std::io::{BufRead, BufReader};
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut child = bin()
+        .args(["--data", data.to_str().unwrap()])
+        .args(["ingest", "--verbose", "--json", "--max-delay", "200", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let (tx, acks) = std::sync::mpsc::channel::<String>();
+    let stderr = BufReader::new(child.stderr.take().unwrap());
+    let reader = std::thread::spawn(move || {
+        for line in stderr.lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let lines: Vec<String> = events("live", 5).lines().map(String::from).collect();
+    let mut send = |from: usize, to: usize| {
+        for l in &lines[from..to] {
+            writeln!(stdin, "{l}").unwrap();
+        }
+        stdin.flush().unwrap();
+    };
+    let ack = |want: &str| {
+        // Generous: a loaded CI machine may be slow to start the process.
+        let line = acks
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|e| panic!("no acknowledgement ({e}); wanted {want:?}"));
+        assert_eq!(line, want);
+    };
+
+    let started = Instant::now();
+    send(0, 2);
+    ack("committed: tree size 2, through -:2");
+    // Signed and readable by anyone while the stream is still open.
+    let cp = json(&run(&data, &["checkpoint", "--json"]));
+    assert_eq!(cp["size"], 2, "{cp}");
+    send(2, 3);
+    ack("committed: tree size 3, through -:3");
+    send(3, 5);
+    ack("committed: tree size 5, through -:5");
+    assert!(
+        started.elapsed() < Duration::from_secs(180),
+        "acknowledged, but slowly"
+    );
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    reader.join().unwrap();
+    assert!(out.status.success());
+    let v = json(&out);
+    assert_eq!(
+        (v["accepted"].as_u64(), v["checkpoint"]["size"].as_u64()),
+        (Some(5), Some(5))
+    );
+    assert!(
+        acks.try_recv().is_err(),
+        "nothing left to commit at the end"
+    );
+}
+
 #[test]
 fn checkpoint_is_a_signed_note_and_rebuild_restores_the_projection() {
     let dir = tempfile::tempdir().unwrap();
