@@ -23,6 +23,7 @@ use anyhow::{Context, Result};
 use events::{prepare_into, Pseudonymiser};
 use std::collections::BTreeMap;
 use std::io::Read;
+use std::ops::Range;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -117,7 +118,19 @@ struct Chunk {
     seq: u64,
     file: usize,
     first_line: u64,
+    /// A recycled buffer; the chunk's lines are `data[lines]`.
     data: Vec<u8>,
+    lines: Range<usize>,
+    /// Instead of lines: one line too long to be an event, of this many
+    /// bytes, skipped by the reader without holding it in memory.
+    too_long: Option<u64>,
+}
+
+impl Chunk {
+    /// Input bytes the chunk stands for, newlines included.
+    fn bytes(&self) -> u64 {
+        self.too_long.map_or(self.lines.len() as u64, |n| n + 1)
+    }
 }
 
 enum Item {
@@ -178,11 +191,24 @@ fn prepare_chunk(
     // under 64 bytes). These buffers are recycled: sized per chunk, they
     // doubled whenever a chunk ran a little longer than the one before —
     // fresh memory, first touched (1M: 1.12 → 1.00 s).
-    let len = chunk.data.len().max(CHUNK_BYTES);
+    let len = chunk.lines.len().max(CHUNK_BYTES);
     out.entries.reserve(len + len / 2, len / 64);
     out.items.reserve(len / 64);
     let out_items = &mut out.items;
-    for (i, line) in lines(&chunk.data).enumerate() {
+    let too_long = |file: &str, line, bytes| {
+        Item::Rejected(Box::new(LineError {
+            file: file.to_string(),
+            line,
+            id: None,
+            field: None,
+            reason: format!("line is {bytes} bytes; an event can be at most 65535"),
+        }))
+    };
+    if let Some(bytes) = chunk.too_long {
+        out_items.push(too_long(name, chunk.first_line, bytes));
+        return;
+    }
+    for (i, line) in lines(&chunk.data[chunk.lines.clone()]).enumerate() {
         let line_no = chunk.first_line + i as u64;
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
@@ -197,14 +223,7 @@ fn prepare_chunk(
             }))
         };
         if line.len() > MAX_LINE {
-            out_items.push(reject(
-                None,
-                None,
-                format!(
-                    "line is {} bytes; an event can be at most 65535",
-                    line.len()
-                ),
-            ));
+            out_items.push(too_long(name, line_no, line.len() as u64));
             continue;
         }
         out_items.push(match prepare_into(line, Some(p), scratch) {
@@ -236,64 +255,108 @@ fn lines(data: &[u8]) -> impl Iterator<Item = &[u8]> {
 
 /// Reads every input into chunks of whole lines, numbered in order, in
 /// buffers from `pool`.
+///
+/// Work stays linear and memory bounded whatever the input, however it is
+/// cut into reads (a pipe may hand over a line a few bytes at a time):
+/// - buffers keep their length when recycled, so each is zero-filled once
+///   in its life, not before every read;
+/// - an unended line stays where it is while more is read after it, and is
+///   copied once, to the front of the next buffer, when a chunk is cut;
+/// - a line longer than [`MAX_LINE`] is skipped as it is read and reported
+///   by its length (a file without newlines is one such line).
 fn read_chunks(
     inputs: Vec<Input>,
     tx: mpsc::SyncSender<Chunk>,
     pool: &Pool<Vec<u8>>,
 ) -> Result<()> {
+    // Numbers each chunk in order; false once the sequencer stopped (an
+    // error there).
     let mut seq = 0;
+    let mut send = |mut chunk: Chunk| {
+        (chunk.seq, seq) = (seq, seq + 1);
+        tx.send(chunk).is_ok()
+    };
     for (file, mut input) in inputs.into_iter().enumerate() {
         let mut line = 1u64;
-        let mut carry: Vec<u8> = Vec::new();
+        let mut buf = pool.take();
+        // `buf[..end]` is the start of a line not yet ended (at most
+        // MAX_LINE bytes)…
+        let mut end = 0;
+        // …or, if non-zero, the length so far of an over-long line being
+        // skipped (and `end` is 0).
+        let mut skipped = 0u64;
         loop {
-            let mut buf = pool.take();
-            buf.clear();
-            buf.extend_from_slice(&carry);
-            carry.clear();
-            // Filled to one size, carry included (more only for a line
-            // longer than a chunk), so recycled buffers never grow.
-            let start = buf.len();
-            let size = if start < CHUNK_BYTES {
-                CHUNK_BYTES
-            } else {
-                start + CHUNK_BYTES
-            };
-            buf.resize(size, 0);
+            // One size while lines are short, so recycled buffers do not grow.
+            let size = CHUNK_BYTES.max(end + CHUNK_BYTES / 2);
+            if buf.len() < size {
+                buf.resize(size, 0);
+            }
             let n = input
                 .reader
-                .read(&mut buf[start..])
+                .read(&mut buf[end..size])
                 .with_context(|| format!("reading {}", input.name))?;
-            buf.truncate(start + n);
-            let eof = n == 0;
-            let cut = if eof {
-                buf.len()
-            } else {
-                memchr::memrchr(b'\n', &buf).map_or(0, |p| p + 1)
-            };
-            if cut == 0 && !eof {
-                carry = buf; // a line longer than a chunk: keep reading
-                continue;
+            let (fresh, eof) = (end, n == 0);
+            end += n;
+            let mut from = 0;
+            if skipped > 0 {
+                let newline = memchr::memchr(b'\n', &buf[..end]);
+                skipped += newline.unwrap_or(end) as u64;
+                if newline.is_some() || eof {
+                    let chunk = Chunk {
+                        seq: 0,
+                        file,
+                        first_line: line,
+                        data: Vec::new(),
+                        lines: 0..0,
+                        too_long: Some(skipped),
+                    };
+                    if !send(chunk) {
+                        return Ok(());
+                    }
+                    (line, skipped) = (line + 1, 0);
+                }
+                from = newline.map_or(end, |p| p + 1);
             }
-            carry.extend_from_slice(&buf[cut..]);
-            buf.truncate(cut);
-            if !buf.is_empty() {
-                let lines = memchr::memchr_iter(b'\n', &buf).count() as u64;
+            // Only the fresh bytes can hold a newline: before them is an
+            // unended line.
+            let scan = fresh.max(from);
+            let cut = if eof {
+                end
+            } else {
+                memchr::memrchr(b'\n', &buf[scan..end]).map_or(from, |p| scan + p + 1)
+            };
+            if cut > from {
+                let rest = end - cut;
+                let mut next = pool.take();
+                if next.len() < rest.max(CHUNK_BYTES) {
+                    next.resize(rest.max(CHUNK_BYTES), 0);
+                }
+                next[..rest].copy_from_slice(&buf[cut..end]);
+                let lines = memchr::memchr_iter(b'\n', &buf[from..cut]).count() as u64;
                 let chunk = Chunk {
-                    seq,
+                    seq: 0,
                     file,
                     first_line: line,
-                    data: buf,
+                    data: std::mem::replace(&mut buf, next),
+                    lines: from..cut,
+                    too_long: None,
                 };
-                line += lines;
-                seq += 1;
-                if tx.send(chunk).is_err() {
-                    return Ok(()); // the sequencer stopped (an error there)
+                if !send(chunk) {
+                    return Ok(());
                 }
+                (line, end) = (line + lines, rest);
+            } else if from > 0 {
+                buf.copy_within(from..end, 0);
+                end -= from;
+            }
+            if end > MAX_LINE {
+                (skipped, end) = (end as u64, 0);
             }
             if eof {
                 break;
             }
         }
+        pool.give(buf);
     }
     Ok(())
 }
@@ -338,7 +401,7 @@ pub fn ingest(
                     let Ok(Ok(chunk)) = next else { break };
                     let mut out = prepped.take();
                     out.file = chunk.file;
-                    out.bytes = chunk.data.len() as u64;
+                    out.bytes = chunk.bytes();
                     let name = &names[chunk.file];
                     prepare_chunk(&chunk, name, &p, fingerprinter, &mut out, &mut scratch);
                     chunks.give(chunk.data);
@@ -494,7 +557,119 @@ fn sequence(
 
 #[cfg(test)]
 mod tests {
-    use super::lines;
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A reader that hands out its data in pieces of the given sizes, as a
+    /// pipe does.
+    struct Pieces {
+        data: Vec<u8>,
+        at: usize,
+        sizes: Vec<usize>,
+        reads: usize,
+    }
+
+    impl Read for Pieces {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let size = self.sizes[self.reads % self.sizes.len()];
+            self.reads += 1;
+            let n = size.min(buf.len()).min(self.data.len() - self.at);
+            buf[..n].copy_from_slice(&self.data[self.at..self.at + n]);
+            self.at += n;
+            Ok(n)
+        }
+    }
+
+    /// What the workers see of a line: its bytes, or only its length when
+    /// it is too long to be an event (both are rejected the same way).
+    #[derive(Debug, PartialEq)]
+    enum Seen {
+        Line(Vec<u8>),
+        TooLong(u64),
+    }
+
+    fn seen(line: &[u8]) -> Seen {
+        if line.len() > MAX_LINE {
+            Seen::TooLong(line.len() as u64)
+        } else {
+            Seen::Line(line.to_vec())
+        }
+    }
+
+    /// Runs the reader over `data` and lists the non-empty lines the
+    /// workers would get, by line number; buffers are recycled as ingest
+    /// recycles them, stale bytes and all.
+    fn read_all(data: Vec<u8>, sizes: Vec<usize>) -> Vec<(u64, Seen)> {
+        let pool = Pool::new();
+        let (tx, rx) = mpsc::sync_channel(2);
+        let input = Input {
+            name: "t".into(),
+            reader: Box::new(Pieces {
+                data,
+                at: 0,
+                sizes,
+                reads: 0,
+            }),
+        };
+        std::thread::scope(|s| {
+            let pool = &pool;
+            s.spawn(move || read_chunks(vec![input], tx, pool).unwrap());
+            let mut out = Vec::new();
+            for (want_seq, chunk) in (0..).zip(rx) {
+                assert_eq!(chunk.seq, want_seq);
+                match chunk.too_long {
+                    Some(n) => out.push((chunk.first_line, Seen::TooLong(n))),
+                    None => {
+                        let text = &chunk.data[chunk.lines.clone()];
+                        for (i, line) in lines(text).enumerate() {
+                            if !line.is_empty() {
+                                out.push((chunk.first_line + i as u64, seen(line)));
+                            }
+                        }
+                    }
+                }
+                pool.give(chunk.data);
+            }
+            out
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(40))]
+
+        /// Every line arrives once, whole, in order and correctly numbered,
+        /// however the input is cut into reads; over-long lines (up to
+        /// 2.5 chunks, some a byte either side of the limit) only by length.
+        #[test]
+        fn the_reader_gives_every_line_once_whatever_the_reads(
+            lens in prop::collection::vec(
+                prop_oneof![
+                    8 => 0usize..300,
+                    1 => (MAX_LINE - 2)..(MAX_LINE + 3),
+                    1 => (MAX_LINE / 2)..(MAX_LINE * 5 / 2),
+                ],
+                0..24,
+            ),
+            final_newline in any::<bool>(),
+            sizes in prop::collection::vec(prop_oneof![1usize..64, 1usize..(3 * CHUNK_BYTES)], 1..8),
+        ) {
+            let mut data = Vec::new();
+            let mut want = Vec::new();
+            for (i, &len) in lens.iter().enumerate() {
+                // Distinct contents, so a line out of place or stale bytes
+                // from a recycled buffer show.
+                let line: Vec<u8> = (0..len).map(|j| b'a' + ((i * 7 + j) % 26) as u8).collect();
+                if len > 0 {
+                    want.push((i as u64 + 1, seen(&line)));
+                }
+                data.extend_from_slice(&line);
+                if i + 1 < lens.len() || final_newline {
+                    data.push(b'\n');
+                }
+            }
+            prop_assert_eq!(read_all(data, sizes), want);
+        }
+    }
 
     #[test]
     fn lines_split_like_split() {

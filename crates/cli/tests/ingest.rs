@@ -160,6 +160,30 @@ fn stdin_several_files_and_unreadable_input() {
     assert_eq!(json(&run(&data, &["checkpoint", "--json"]))["size"], 5);
 }
 
+/// A line far longer than any event (here 3 MB, as from a file that is not
+/// NDJSON) is rejected by its length, and the lines around it are kept.
+#[test]
+fn an_over_long_line_is_rejected_and_its_neighbours_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let file = dir.path().join("long.ndjson");
+    let good: Vec<String> = events("n", 2).lines().map(String::from).collect();
+    let text = format!("{}\n{}\n{}\n", good[0], "x".repeat(3_000_000), good[1]);
+    fs::write(&file, text).unwrap();
+    let out = run(&data, &["ingest", "--json", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let v = json(&out);
+    assert_eq!(
+        (v["accepted"].as_u64(), v["rejected"].as_u64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(v["errors"][0]["line"], 2);
+    assert_eq!(
+        v["errors"][0]["reason"],
+        "line is 3000000 bytes; an event can be at most 65535"
+    );
+}
+
 /// A live stream on stdin: events that trickle in far below the batch size
 /// are committed, signed and acknowledged within `--max-delay`, while the
 /// stream is still open, and a burst is committed as one.
