@@ -22,6 +22,9 @@ out=docs/bench-ingest.txt
   echo
   echo "# ingest benchmark, $(date -u +%Y-%m-%dT%H:%MZ)"
   echo "# machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
+  # The host behind "AMD EPYC" changes between sessions (one ran at half
+  # another's speed): its clock and SHA-256 speed tell them apart.
+  echo "# cpu: $(grep -m1 'cpu MHz' /proc/cpuinfo | cut -d: -f2 | tr -d ' ') MHz; openssl sha256 on 16 KiB blocks: $(openssl speed -seconds 1 -bytes 16384 -evp sha256 2>/dev/null | awk '/^sha256/ {print $NF}' || echo n/a)B/s"
   echo "# data on: $(df --output=source,fstype "$work" | tail -1 | tr -s ' ')"
   echo "# events  bytes  run  seconds  events/s  MB/s  peak_rss_MiB  projection_catch_up_seconds"
 } >> "$out"
