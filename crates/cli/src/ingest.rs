@@ -484,8 +484,7 @@ fn sequence(
     let mut in_batch = 0u64;
     let mut bytes = 0u64;
     let mut last = (0usize, 0u64); // (file, line) of the last line sequenced
-                                   // When the oldest uncommitted event must be committed by.
-    let mut deadline: Option<Instant> = None;
+    let mut deadline: Option<Instant> = None; // for the oldest uncommitted event
     loop {
         let received = match deadline {
             None => prep_rx.recv().ok(),

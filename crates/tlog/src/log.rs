@@ -335,10 +335,10 @@ impl Log {
     /// when there was.
     fn clear_crash_leftovers(&mut self) -> Result<(), LogError> {
         let size = self.checkpoint.size;
-        let hash_levels = (0u8..)
+        let levels = (0u8..)
             .take_while(|l| self.dir.join(format!("tile/{l}")).is_dir())
-            .map(Level::Hashes);
-        for level in std::iter::once(Level::Entries).chain(hash_levels.collect::<Vec<_>>()) {
+            .count() as u8;
+        for level in std::iter::once(Level::Entries).chain((0..levels).map(Level::Hashes)) {
             let shift = match level {
                 Level::Hashes(l) => tile::HEIGHT * u32::from(l),
                 Level::Entries => 0,
