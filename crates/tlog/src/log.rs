@@ -898,11 +898,11 @@ mod tests {
         assert_eq!(log.append(&entry(10)).unwrap(), 10);
     }
 
-    #[test]
-    fn partial_tiles_left_beyond_the_checkpoint_by_a_crash_are_cleared() {
-        // A crash after a commit wrote its partial tiles but before it
-        // published leaves them in the directory; here they are made in a
-        // twin log that did publish, and copied over.
+    /// A log of 10 committed entries holding `files` as a crash would leave
+    /// them: written by a run that logged different entries up to
+    /// `crashed_at` and committed, but never published. They are made in a
+    /// twin log that did publish, and copied over.
+    fn crash_leftovers(crashed_at: u64, files: &[&str]) -> tempfile::TempDir {
         let (dir, twin) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
         let mut log = Log::open(dir.path(), signer()).unwrap();
         let mut other = Log::open(twin.path(), signer()).unwrap();
@@ -911,14 +911,21 @@ mod tests {
             other.append(&entry(i)).unwrap();
         }
         log.commit().unwrap();
-        for i in 10..200 {
+        for i in 10..crashed_at {
             other.append(&entry(i + 1_000_000)).unwrap();
         }
         other.commit().unwrap();
-        for p in ["tile/0/000.p/200", "tile/entries/000.p/200"] {
-            fs::copy(twin.path().join(p), dir.path().join(p)).unwrap();
+        for p in files {
+            let to = dir.path().join(p);
+            fs::create_dir_all(to.parent().unwrap()).unwrap();
+            fs::copy(twin.path().join(p), to).unwrap();
         }
-        drop(log);
+        dir
+    }
+
+    #[test]
+    fn partial_tiles_left_beyond_the_checkpoint_by_a_crash_are_cleared() {
+        let dir = crash_leftovers(200, &["tile/0/000.p/200", "tile/entries/000.p/200"]);
         // Different entries now take those places, and a commit lands past
         // the stale width: older partials must still be prefixes.
         let mut log = Log::open(dir.path(), signer()).unwrap();
@@ -949,30 +956,11 @@ mod tests {
         // committed (but did not publish) in tiles that the next run fills
         // without a commit landing in them: the next run never writes to
         // those partial directories, so only `open` can clear them.
-        let (dir, twin) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-        let mut log = Log::open(dir.path(), signer()).unwrap();
-        let mut other = Log::open(twin.path(), signer()).unwrap();
-        for i in 0..10 {
-            log.append(&entry(i)).unwrap();
-            other.append(&entry(i)).unwrap();
-        }
-        log.commit().unwrap();
-        for i in 10..600 {
-            other.append(&entry(i + 1_000_000)).unwrap();
-        }
-        other.commit().unwrap();
         let leftovers = ["tile/0/002.p/88", "tile/entries/002.p/88", "tile/1/000.p/2"];
-        for p in leftovers
-            .into_iter()
-            .chain(["tile/0/001", "tile/entries/001"])
-        {
-            let to = dir.path().join(p);
-            fs::create_dir_all(to.parent().unwrap()).unwrap();
-            fs::copy(twin.path().join(p), to).unwrap();
-        }
+        let stale_full = ["tile/0/001", "tile/entries/001"];
+        let dir = crash_leftovers(600, &[&leftovers[..], &stale_full].concat());
         // A crash between creating a file and writing it leaves it empty.
         fs::write(dir.path().join("tile/0/002.p/30"), b"").unwrap();
-        drop(log);
         let mut log = Log::open(dir.path(), signer()).unwrap();
         for p in leftovers {
             assert!(!dir.path().join(p).exists(), "{p} left");
