@@ -404,7 +404,10 @@ pub fn ingest(
                     out.bytes = chunk.bytes();
                     let name = &names[chunk.file];
                     prepare_chunk(&chunk, name, &p, fingerprinter, &mut out, &mut scratch);
-                    chunks.give(chunk.data);
+                    // A too-long line's chunk has no buffer to give back.
+                    if chunk.data.capacity() > 0 {
+                        chunks.give(chunk.data);
+                    }
                     if tx.send((chunk.seq, out)).is_err() {
                         break;
                     }
