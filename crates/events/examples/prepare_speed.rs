@@ -1,10 +1,18 @@
 //! Times `prepare` (validate + pseudonymise + canonical encoding) on one
-//! core, and its parts: parsing alone, parsing + canonical encoding.
-//! Usage: cargo run --release -p events --example prepare_speed -- FILE
+//! core, and its parts: the flat scan, parsing alone, parsing + canonical
+//! encoding.
+//! Usage: cargo run --release -p events --example prepare_speed -- FILE [LABEL]
 use events::json::Json;
 use std::time::Instant;
 
 fn time(label: &str, lines: &[&[u8]], f: impl Fn(&[u8]) -> usize) {
+    // An optional second argument runs only the timings it names (to profile one).
+    if std::env::args()
+        .nth(2)
+        .is_some_and(|only| !label.contains(&only))
+    {
+        return;
+    }
     let t = Instant::now();
     let n: usize = lines.iter().map(|l| f(l)).sum();
     let s = t.elapsed().as_secs_f64();
@@ -23,6 +31,13 @@ fn main() {
         .split(|&b| b == b'\n')
         .filter(|l| !l.is_empty())
         .collect();
+    time("flat scan", &lines, |l| {
+        let mut flat = events::json::Flat::default();
+        match std::str::from_utf8(l) {
+            Ok(text) if flat.scan(text) => flat.members().len(),
+            _ => 0,
+        }
+    });
     time("parse (borrowed Json)", &lines, |l| {
         Json::parse(l).map_or(0, |j| j.is_null() as usize + 1)
     });

@@ -27,12 +27,25 @@ pub enum Json<'a> {
     Object(Object<'a>),
 }
 
+/// A member of an object: its key and value.
+pub type Member<'a> = (Cow<'a, str>, Json<'a>);
+
+/// The value of the member named `key`, if any.
+pub fn member<'m, 'a>(members: &'m [Member<'a>], key: &str) -> Option<&'m Json<'a>> {
+    // Events have a dozen members at most: a scan that compares lengths
+    // first beats a binary search of byte comparisons.
+    members
+        .iter()
+        .find(|(k, _)| k.len() == key.len() && k.as_ref() == key)
+        .map(|(_, v)| v)
+}
+
 /// An object's members, sorted by key bytes, each key once.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Object<'a>(Vec<(Cow<'a, str>, Json<'a>)>);
+pub struct Object<'a>(Vec<Member<'a>>);
 
 impl<'a> Object<'a> {
-    fn from_members(mut members: Vec<(Cow<'a, str>, Json<'a>)>) -> Self {
+    fn from_members(mut members: Vec<Member<'a>>) -> Self {
         // Stable, so equal keys keep their input order; then the last wins.
         members.sort_by(|a, b| key_order(a.0.as_bytes(), b.0.as_bytes()));
         members.dedup_by(|later, kept| {
@@ -45,20 +58,20 @@ impl<'a> Object<'a> {
         Object(members)
     }
 
-    fn position(&self, key: &str) -> Option<usize> {
-        // Events have a dozen members at most: a scan that compares lengths
-        // first beats a binary search of byte comparisons.
-        self.0
-            .iter()
-            .position(|(k, _)| k.len() == key.len() && k.as_ref() == key)
-    }
-
     pub fn get(&self, key: &str) -> Option<&Json<'a>> {
-        self.position(key).map(|i| &self.0[i].1)
+        member(&self.0, key)
     }
 
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Json<'a>> {
-        self.position(key).map(|i| &mut self.0[i].1)
+        self.0
+            .iter_mut()
+            .find(|(k, _)| k.len() == key.len() && k.as_ref() == key)
+            .map(|(_, v)| v)
+    }
+
+    /// Members in key order.
+    pub fn members(&self) -> &[Member<'a>] {
+        &self.0
     }
 
     /// Members in key order.
@@ -75,19 +88,39 @@ impl<'a> Object<'a> {
     }
 }
 
+/// What [`parse_line`] found.
+pub enum Parsed<'a> {
+    /// The common flat object, now in the [`Flat`] it was given.
+    Flat,
+    /// Any other JSON value.
+    Tree(Json<'a>),
+}
+
+/// Parses one JSON text; strings without escapes borrow from `bytes`. A
+/// flat object is scanned into `flat`, whose storage is on the caller's
+/// stack and reused, instead of being built as an [`Object`].
+pub fn parse_line<'a>(
+    bytes: &'a [u8],
+    flat: &mut Flat<'a>,
+) -> Result<Parsed<'a>, serde_json::Error> {
+    // One UTF-8 check of the whole line is cheaper than serde_json's check
+    // of every string in it; invalid input takes the slice path, so its
+    // error is serde_json's own, as before.
+    match std::str::from_utf8(bytes) {
+        Ok(text) if flat.scan(text) => Ok(Parsed::Flat),
+        Ok(text) => serde_json::from_str(text).map(Parsed::Tree),
+        Err(_) => serde_json::from_slice(bytes).map(Parsed::Tree),
+    }
+}
+
 impl<'a> Json<'a> {
     /// Parses one JSON text; strings without escapes borrow from `bytes`.
     pub fn parse(bytes: &'a [u8]) -> Result<Json<'a>, serde_json::Error> {
-        // One UTF-8 check of the whole line is cheaper than serde_json's
-        // check of every string in it; invalid input takes the slice path,
-        // so its error is serde_json's own, as before.
-        match std::str::from_utf8(bytes) {
-            Ok(text) => match flat::parse(text) {
-                Some(value) => Ok(value),
-                None => serde_json::from_str(text),
-            },
-            Err(_) => serde_json::from_slice(bytes),
-        }
+        let mut flat = Flat::default();
+        Ok(match parse_line(bytes, &mut flat)? {
+            Parsed::Flat => flat.to_json(),
+            Parsed::Tree(value) => value,
+        })
     }
 
     pub fn is_null(&self) -> bool {
@@ -181,127 +214,152 @@ impl<'de> Visitor<'de> for JsonVisitor {
     }
 }
 
+pub use flat::Flat;
+
 /// The shape nearly every event line has, parsed without serde: one object
 /// whose values are strings without escapes, integers from 0 to `u64::MAX`,
 /// booleans or null. serde_json's visitor machinery was most of the cost of
-/// parsing such a line (310 ns of ~130 bytes); this scan builds the very
-/// same [`Json`] in a fraction of that.
+/// parsing such a line (310 ns of ~130 bytes); this scan finds the very
+/// same members in a fraction of that.
 ///
 /// It never decides that a line is invalid: on anything else — nesting,
-/// escapes, other numbers, a syntax error — it gives up with `None`, and
-/// serde_json parses the line as before, with its own value or its own
-/// error. So the accepted grammar and every error message stay serde_json's;
-/// a property test checks the two agree on valid and broken lines alike.
+/// escapes, other numbers, a syntax error — it gives up, and serde_json
+/// parses the line as before, with its own value or its own error. So the
+/// accepted grammar and every error message stay serde_json's; a property
+/// test checks the two agree on valid and broken lines alike.
 mod flat {
-    use super::{key_order, Json, Object};
+    use super::{key_order, Json, Member, Object};
+    use smallvec::SmallVec;
     use std::borrow::Cow;
 
-    /// Members held on the stack while parsing; a line with more takes
+    /// The most members a flat object may have; a line with more takes
     /// serde_json's path.
     const MAX: usize = 32;
 
-    #[derive(Clone, Copy)]
-    enum Scalar<'a> {
-        Str(&'a str),
-        Int(u64),
-        Bool(bool),
-        Null,
+    /// A flat object's members, each key once, in input order, with their
+    /// key order alongside. Held inline (up to a typical event's size), so
+    /// a line is parsed without allocating: the caller keeps one `Flat` on
+    /// its stack.
+    #[derive(Default)]
+    pub struct Flat<'a> {
+        members: SmallVec<[Member<'a>; 16]>,
+        /// Indices into `members`, in key order.
+        order: SmallVec<[u8; MAX]>,
     }
 
-    pub(super) fn parse(text: &str) -> Option<Json<'_>> {
-        let b = text.as_bytes();
-        let mut i = ws(b, 0);
-        if b.get(i) != Some(&b'{') {
-            return None;
+    impl<'a> Flat<'a> {
+        /// Members in input order; keys are unique, so this is enough to
+        /// look one up ([`super::member`]).
+        pub fn members(&self) -> &[Member<'a>] {
+            &self.members
         }
-        i = ws(b, i + 1);
-        let mut members = [("", Scalar::Null); MAX];
-        let mut n = 0;
-        if b.get(i) == Some(&b'}') {
-            i += 1;
-        } else {
-            loop {
-                let (key, at) = string(text, i)?;
-                i = ws(b, at);
-                if b.get(i) != Some(&b':') {
-                    return None;
-                }
-                i = ws(b, i + 1);
-                let (value, at) = match *b.get(i)? {
-                    b'"' => {
-                        let (s, at) = string(text, i)?;
-                        (Scalar::Str(s), at)
+
+        pub fn members_mut(&mut self) -> &mut [Member<'a>] {
+            &mut self.members
+        }
+
+        /// Members in key order (the canonical order).
+        pub fn sorted(&self) -> impl Iterator<Item = &Member<'a>> {
+            self.order.iter().map(|&k| &self.members[usize::from(k)])
+        }
+
+        pub fn to_json(&self) -> Json<'a> {
+            Json::Object(Object(self.sorted().cloned().collect()))
+        }
+
+        /// Scans `text` into `self`; false (and `self` unusable) if it is
+        /// not a flat object.
+        pub fn scan(&mut self, text: &'a str) -> bool {
+            self.members.clear();
+            self.order.clear();
+            self.try_scan(text).is_some()
+        }
+
+        fn try_scan(&mut self, text: &'a str) -> Option<()> {
+            // A CRLF file's CR ends the line as whitespace, and is not
+            // control character enough to need serde_json.
+            let text = text.strip_suffix('\r').unwrap_or(text);
+            let b = text.as_bytes();
+            // Escapes and control characters (tab or CR whitespace too) are
+            // rare in events: such lines are left to serde_json, found by
+            // one vectorised pass, and the scan only looks for quotes.
+            if b.iter().fold(false, |m, &c| m | (c < 0x20) | (c == b'\\')) {
+                return None;
+            }
+            let mut i = ws(b, 0);
+            if b.get(i) != Some(&b'{') {
+                return None;
+            }
+            i = ws(b, i + 1);
+            if b.get(i) == Some(&b'}') {
+                i += 1;
+            } else {
+                loop {
+                    let (key, at) = string(text, i)?;
+                    i = ws(b, at);
+                    if b.get(i) != Some(&b':') {
+                        return None;
                     }
-                    b'0'..=b'9' => integer(b, i)?,
-                    b't' => literal(b, i, b"true", Scalar::Bool(true))?,
-                    b'f' => literal(b, i, b"false", Scalar::Bool(false))?,
-                    b'n' => literal(b, i, b"null", Scalar::Null)?,
-                    _ => return None,
-                };
-                *members.get_mut(n)? = (key, value);
-                n += 1;
-                i = ws(b, at);
-                match *b.get(i)? {
-                    b',' => i = ws(b, i + 1),
-                    b'}' => {
-                        i += 1;
-                        break;
+                    i = ws(b, i + 1);
+                    let (value, at) = match *b.get(i)? {
+                        b'"' => {
+                            let (s, at) = string(text, i)?;
+                            (Json::String(Cow::Borrowed(s)), at)
+                        }
+                        b'0'..=b'9' => integer(b, i)?,
+                        b't' => literal(b, i, b"true", Json::Bool(true))?,
+                        b'f' => literal(b, i, b"false", Json::Bool(false))?,
+                        b'n' => literal(b, i, b"null", Json::Null)?,
+                        _ => return None,
+                    };
+                    if self.members.len() == MAX {
+                        return None;
                     }
-                    _ => return None,
+                    self.members.push((Cow::Borrowed(key), value));
+                    i = ws(b, at);
+                    match *b.get(i)? {
+                        b',' => i = ws(b, i + 1),
+                        b'}' => {
+                            i += 1;
+                            break;
+                        }
+                        _ => return None,
+                    }
                 }
             }
-        }
-        if ws(b, i) != b.len() {
-            return None;
-        }
-        // Sorted as `Object::from_members` sorts (stable, by key bytes), but
-        // as one-byte indices: moving the members themselves was a quarter
-        // of this function's time.
-        let mut order = [0u8; MAX];
-        for k in 0..n {
-            let mut j = k;
-            while j > 0
-                && key_order(
-                    members[usize::from(order[j - 1])].0.as_bytes(),
-                    members[k].0.as_bytes(),
-                )
-                .is_gt()
-            {
-                order[j] = order[j - 1];
-                j -= 1;
+            if ws(b, i) != b.len() {
+                return None;
             }
-            order[j] = k as u8;
+            // Sorted as `Object::from_members` sorts (stable, by key bytes),
+            // but as one-byte indices: moving the members themselves was a
+            // quarter of this function's time.
+            let key = |k: u8| self.members[usize::from(k)].0.as_bytes();
+            for k in 0..self.members.len() as u8 {
+                let mut j = self.order.len();
+                while j > 0 && key_order(key(self.order[j - 1]), key(k)).is_gt() {
+                    j -= 1;
+                }
+                self.order.insert(j, k);
+            }
+            // A key given twice: serde_json's path keeps the last (rare).
+            if self.order.windows(2).any(|w| key(w[0]) == key(w[1])) {
+                return None;
+            }
+            Some(())
         }
-        let order = &order[..n];
-        let key = |k: &u8| members[usize::from(*k)].0;
-        // A key given twice: serde_json's path keeps the last (rare).
-        if order.windows(2).any(|w| key(&w[0]) == key(&w[1])) {
-            return None;
-        }
-        let sorted = order.iter().map(|&k| {
-            let (key, value) = members[usize::from(k)];
-            let value = match value {
-                Scalar::Str(s) => Json::String(Cow::Borrowed(s)),
-                Scalar::Int(v) => Json::Number(v.into()),
-                Scalar::Bool(v) => Json::Bool(v),
-                Scalar::Null => Json::Null,
-            };
-            (Cow::Borrowed(key), value)
-        });
-        Some(Json::Object(Object(sorted.collect())))
     }
 
-    /// Skips JSON whitespace from `i`.
+    /// Skips whitespace from `i`: spaces, the only kind left.
     #[inline(always)]
     fn ws(b: &[u8], mut i: usize) -> usize {
-        while matches!(b.get(i), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+        while b.get(i) == Some(&b' ') {
             i += 1;
         }
         i
     }
 
-    /// The string opening at `i`, if it has no escapes (and so, being
-    /// valid JSON, no control characters); and the index after it.
+    /// The string opening at `i` (in a line without escapes or control
+    /// characters, so it ends at the next quote); and the index after it.
     #[inline(always)]
     fn string(text: &str, i: usize) -> Option<(&str, usize)> {
         let b = text.as_bytes();
@@ -309,19 +367,16 @@ mod flat {
             return None;
         }
         let start = i + 1;
-        let len = b[start..]
-            .iter()
-            .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
-        let end = start + len;
+        let end = start + b[start..].iter().position(|&c| c == b'"')?;
         // `end` is at an ASCII byte, so both ends are character boundaries.
-        (b[end] == b'"').then(|| (&text[start..end], end + 1))
+        Some((&text[start..end], end + 1))
     }
 
     /// A non-negative integer that fits `u64`, as serde_json reads it; `None`
     /// for anything it would read otherwise (fraction, exponent, leading
     /// zero, too large).
     #[inline(always)]
-    fn integer(b: &[u8], i: usize) -> Option<(Scalar<'static>, usize)> {
+    fn integer(b: &[u8], i: usize) -> Option<(Json<'static>, usize)> {
         let digits = b[i..].iter().take_while(|c| c.is_ascii_digit()).count();
         let end = i + digits;
         if (digits > 1 && b[i] == b'0') || matches!(b.get(end), Some(b'.' | b'e' | b'E')) {
@@ -331,16 +386,16 @@ mod flat {
         for &d in &b[i..end] {
             n = n.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
         }
-        Some((Scalar::Int(n), end))
+        Some((Json::Number(n.into()), end))
     }
 
     #[inline(always)]
-    fn literal<'a>(
+    fn literal(
         b: &[u8],
         i: usize,
         word: &[u8],
-        value: Scalar<'a>,
-    ) -> Option<(Scalar<'a>, usize)> {
+        value: Json<'static>,
+    ) -> Option<(Json<'static>, usize)> {
         b[i..].starts_with(word).then_some((value, i + word.len()))
     }
 }
@@ -501,7 +556,9 @@ mod tests {
         /// lines events are made of.
         #[test]
         fn flat_scan_agrees_with_serde_json(line in event_like_line()) {
-            if let Some(ours) = flat::parse(&line) {
+            let mut flat = Flat::default();
+            if flat.scan(&line) {
+                let ours = flat.to_json();
                 let theirs: Result<Json, _> = serde_json::from_str(&line);
                 proptest::prop_assert_eq!(Some(ours), theirs.ok(), "{}", line);
             }
@@ -511,8 +568,12 @@ mod tests {
     #[test]
     fn flat_scan_takes_event_lines() {
         let line = r#"{"type":"like","id":"b1-1","at":"2020-04-01T20:00:00+08:00","n":12,"ok":true,"x":null}"#;
-        let ours = flat::parse(line).expect("the common shape");
-        assert_eq!(Some(ours), serde_json::from_str::<Json>(line).ok());
+        for line in [line.to_string(), format!("{line}\r")] {
+            let mut flat = Flat::default();
+            assert!(flat.scan(&line), "the common shape");
+            let ours = flat.to_json();
+            assert_eq!(Some(ours), serde_json::from_str::<Json>(&line).ok());
+        }
         for declined in [
             r#"{"a":"x\"y"}"#,
             r#"{"a":1.5}"#,
@@ -520,7 +581,7 @@ mod tests {
             r#"{"a":1,"a":2}"#,
             r#"{"a":-1}"#,
         ] {
-            assert!(flat::parse(declined).is_none(), "{declined}");
+            assert!(!Flat::default().scan(declined), "{declined}");
             assert!(Json::parse(declined.as_bytes()).is_ok(), "{declined}");
         }
     }
