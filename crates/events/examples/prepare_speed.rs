@@ -50,6 +50,10 @@ fn main() {
         let mut b = buf.borrow_mut();
         events::prepare_into(l, Some(&p), &mut b).map_or(0, |_| b.len())
     });
+    time("prepare without pseudonyms", &lines, |l| {
+        let mut b = buf.borrow_mut();
+        events::prepare_into(l, None, &mut b).map_or(0, |_| b.len())
+    });
     time("serde_json::Value parse", &lines, |l| {
         serde_json::from_slice::<serde_json::Value>(l).map_or(0, |v| v.is_null() as usize + 1)
     });
