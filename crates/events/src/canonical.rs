@@ -27,18 +27,7 @@ pub fn to_bytes(v: &Json) -> Vec<u8> {
 pub fn write(v: &Json, out: &mut Vec<u8>) {
     match v {
         // Members are already in key order (see `json::Object`).
-        Json::Object(map) => {
-            out.push(b'{');
-            for (i, (k, v)) in map.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_str(k, out);
-                out.push(b':');
-                write(v, out);
-            }
-            out.push(b'}');
-        }
+        Json::Object(map) => write_object(map.members(), write_str, out),
         Json::Array(items) => {
             out.push(b'[');
             for (i, v) in items.iter().enumerate() {
@@ -68,25 +57,37 @@ pub fn write_flat<'m, 'a: 'm>(
     members: impl IntoIterator<Item = &'m Member<'a>>,
     out: &mut Vec<u8>,
 ) {
-    let quoted = |s: &str, out: &mut Vec<u8>| {
-        debug_assert!(!s.bytes().any(needs_escape), "{s:?} needs escaping");
-        out.push(b'"');
-        out.extend_from_slice(s.as_bytes());
-        out.push(b'"');
-    };
+    write_object(members, write_plain_str, out);
+}
+
+/// An object of `members` in key order, its keys and string values
+/// written by `string`.
+fn write_object<'m, 'a: 'm>(
+    members: impl IntoIterator<Item = &'m Member<'a>>,
+    string: fn(&str, &mut Vec<u8>),
+    out: &mut Vec<u8>,
+) {
     out.push(b'{');
     for (i, (k, v)) in members.into_iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        quoted(k, out);
+        string(k, out);
         out.push(b':');
         match v {
-            Json::String(s) => quoted(s, out),
+            Json::String(s) => string(s, out),
             other => write(other, out),
         }
     }
     out.push(b'}');
+}
+
+/// A string known to need no escaping.
+fn write_plain_str(s: &str, out: &mut Vec<u8>) {
+    debug_assert!(!s.bytes().any(needs_escape), "{s:?} needs escaping");
+    out.push(b'"');
+    out.extend_from_slice(s.as_bytes());
+    out.push(b'"');
 }
 
 /// Whether a byte must be escaped in a canonical string.
