@@ -20,7 +20,7 @@
 
 use crate::datadir::Ledger;
 use anyhow::{Context, Result};
-use events::{prepare_into, Pseudonymiser};
+use events::{prepare_into, stored_head, Pseudonymiser};
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::ops::Range;
@@ -226,13 +226,16 @@ fn prepare_chunk(
             out_items.push(too_long(name, line_no, line.len() as u64));
             continue;
         }
-        out_items.push(match prepare_into(line, Some(p), scratch) {
+        let fingerprint = |id: &str| fingerprinter.of(id.as_bytes());
+        out_items.push(match prepare_into(line, Some(p), scratch, fingerprint) {
             Err(r) => reject(r.id, r.field, r.reason),
-            Ok(id) => match out.entries.push(scratch) {
-                Err(e) => reject(Some(id.0), None, e.to_string()),
+            Ok(fp) => match out.entries.push(scratch) {
+                // Not met in practice (`prepare` rejects what the log cannot
+                // hold); the id is read back for the message.
+                Err(e) => reject(stored_head(scratch).ok().map(|h| h.id), None, e.to_string()),
                 Ok(entry) => Item::Event {
                     line: line_no,
-                    fp: fingerprinter.of(id.0.as_bytes()),
+                    fp,
                     entry,
                 },
             },

@@ -14,7 +14,7 @@
 //!
 //! The golden test below pins these bytes.
 
-use crate::json::{Json, Member};
+use crate::json::{Json, Member, Object};
 use std::io::Write;
 
 pub fn to_bytes(v: &Json) -> Vec<u8> {
@@ -26,8 +26,7 @@ pub fn to_bytes(v: &Json) -> Vec<u8> {
 /// Appends the canonical bytes of `v` to `out`.
 pub fn write(v: &Json, out: &mut Vec<u8>) {
     match v {
-        // Members are already in key order (see `json::Object`).
-        Json::Object(map) => write_object(map.members(), write_str, out),
+        Json::Object(map) => write_object(map, out),
         Json::Array(items) => {
             out.push(b'[');
             for (i, v) in items.iter().enumerate() {
@@ -49,6 +48,12 @@ pub fn write(v: &Json, out: &mut Vec<u8>) {
     }
 }
 
+/// [`write`] for an object.
+pub fn write_object(object: &Object, out: &mut Vec<u8>) {
+    // Members are already in key order (see `json::Object`).
+    write_members(object.members(), write_str, out);
+}
+
 /// [`write`] for a flat object's members ([`crate::json::Flat`]) in key order,
 /// whose strings need no escaping — the scan declines any that would, and
 /// pseudonyms are hex — so they are copied as they are: encoding a line
@@ -57,12 +62,12 @@ pub fn write_flat<'m, 'a: 'm>(
     members: impl IntoIterator<Item = &'m Member<'a>>,
     out: &mut Vec<u8>,
 ) {
-    write_object(members, write_plain_str, out);
+    write_members(members, write_plain_str, out);
 }
 
 /// An object of `members` in key order, its keys and string values
 /// written by `string`.
-fn write_object<'m, 'a: 'm>(
+fn write_members<'m, 'a: 'm>(
     members: impl IntoIterator<Item = &'m Member<'a>>,
     string: fn(&str, &mut Vec<u8>),
     out: &mut Vec<u8>,

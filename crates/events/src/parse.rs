@@ -46,30 +46,32 @@ pub const MAX_EVENT_BYTES: usize = u16::MAX as usize;
 /// pseudonymiser is given) and encodes it canonically.
 pub fn prepare(line: &[u8], pseudonymiser: Option<&Pseudonymiser>) -> Result<Prepared, Rejection> {
     let mut canonical = Vec::with_capacity(256);
-    let event = prepare_with(line, pseudonymiser, &mut canonical, true)?;
+    let (event, ()) = prepare_with(line, pseudonymiser, &mut canonical, true, |_| ())?;
     Ok(Prepared { event, canonical })
 }
 
 /// What ingest needs of [`prepare`]: the same checks, the canonical bytes
 /// written into `out` (emptied first, so one buffer serves every line), and
-/// only the event's id — the typed event is not built, which saves
-/// allocating every string in it.
-pub fn prepare_into(
+/// the event's id lent to `with_id`, whose result is returned. No string
+/// of the event is copied, its id included, which saves allocating.
+pub fn prepare_into<T>(
     line: &[u8],
     pseudonymiser: Option<&Pseudonymiser>,
     out: &mut Vec<u8>,
-) -> Result<EventId, Rejection> {
-    prepare_with(line, pseudonymiser, out, false).map(|e| e.id)
+    with_id: impl FnOnce(&str) -> T,
+) -> Result<T, Rejection> {
+    prepare_with(line, pseudonymiser, out, false, with_id).map(|(_, t)| t)
 }
 
-/// With `build` false, the returned event holds its id and nothing else
-/// that can be trusted: never let it out.
-fn prepare_with(
+/// With `build` false, the returned event holds nothing that can be
+/// trusted: never let it out.
+fn prepare_with<T>(
     line: &[u8],
     pseudonymiser: Option<&Pseudonymiser>,
     out: &mut Vec<u8>,
     build: bool,
-) -> Result<Event, Rejection> {
+    with_id: impl FnOnce(&str) -> T,
+) -> Result<(Event, T), Rejection> {
     out.clear();
     // Pseudonyms of a flat line are written here, not allocated.
     let mut slots = [[0u8; pseudonym::LEN]; PERSONAL_FIELDS.len()];
@@ -79,7 +81,7 @@ fn prepare_with(
         field: None,
         reason: json_reason(&e),
     })?;
-    let event = match parsed {
+    match parsed {
         // The common line: every step on members kept on the stack, so it
         // costs no allocation, and its strings are copied out unchecked
         // (see `canonical::write_flat`): ~700 ns a line instead of ~790.
@@ -94,13 +96,26 @@ fn prepare_with(
             }
             let event = from_members(flat.members(), build)?;
             canonical::write_flat(flat.sorted(), out);
-            event
+            finish(flat.members(), event, out, with_id)
         }
-        Parsed::Tree(value) => prepare_tree(value, pseudonymiser, out, build)?,
-    };
+        Parsed::Tree(value) => prepare_tree(value, pseudonymiser, out, build, with_id),
+    }
+}
+
+/// The last check of a valid event, once encoded: its size.
+fn finish<T>(
+    members: &[Member],
+    event: Event,
+    out: &[u8],
+    with_id: impl FnOnce(&str) -> T,
+) -> Result<(Event, T), Rejection> {
+    // Validated: a string.
+    let id = json::member(members, "id")
+        .and_then(Json::as_str)
+        .unwrap_or_default();
     if out.len() > MAX_EVENT_BYTES {
         return Err(Rejection {
-            id: Some(event.id.0),
+            id: Some(id.to_string()),
             field: None,
             reason: format!(
                 "event is {} bytes once encoded; at most {MAX_EVENT_BYTES} can be logged",
@@ -108,17 +123,18 @@ fn prepare_with(
             ),
         });
     }
-    Ok(event)
+    Ok((event, with_id(id)))
 }
 
 /// [`prepare_with`] for any other line, parsed into a tree.
-fn prepare_tree(
-    mut value: Json,
+fn prepare_tree<T>(
+    value: Json,
     pseudonymiser: Option<&Pseudonymiser>,
     out: &mut Vec<u8>,
     build: bool,
-) -> Result<Event, Rejection> {
-    let Json::Object(obj) = &mut value else {
+    with_id: impl FnOnce(&str) -> T,
+) -> Result<(Event, T), Rejection> {
+    let Json::Object(mut obj) = value else {
         return Err(Rejection {
             id: None,
             field: None,
@@ -133,8 +149,8 @@ fn prepare_tree(
         }
     }
     let event = from_members(obj.members(), build)?;
-    canonical::write(&value, out);
-    Ok(event)
+    canonical::write_object(&obj, out);
+    finish(obj.members(), event, out, with_id)
 }
 
 /// serde_json's message, with the position as a column of this one line.
@@ -427,18 +443,11 @@ fn from_members(obj: &[Member], build: bool) -> Result<Event, Rejection> {
         path: String::new(),
         build,
     };
-    match event(&f) {
-        Ok(event) if build => Ok(event),
-        Ok(event) => Ok(Event {
-            id: EventId(id().unwrap_or_default()),
-            ..event
-        }),
-        Err(e) => Err(Rejection {
-            id: id(),
-            field: Some(e.field),
-            reason: e.reason,
-        }),
-    }
+    event(&f).map_err(|e| Rejection {
+        id: id(),
+        field: Some(e.field),
+        reason: e.reason,
+    })
 }
 
 const OPS: [(&str, Op); 5] = [
@@ -887,10 +896,10 @@ mod tests {
         fn the_flat_path_agrees_with_the_tree_path(line in line()) {
             let p = Pseudonymiser::new(&[3; 32]);
             let mut flat_out = Vec::new();
-            let flat = prepare_with(line.as_bytes(), Some(&p), &mut flat_out, true);
+            let flat = prepare_with(line.as_bytes(), Some(&p), &mut flat_out, true, str::to_owned);
             let tree: Json = serde_json::from_str(&line).expect("generated lines are JSON");
             let mut tree_out = Vec::new();
-            let tree = prepare_tree(tree, Some(&p), &mut tree_out, true);
+            let tree = prepare_tree(tree, Some(&p), &mut tree_out, true, str::to_owned);
             match (flat, tree) {
                 (Ok(a), Ok(b)) => {
                     prop_assert_eq!(a, b);

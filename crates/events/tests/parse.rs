@@ -5,9 +5,9 @@ use events::{parse_stored, prepare_into, Body, Prepared, Pseudonymiser, Rejectio
 fn prepare(line: &[u8], p: Option<&Pseudonymiser>) -> Result<Prepared, Rejection> {
     let full = events::prepare(line, p);
     let mut buf = b"left over".to_vec();
-    match (&full, prepare_into(line, p, &mut buf)) {
+    match (&full, prepare_into(line, p, &mut buf, str::to_owned)) {
         (Ok(f), Ok(id)) => {
-            assert_eq!(f.event.id, id);
+            assert_eq!(f.event.id.0, id);
             assert_eq!(f.canonical, buf);
         }
         (Err(a), Err(b)) => assert_eq!(a, &b),
