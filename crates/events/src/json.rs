@@ -32,12 +32,15 @@ pub type Member<'a> = (Cow<'a, str>, Json<'a>);
 
 /// The value of the member named `key`, if any.
 pub fn member<'m, 'a>(members: &'m [Member<'a>], key: &str) -> Option<&'m Json<'a>> {
+    position(members, key).map(|i| &members[i].1)
+}
+
+fn position(members: &[Member], key: &str) -> Option<usize> {
     // Events have a dozen members at most: a scan that compares lengths
     // first beats a binary search of byte comparisons.
     members
         .iter()
-        .find(|(k, _)| k.len() == key.len() && k.as_ref() == key)
-        .map(|(_, v)| v)
+        .position(|(k, _)| k.len() == key.len() && k.as_ref() == key)
 }
 
 /// An object's members, sorted by key bytes, each key once.
@@ -63,10 +66,7 @@ impl<'a> Object<'a> {
     }
 
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Json<'a>> {
-        self.0
-            .iter_mut()
-            .find(|(k, _)| k.len() == key.len() && k.as_ref() == key)
-            .map(|(_, v)| v)
+        position(&self.0, key).map(|i| &mut self.0[i].1)
     }
 
     /// Members in key order.
