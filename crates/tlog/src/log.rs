@@ -137,11 +137,19 @@ impl Entries {
     }
 
     /// Makes room for `entries` more entries of `bytes` in all, at once:
-    /// growing by doublings touches twice the memory, all of it new.
+    /// growing by doublings touches twice the memory, all of it new. New
+    /// room is in ordinary pages ([`crate::small_pages`]).
     pub fn reserve(&mut self, bytes: usize, entries: usize) {
+        let capacity = |e: &Self| (e.data.capacity(), e.ends.capacity(), e.hashes.capacity());
+        let before = capacity(self);
         self.data.reserve(bytes);
         self.ends.reserve(entries);
         self.hashes.reserve(entries);
+        if capacity(self) != before {
+            crate::small_pages(&self.data);
+            crate::small_pages(&self.ends);
+            crate::small_pages(&self.hashes);
+        }
     }
 
     /// Empties it, keeping the memory for reuse.
