@@ -403,7 +403,7 @@ impl Log {
         let index = self.edge.size;
         tile::push_entry(&mut self.bundle, entry.data);
         self.bundle_len += 1;
-        let (writer, filled) = (&self.writer, &mut self.filled);
+        let (writer, filled) = (&mut self.writer, &mut self.filled);
         self.edge.push(entry.hash, |t, hashes| {
             let mut data = writer.buffer();
             tile::encode_hashes_into(hashes, &mut data);
