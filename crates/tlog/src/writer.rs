@@ -96,13 +96,19 @@ impl Writer {
         }
     }
 
-    /// An empty buffer for the next file, recycled when one is spare.
+    /// An empty buffer for the next file, recycled when one is spare; a
+    /// new one has room for a typical entry bundle, in ordinary pages
+    /// ([`crate::small_pages`]).
     pub(crate) fn buffer(&self) -> Vec<u8> {
         self.spare
             .lock()
             .ok()
             .and_then(|mut s| s.pop())
-            .unwrap_or_default()
+            .unwrap_or_else(|| {
+                let buf = Vec::with_capacity(64 << 10);
+                crate::small_pages(&buf);
+                buf
+            })
     }
 
     pub(crate) fn write(&mut self, rel: String, data: Vec<u8>) -> Result<(), LogError> {
