@@ -243,6 +243,13 @@ mod flat {
     #[derive(Default)]
     pub struct Flat<'a> {
         members: SmallVec<[Member<'a>; 16]>,
+        /// Each member's text in the line, `"key":value`, where that is
+        /// already its canonical encoding — no space inside it (the scan
+        /// admits no escapes, and integers only in their shortest form) and
+        /// the value not replaced since — else empty. Copied whole, a
+        /// member costs one copy instead of five writes and a number's
+        /// formatting ([`crate::canonical::write_flat`]).
+        raw: SmallVec<[&'a str; 16]>,
         /// Indices into `members`, in key order.
         order: SmallVec<[u8; MAX]>,
     }
@@ -254,13 +261,25 @@ mod flat {
             &self.members
         }
 
-        pub fn members_mut(&mut self) -> &mut [Member<'a>] {
-            &mut self.members
+        /// The value of member `key`, to be replaced.
+        pub fn value_mut(&mut self, key: &str) -> Option<&mut Json<'a>> {
+            let i = self.members.iter().position(|(k, _)| k == key)?;
+            self.raw[i] = ""; // no longer the line's text
+            Some(&mut self.members[i].1)
         }
 
         /// Members in key order (the canonical order).
         pub fn sorted(&self) -> impl Iterator<Item = &Member<'a>> {
-            self.order.iter().map(|&k| &self.members[usize::from(k)])
+            self.sorted_raw().map(|(m, _)| m)
+        }
+
+        /// Members in key order, each with its canonical text in the line
+        /// if it has one (see `raw`), else "".
+        pub fn sorted_raw(&self) -> impl Iterator<Item = (&Member<'a>, &'a str)> {
+            self.order.iter().map(|&k| {
+                let k = usize::from(k);
+                (&self.members[k], self.raw[k])
+            })
         }
 
         pub fn to_json(&self) -> Json<'a> {
@@ -271,6 +290,7 @@ mod flat {
         /// not a flat object.
         pub fn scan(&mut self, text: &'a str) -> bool {
             self.members.clear();
+            self.raw.clear();
             self.order.clear();
             self.try_scan(text).is_some()
         }
@@ -295,11 +315,13 @@ mod flat {
                 i += 1;
             } else {
                 loop {
+                    let key_at = i;
                     let (key, at) = string(text, i)?;
                     i = ws(b, at);
                     if b.get(i) != Some(&b':') {
                         return None;
                     }
+                    let compact = i == at && ws(b, i + 1) == i + 1;
                     i = ws(b, i + 1);
                     let (value, at) = match *b.get(i)? {
                         b'"' => {
@@ -316,6 +338,8 @@ mod flat {
                         return None;
                     }
                     self.members.push((Cow::Borrowed(key), value));
+                    // Both ends are at ASCII bytes: character boundaries.
+                    self.raw.push(if compact { &text[key_at..at] } else { "" });
                     i = ws(b, at);
                     match *b.get(i)? {
                         b',' => i = ws(b, i + 1),
