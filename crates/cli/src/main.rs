@@ -2,8 +2,9 @@
 
 use anyhow::{Context, Result};
 
-// The ingest pipeline allocates many small, short-lived values (parsed JSON);
-// mimalloc halves the time glibc malloc spends on them (docs/PERFORMANCE.md).
+// `simulate`, `report` and the tree path of ingest allocate many small,
+// short-lived values; mimalloc halves the time glibc malloc spends on them
+// (docs/PERFORMANCE.md, docs/ARCHITECTURE.md "Dependencies").
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use clap::{Parser, Subcommand};
