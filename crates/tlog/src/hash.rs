@@ -94,7 +94,7 @@ pub fn sha256_from(mut state: [u32; 8], blocks: u64, parts: &[&[u8]]) -> [u8; 32
     // Blocks are gathered here and compressed several at a time: the
     // block function keeps its state in registers across a run of blocks.
     // One block more, for the padding of a full gather.
-    const GATHER: usize = 1;
+    const GATHER: usize = 4;
     let mut buf = [[0u8; 64]; GATHER + 1];
     let mut used = 0; // bytes of `buf` filled
     let mut total = blocks * 64;
