@@ -51,7 +51,7 @@ pub fn write(v: &Json, out: &mut Vec<u8>) {
 /// [`write`] for an object.
 pub fn write_object(object: &Object, out: &mut Vec<u8>) {
     // Members are already in key order (see `json::Object`).
-    write_members(object.members(), write_str, out);
+    write_members(object.members().iter().map(|m| (m, "")), write_str, out);
 }
 
 /// [`write`] for a flat object ([`Flat`]), whose strings need
@@ -60,44 +60,33 @@ pub fn write_object(object: &Object, out: &mut Vec<u8>) {
 /// instructions with a check of every byte, ~840 without); a member whose
 /// text in the line is already canonical is copied whole.
 pub fn write_flat(flat: &Flat, out: &mut Vec<u8>) {
-    out.push(b'{');
-    for (i, ((k, v), raw)) in flat.sorted_raw().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        if raw.is_empty() {
-            write_member(k, v, write_plain_str, out);
-        } else {
-            out.extend_from_slice(raw.as_bytes());
-        }
-    }
-    out.push(b'}');
+    write_members(flat.sorted_raw(), write_plain_str, out);
 }
 
-/// An object of `members` in key order, its keys and string values
-/// written by `string`.
-fn write_members<'m, 'a: 'm>(
-    members: impl IntoIterator<Item = &'m Member<'a>>,
+/// An object of `members` in key order, each with its canonical text when
+/// known (else "": its key and string value are written by `string`).
+fn write_members<'m, 'a: 'm, 'r>(
+    members: impl IntoIterator<Item = (&'m Member<'a>, &'r str)>,
     string: fn(&str, &mut Vec<u8>),
     out: &mut Vec<u8>,
 ) {
     out.push(b'{');
-    for (i, (k, v)) in members.into_iter().enumerate() {
+    for (i, ((k, v), raw)) in members.into_iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        write_member(k, v, string, out);
+        if !raw.is_empty() {
+            out.extend_from_slice(raw.as_bytes());
+            continue;
+        }
+        string(k, out);
+        out.push(b':');
+        match v {
+            Json::String(s) => string(s, out),
+            other => write(other, out),
+        }
     }
     out.push(b'}');
-}
-
-fn write_member(k: &str, v: &Json, string: fn(&str, &mut Vec<u8>), out: &mut Vec<u8>) {
-    string(k, out);
-    out.push(b':');
-    match v {
-        Json::String(s) => string(s, out),
-        other => write(other, out),
-    }
 }
 
 /// A string known to need no escaping.
