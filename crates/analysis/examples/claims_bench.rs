@@ -8,7 +8,8 @@
 //! an approved point, said as approved), one in five with a forbidden term, each with an assert against two reports and
 //! an attribute, and an approved-selling-point comparison (two points).
 
-use analysis::claims::{check, ClaimRules, Record, Report};
+use analysis::claims::check::{check, ClaimRules, Record};
+use analysis::state::registry::Report;
 use chrono::{DateTime, NaiveDate};
 use events::{Assert, AttrValue, Category, Conclusion, InspectionResult, Op, ReportId};
 use std::collections::BTreeMap;

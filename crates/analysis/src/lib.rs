@@ -1,39 +1,126 @@
-//! Is this live data real? Pure, incremental analysis of live-commerce events.
+//! Is this live data real, is this product what was said, who answers for
+//! it? Pure, incremental analysis of live-commerce events.
 //!
 //! An [`Analyzer`] is fed events one at a time, in any order, each with its
-//! leaf index in the log ([`Analyzer::observe`]); it can be asked for a
-//! session's report at any moment ([`Analyzer::session_report`]). Nothing
-//! here does I/O: the caller reads the log, and turns the leaf indices in
-//! the evidence into event ids.
+//! leaf index in the log ([`Analyzer::observe`]), and can be asked at any
+//! moment for a session's report, a product's findings, the listing gate
+//! or the after-sales cases. Nothing here does I/O or knows of JSON output,
+//! HTTP or terminals: the answers are plain structs, their evidence leaf
+//! indices; the application turns those into event ids and documents.
 //!
-//! What is kept per event is small and fixed-size (hashed keys, counters,
-//! first/last times), so memory grows with distinct viewers and orders,
-//! not with events: about 100 bytes per viewer. Judgements (which accounts
-//! are bots, which groups brush orders) are made when a report is asked
-//! for, from those aggregates, so a late event — a refund days after the
-//! stream — simply changes the next answer.
+//! The flow is one way: **state** (what is kept per session, account,
+//! order and product, fed event by event) → **judgement** (signals, flags,
+//! claim findings, liability facts and decisions) → **answers**.
 //!
-//! - [`state`]: what is kept per session, account and order, and how each
-//!   event updates it.
-//! - [`viewers`]: observed audience and the per-account bot judgement.
-//! - [`sales`]: the sales waterfall and brushing rings (union-find).
-//! - [`report`]: the session report of `shared/spec/report.md` §1 and its flags.
-//! - [`rules`]: every threshold and weight, from a documented data file.
+//! - [`state`]: what is kept, and how each event updates it.
+//! - [`rules`]: every threshold, weight, term list, requirement and
+//!   liability rule, from documented data files (`rules/*.json`).
+//! - [`authenticity`]: is this live data real? (report.md §1)
+//! - [`claims`]: is this product what was said? Claims and qualifications.
+//! - [`cases`]: who answers for it, and what is owed? (report.md §3)
+//! - [`products`]: the product findings (report.md §2) and the listing gate.
+//! - [`flag`], [`format`]: flag codes and severities; numbers in words.
 
+pub mod authenticity;
 pub mod cases;
 pub mod claims;
-pub mod liability;
+pub mod error;
+pub mod flag;
+pub mod format;
 pub mod products;
-pub mod qualify;
-pub mod registry;
-pub mod report;
 pub mod rules;
-pub mod sales;
 pub mod state;
-pub mod text;
-pub mod units;
-pub mod viewers;
 
-pub use report::{Evidence, Flag, SessionReport, Severity};
-pub use rules::{Rules, RulesError};
-pub use state::Analyzer;
+pub use authenticity::report::SessionReport;
+pub use error::RulesError;
+pub use flag::{Evidence, Flag, FlagCode, Severity};
+pub use rules::Rules;
+
+use cases::case::{Case, Exposure};
+use cases::liability::Pack;
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use events::{Event, SessionId};
+use products::gate::Gate;
+use products::report::ProductReport;
+use state::State;
+
+/// The incremental analyzer: the state fed so far, and the rules it is judged by.
+pub struct Analyzer {
+    state: State,
+    rules: Rules,
+}
+
+impl Analyzer {
+    pub fn new(rules: Rules) -> Analyzer {
+        Analyzer {
+            state: State::default(),
+            rules,
+        }
+    }
+
+    /// Takes one event, logged at `leaf`.
+    pub fn observe(&mut self, leaf: u64, ev: &Event) {
+        self.state.observe(leaf, ev);
+    }
+
+    pub fn rules(&self) -> &Rules {
+        &self.rules
+    }
+
+    /// Judges by another liability rule pack from now on.
+    pub fn set_liability(&mut self, pack: Pack) {
+        self.rules.liability = pack;
+    }
+
+    /// Events observed so far.
+    pub fn events(&self) -> u64 {
+        self.state.events()
+    }
+
+    /// The sessions seen so far (started, or referred to by an event).
+    pub fn session_ids(&self) -> impl Iterator<Item = &SessionId> {
+        self.state.session_ids()
+    }
+
+    /// The registered products, sorted.
+    pub fn product_ids(&self) -> Vec<&str> {
+        self.state.product_ids()
+    }
+
+    /// The session's report as of the events observed so far.
+    pub fn session_report(&self, id: &str) -> Option<SessionReport> {
+        let ix = self.state.session_ix(id)?;
+        Some(authenticity::report::session_report(
+            &self.state,
+            &self.rules,
+            ix,
+        ))
+    }
+
+    /// The findings about one product, with its qualifications judged on
+    /// day `on`; `None` if the log never mentions it.
+    pub fn product_report(&self, id: &str, on: NaiveDate) -> Option<ProductReport> {
+        products::report::product_report(&self.state, &self.rules, id, on)
+    }
+
+    /// The pre-live gate: may `product` be listed in `anchor`'s room at `at`?
+    pub fn listing_gate(&self, product: &str, anchor: &str, at: DateTime<FixedOffset>) -> Gate {
+        products::gate::listing_gate(&self.state, &self.rules, product, anchor, at)
+    }
+
+    /// Every after-sales case, its deadlines judged at `now`.
+    pub fn cases(&self, now: DateTime<FixedOffset>) -> Vec<Case> {
+        cases::case::cases(&self.state, &self.rules, now)
+    }
+
+    /// One case by its id (`c-<complaint>`).
+    pub fn case(&self, id: &str, now: DateTime<FixedOffset>) -> Option<Case> {
+        cases::case::case(&self.state, &self.rules, id, now)
+    }
+
+    /// What recalling `product` would cost; `None` when no claim about it
+    /// was false or unlawful.
+    pub fn exposure(&self, product: &str) -> Option<Exposure> {
+        cases::case::exposure(&self.state, &self.rules, product)
+    }
+}

@@ -141,7 +141,7 @@ pub fn score(truth: Truth, an: &Analyzer, events: &[Event]) -> Outcome {
     }
     let mut claim_errors = Vec::new();
     for c in &report.claims {
-        let mut found: Vec<&'static str> = c.codes().iter().map(|k| claim_kind(k)).collect();
+        let mut found: Vec<&'static str> = c.codes().iter().map(|k| claim_kind(k.as_str())).collect();
         found.sort();
         let id = c.claim.event.as_str();
         let mut truth_kinds = truth
@@ -157,7 +157,7 @@ pub fn score(truth: Truth, an: &Analyzer, events: &[Event]) -> Outcome {
     let bots_judged = report.viewers.suspected_bots();
     let placed = report.waterfall().placed_orders;
     Outcome {
-        flags: report.flags.iter().map(|f| f.code).collect(),
+        flags: report.flags.iter().map(|f| f.code.as_str()).collect(),
         bots_found,
         bots_judged,
         bots_true: true_bots.len() as u64,

@@ -131,7 +131,7 @@ fn false_claims_are_found_claim_by_claim() {
             .report
             .claims
             .iter()
-            .find(|c| c.codes().contains(&"CLAIM_CONTRADICTED"))
+            .find(|c| c.codes().iter().any(|k| *k == "CLAIM_CONTRADICTED"))
             .expect("a contradicted claim");
         assert!(contradicted.known_before_session(0));
     }
@@ -158,9 +158,27 @@ fn order_of_arrival_does_not_change_the_answer() {
         for i in order {
             an.observe(i as u64, &events[i]);
         }
-        an.session_report(&truth.session)
-            .unwrap()
-            .to_json(&|l| Some(l.to_string()))
+        let r = an.session_report(&truth.session).unwrap();
+        // What the report says of viewers (not which internal index an
+        // account got, which depends on arrival order), claims and sales.
+        let v = &r.viewers;
+        let o = &v.observed;
+        let viewers = format!(
+            "{:?}",
+            (
+                v.reported_views,
+                v.reported_peak_online,
+                o.views,
+                o.unique,
+                o.peak_online,
+                o.real_views,
+                o.bots.len(),
+                o.signal_counts,
+                o.wave_threshold
+            )
+        );
+        let w = r.waterfall();
+        (viewers, format!("{:?}", r.claims), w.paid_gmv, w.refunded_gmv)
     };
     let forward = feed(&mut (0..events.len()));
     let backward = feed(&mut (0..events.len()).rev());
@@ -172,16 +190,13 @@ fn order_of_arrival_does_not_change_the_answer() {
     );
     // Order-time facts (was the buyer watching when ordering) can only be
     // judged in time order; everything about viewers must match exactly.
-    assert_eq!(forward["viewers"], backward["viewers"]);
+    assert_eq!(forward.0, backward.0);
     // Claims are judged against the whole record, whatever came first.
-    assert_eq!(forward["claims"], backward["claims"]);
-    assert_eq!(forward["claims"], shuffled["claims"]);
-    assert_eq!(forward["viewers"], shuffled["viewers"]);
-    assert_eq!(forward["sales"]["paid_gmv"], shuffled["sales"]["paid_gmv"]);
-    assert_eq!(
-        forward["sales"]["refunded_gmv"],
-        backward["sales"]["refunded_gmv"]
-    );
+    assert_eq!(forward.1, backward.1);
+    assert_eq!(forward.1, shuffled.1);
+    assert_eq!(forward.0, shuffled.0);
+    assert_eq!(forward.2, shuffled.2);
+    assert_eq!(forward.3, backward.3);
 }
 
 #[test]

@@ -18,6 +18,27 @@ macro_rules! id_types {
     )*};
 }
 
+/// A closed vocabulary of the contract: each variant has exactly one name,
+/// used to parse it (`ALL`), print it (`as_str`, `Display`) and serialise it.
+macro_rules! names {
+    ($name:ident { $($variant:ident = $text:literal),* $(,)? }) => {
+        impl $name {
+            pub const ALL: [(&'static str, $name); [$($text),*].len()] = [$(($text, $name::$variant)),*];
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),* }
+            }
+        }
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result { f.write_str(self.as_str()) }
+        }
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+    };
+}
+
 id_types!(
     /// An event's `id`: unique across the whole log.
     EventId,
@@ -74,19 +95,17 @@ pub enum Category {
     Other,
 }
 
-impl Category {
-    pub const ALL: [(&'static str, Category); 9] = [
-        ("food", Category::Food),
-        ("health_food", Category::HealthFood),
-        ("cosmetics", Category::Cosmetics),
-        ("drug", Category::Drug),
-        ("medical_device", Category::MedicalDevice),
-        ("apparel", Category::Apparel),
-        ("electronics", Category::Electronics),
-        ("household", Category::Household),
-        ("other", Category::Other),
-    ];
-}
+names!(Category {
+    Food = "food",
+    HealthFood = "health_food",
+    Cosmetics = "cosmetics",
+    Drug = "drug",
+    MedicalDevice = "medical_device",
+    Apparel = "apparel",
+    Electronics = "electronics",
+    Household = "household",
+    Other = "other",
+});
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Conclusion {
@@ -94,12 +113,16 @@ pub enum Conclusion {
     Fail,
 }
 
+names!(Conclusion { Pass = "pass", Fail = "fail" });
+
 /// Who sells to the buyer under an agreement (the seller of record).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Seller {
     Merchant,
     Anchor,
 }
+
+names!(Seller { Merchant = "merchant", Anchor = "anchor" });
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Op {
@@ -110,6 +133,8 @@ pub enum Op {
     Lt,
 }
 
+names!(Op { Ge = ">=", Le = "<=", Eq = "=", Gt = ">", Lt = "<" });
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ComplaintCategory {
     Quality,
@@ -118,6 +143,14 @@ pub enum ComplaintCategory {
     NotDelivered,
     Other,
 }
+
+names!(ComplaintCategory {
+    Quality = "quality",
+    FalseAdvertising = "false_advertising",
+    Counterfeit = "counterfeit",
+    NotDelivered = "not_delivered",
+    Other = "other",
+});
 
 /// A licence or qualification: `{kind, number, expires?}`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -306,21 +339,13 @@ pub enum CaseAction {
     Dispute,
 }
 
-impl CaseAction {
-    pub const ALL: [(&'static str, CaseAction); 5] = [
-        ("decide", CaseAction::Decide),
-        ("remedy", CaseAction::Remedy),
-        ("close", CaseAction::Close),
-        ("escalate", CaseAction::Escalate),
-        ("dispute", CaseAction::Dispute),
-    ];
-    pub fn as_str(self) -> &'static str {
-        CaseAction::ALL
-            .iter()
-            .find(|(_, a)| *a == self)
-            .map_or("decide", |(n, _)| n)
-    }
-}
+names!(CaseAction {
+    Decide = "decide",
+    Remedy = "remedy",
+    Close = "close",
+    Escalate = "escalate",
+    Dispute = "dispute",
+});
 
 /// The event types of the contract, by their `type` string.
 pub const TYPES: [&str; 21] = [

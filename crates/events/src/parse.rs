@@ -449,13 +449,6 @@ fn from_members(obj: &[Member], build: bool) -> Result<Event, Rejection> {
     })
 }
 
-const OPS: [(&str, Op); 5] = [
-    (">=", Op::Ge),
-    ("<=", Op::Le),
-    ("=", Op::Eq),
-    (">", Op::Gt),
-    ("<", Op::Lt),
-];
 
 fn event(f: &Fields) -> R<Event> {
     let ty = f.req("type", |s, v| match v {
@@ -526,7 +519,7 @@ fn event(f: &Fields) -> R<Event> {
             },
             conclusion: f.choice(
                 "conclusion",
-                &[("pass", Conclusion::Pass), ("fail", Conclusion::Fail)],
+                &Conclusion::ALL,
             )?,
         },
         "agreement" => Body::Agreement {
@@ -536,7 +529,7 @@ fn event(f: &Fields) -> R<Event> {
             product: ProductId(f.str("product")?),
             seller: f.choice(
                 "seller",
-                &[("merchant", Seller::Merchant), ("anchor", Seller::Anchor)],
+                &Seller::ALL,
             )?,
             commission_bp: f.opt("commission_bp", |s, v| {
                 s.int_of(
@@ -591,7 +584,7 @@ fn event(f: &Fields) -> R<Event> {
             asserts: f.objects("asserts", |a| {
                 Ok(Assert {
                     attribute: a.str("attribute")?,
-                    op: a.choice("op", &OPS)?,
+                    op: a.choice("op", &Op::ALL)?,
                     value: a.number("value")?,
                     unit: a.opt_str("unit")?,
                 })
@@ -669,16 +662,7 @@ fn event(f: &Fields) -> R<Event> {
         "complaint" => Body::Complaint {
             complaint: ComplaintId(f.str("complaint")?),
             order: order()?,
-            category: f.choice(
-                "category",
-                &[
-                    ("quality", ComplaintCategory::Quality),
-                    ("false_advertising", ComplaintCategory::FalseAdvertising),
-                    ("counterfeit", ComplaintCategory::Counterfeit),
-                    ("not_delivered", ComplaintCategory::NotDelivered),
-                    ("other", ComplaintCategory::Other),
-                ],
-            )?,
+            category: f.choice("category", &ComplaintCategory::ALL)?,
             text: f.str("text")?,
             claim_ref: f.opt_str("claim_ref")?.map(EventId),
         },

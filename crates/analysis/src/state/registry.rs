@@ -3,15 +3,28 @@
 //! audience (hundreds of products and claims against millions of viewers),
 //! so kept whole, as the events gave it.
 
-use crate::claims::Report;
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, FixedOffset, NaiveDate};
 use events::{
     AgreementId, AnchorId, Assert, AttrValue, Body, CaseAction, Category, ComplaintCategory,
-    ComplaintId, Event, EventId, License, MerchantId, Money, OrderId, ProductId, Seller,
+    ComplaintId, Conclusion, Event, EventId, InspectionResult, License, MerchantId, Money, OrderId,
+    ProductId, ReportId, Seller,
 };
 use std::collections::{BTreeMap, HashMap};
 
 type Time = DateTime<FixedOffset>;
+
+/// An inspection report as the claim checks need it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Report {
+    pub id: ReportId,
+    pub leaf: u64,
+    pub at: Time,
+    pub lab: String,
+    pub issued: NaiveDate,
+    pub results: Vec<InspectionResult>,
+    pub conclusion: Conclusion,
+}
+
 
 #[derive(Clone, Debug)]
 pub struct ProductRec {

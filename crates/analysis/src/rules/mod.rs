@@ -4,22 +4,15 @@
 //! `rules/claims.json` (forbidden terms) and `rules/qualifications.json`
 //! (what each category must hold).
 
-use crate::claims::{ClaimRules, DEFAULT_CLAIM_RULES};
-use crate::liability::Pack;
-use crate::qualify::{QualificationRules, DEFAULT_QUALIFICATION_RULES};
+use crate::cases::liability::Pack;
+use crate::claims::check::{ClaimRules, DEFAULT_CLAIM_RULES};
+use crate::claims::qualify::{QualificationRules, DEFAULT_QUALIFICATION_RULES};
+use crate::error::RulesError;
 use events::Category;
 use serde_json::Value;
 
 /// The embedded default rule file.
-pub const DEFAULT_RULES: &str = include_str!("../rules/authenticity.json");
-
-#[derive(Debug, thiserror::Error)]
-pub enum RulesError {
-    #[error("rules file is not valid JSON: {0}")]
-    Json(#[from] serde_json::Error),
-    #[error("rules: `{path}` {problem}")]
-    Field { path: String, problem: String },
-}
+pub const DEFAULT_RULES: &str = include_str!("../../rules/authenticity.json");
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct BotRules {

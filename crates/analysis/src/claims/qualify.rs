@@ -1,14 +1,14 @@
 //! Qualifications: what a product's category requires it to hold, checked
 //! on a given day (`rules/qualifications.json`).
 
-use crate::claims::Report;
-use crate::rules::RulesError;
+use crate::error::RulesError;
+use crate::state::registry::Report;
 use chrono::NaiveDate;
 use events::{AttrValue, Category, Conclusion, License};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
-pub const DEFAULT_QUALIFICATION_RULES: &str = include_str!("../rules/qualifications.json");
+pub const DEFAULT_QUALIFICATION_RULES: &str = include_str!("../../rules/qualifications.json");
 
 /// One thing a category must hold, met by any one of `kinds`.
 #[derive(Clone, Debug, PartialEq)]

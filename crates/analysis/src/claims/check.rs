@@ -4,22 +4,23 @@
 //! what is on record:
 //! - its words, against the term lists of `rules/claims.json` (absolute
 //!   terms, disease claims), with one Aho-Corasick automaton over the
-//!   folded text ([`crate::text`]);
+//!   folded text ([`crate::claims::text`]);
 //! - its asserts, against the product's attributes and inspection results,
-//!   in comparable units ([`crate::units`]);
+//!   in comparable units ([`crate::claims::units`]);
 //! - its text, against the selling points the merchant approved.
 
-use crate::rules::RulesError;
-use crate::text::{fold, squash, Normal};
-use crate::units::{convert, unit_of_attribute, Converted};
+use crate::claims::text::{fold, squash, Normal};
+use crate::claims::units::{convert, unit_of_attribute, Converted};
+use crate::error::RulesError;
+use crate::flag::FlagCode;
+use crate::state::registry::Report;
 use aho_corasick::{AhoCorasick, MatchKind};
-use chrono::{DateTime, FixedOffset, NaiveDate};
-use events::{Assert, AttrValue, Category, Conclusion, InspectionResult, Op, ReportId};
+use events::{Assert, AttrValue, Category, Op};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// The embedded default term lists.
-pub const DEFAULT_CLAIM_RULES: &str = include_str!("../rules/claims.json");
+pub const DEFAULT_CLAIM_RULES: &str = include_str!("../../rules/claims.json");
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Family {
@@ -30,10 +31,10 @@ pub enum Family {
 }
 
 impl Family {
-    pub fn code(self) -> &'static str {
+    pub fn code(self) -> FlagCode {
         match self {
-            Family::Banned => "CLAIM_BANNED_TERM",
-            Family::Medical => "CLAIM_MEDICAL",
+            Family::Banned => FlagCode::ClaimBannedTerm,
+            Family::Medical => FlagCode::ClaimMedical,
         }
     }
 }
@@ -182,18 +183,6 @@ impl ClaimRules {
     }
 }
 
-/// An inspection report as the claim checks need it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Report {
-    pub id: ReportId,
-    pub leaf: u64,
-    pub at: DateTime<FixedOffset>,
-    pub lab: String,
-    pub issued: NaiveDate,
-    pub results: Vec<InspectionResult>,
-    pub conclusion: Conclusion,
-}
-
 /// What a claim is checked against.
 #[derive(Clone, Copy, Debug)]
 pub struct Record<'a> {
@@ -300,7 +289,7 @@ pub struct ClaimCheck {
 
 impl ClaimCheck {
     /// The flag codes this claim raises, each once.
-    pub fn codes(&self, rules: &ClaimRules) -> Vec<&'static str> {
+    pub fn codes(&self, rules: &ClaimRules) -> Vec<FlagCode> {
         let mut out = Vec::new();
         for h in &self.terms {
             out.push(rules.terms[h.term].family.code());
@@ -308,20 +297,20 @@ impl ClaimCheck {
         for a in &self.asserts {
             out.push(match a.outcome {
                 Outcome::Holds(_) => continue,
-                Outcome::Contradicted(_) => "CLAIM_CONTRADICTED",
-                Outcome::Unsupported(_) => "CLAIM_UNSUPPORTED",
+                Outcome::Contradicted(_) => FlagCode::ClaimContradicted,
+                Outcome::Unsupported(_) => FlagCode::ClaimUnsupported,
             });
         }
         if matches!(
             self.approval,
             Approval::NotApproved(_) | Approval::NoAgreement
         ) {
-            out.push("CLAIM_UNAPPROVED");
+            out.push(FlagCode::ClaimUnapproved);
         }
         let mut seen = Vec::new();
         out.retain(|c| {
             let new = !seen.contains(c);
-            seen.push(c);
+            seen.push(*c);
             new
         });
         out
@@ -472,4 +461,5 @@ fn contradicts(op: Op, claimed: f64, measured: f64, tolerance: f64) -> bool {
 }
 
 #[cfg(test)]
+#[path = "check_tests.rs"]
 mod tests;

@@ -8,7 +8,7 @@
 //! score; the weights are set so that no single signal gets there.
 
 use crate::rules::BotRules;
-use crate::state::{day_number, Map, Session};
+use crate::state::{day_number, Account, Map, Session, Tally};
 
 /// Why an account was judged a bot: one bit per signal.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -172,7 +172,7 @@ fn peak_online(s: &Session) -> u64 {
 /// Arrival waves: seconds whose surrounding window holds many times the
 /// session's typical number of joins.
 pub(crate) struct WaveDetector<'a> {
-    seconds: &'a Map<i64, crate::state::Tally>,
+    seconds: &'a Map<i64, Tally>,
     half: i64,
     pub threshold: u32,
 }
@@ -247,7 +247,7 @@ fn uniform_dwell_waves(s: &Session, r: &BotRules, wave: &WaveDetector) -> Map<u6
 }
 
 /// Watch time in seconds of an account that came once and left.
-fn single_visit_dwell(a: &crate::state::Account) -> Option<f64> {
+fn single_visit_dwell(a: &Account) -> Option<f64> {
     (a.joins == 1 && a.leaves > 0 && a.last_leave_ms >= a.first_join_ms)
         .then(|| (a.last_leave_ms - a.first_join_ms) as f64 / 1000.0)
 }
@@ -258,7 +258,7 @@ fn single_visit_dwell(a: &crate::state::Account) -> Option<f64> {
 fn uniform_dwell(
     s: &Session,
     r: &BotRules,
-    group_of: impl Fn(&crate::state::Account) -> Option<u64>,
+    group_of: impl Fn(&Account) -> Option<u64>,
 ) -> Map<u64, f64> {
     let mut dwells: Map<u64, Vec<f32>> = Map::default();
     for a in &s.accounts {

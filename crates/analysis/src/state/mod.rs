@@ -1,4 +1,5 @@
-//! What the analyzer keeps, and how each event updates it.
+//! What the analyzer keeps, and how each event updates it: the state every
+//! question is answered from.
 //!
 //! Every update is order-independent (minimums, maximums, sums, counts), so
 //! events may arrive late and out of order. Personal identifiers are kept
@@ -6,9 +7,10 @@
 //! million accounts the chance of any collision is about 3 in a million,
 //! and a collision merges two accounts' counters, nothing worse.
 
-use crate::registry::{ClaimRec, ComplaintRec, ListingRec, Registry};
-use crate::report::SessionReport;
-use crate::rules::Rules;
+pub mod registry;
+
+use crate::flag::NO_LEAF;
+use crate::state::registry::{ClaimRec, ComplaintRec, ListingRec, Registry};
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate};
 use events::{AnchorId, Body, Category, Currency, Event, ProductId, SessionId};
 use std::collections::HashMap;
@@ -22,9 +24,6 @@ pub(crate) fn key(s: &str) -> u64 {
         .hash_one(s)
         .max(1)
 }
-
-/// "No leaf recorded".
-pub(crate) const NO_LEAF: u64 = u64::MAX;
 
 /// One reported-metrics event.
 #[derive(Clone, Debug)]
@@ -128,7 +127,7 @@ pub(crate) struct Session {
     pub texts: Map<u64, Text>,
     pub comments: u64,
     pub likes: u64,
-    /// Orders placed in the session (indices into `Analyzer::orders`).
+    /// Orders placed in the session (indices into `State::orders`).
     pub orders: Vec<u32>,
     /// Products listed: (product, leaf, time).
     pub listed: Vec<(ProductId, u64, DateTime<FixedOffset>)>,
@@ -240,9 +239,10 @@ impl Order {
     }
 }
 
-/// The incremental analyzer: feed it events, ask it for reports.
-pub struct Analyzer {
-    pub(crate) rules: Rules,
+/// Everything kept from the events observed so far: per session, account
+/// and order, and the registry. Fed one event at a time; judged elsewhere.
+#[derive(Default)]
+pub struct State {
     pub(crate) sessions: Vec<Session>,
     session_ix: HashMap<String, u32>,
     pub(crate) orders: Vec<Order>,
@@ -253,29 +253,7 @@ pub struct Analyzer {
     pub(crate) events: u64,
 }
 
-impl Analyzer {
-    pub fn new(rules: Rules) -> Analyzer {
-        Analyzer {
-            rules,
-            sessions: Vec::new(),
-            session_ix: HashMap::new(),
-            orders: Vec::new(),
-            order_ix: Map::default(),
-            categories: Map::default(),
-            registry: Registry::default(),
-            events: 0,
-        }
-    }
-
-    pub fn rules(&self) -> &Rules {
-        &self.rules
-    }
-
-    /// Uses another liability rule pack from now on.
-    pub fn set_liability(&mut self, pack: crate::liability::Pack) {
-        self.rules.liability = pack;
-    }
-
+impl State {
     /// Events observed so far.
     pub fn events(&self) -> u64 {
         self.events
@@ -293,10 +271,9 @@ impl Analyzer {
         ids
     }
 
-    /// The session's report as of the events observed so far.
-    pub fn session_report(&self, id: &str) -> Option<SessionReport> {
-        let ix = *self.session_ix.get(id)?;
-        Some(SessionReport::build(self, ix as usize))
+    /// The index of a session, if any event named it.
+    pub(crate) fn session_ix(&self, id: &str) -> Option<usize> {
+        self.session_ix.get(id).map(|ix| *ix as usize)
     }
 
     fn session(&mut self, id: &SessionId) -> usize {

@@ -5,14 +5,14 @@
 //! and what follows — a liable party with its role and legal basis, or a
 //! refund or compensation. [`decide`] applies a pack to the facts of one
 //! case and says which rules fired and, for the others, which fact did not
-//! hold. Establishing the facts from the log is [`crate::cases`]' job.
+//! hold. Establishing the facts from the log is [`crate::cases::case`]'s job.
 
-use crate::rules::RulesError;
+use crate::error::RulesError;
 use events::{Category, Currency, Money};
 use serde_json::Value;
 
-pub const DEFAULT_PACK: &str = include_str!("../rules/liability-cn.json");
-pub const EU_PACK: &str = include_str!("../rules/liability-eu.json");
+pub const DEFAULT_PACK: &str = include_str!("../../rules/liability-cn.json");
+pub const EU_PACK: &str = include_str!("../../rules/liability-eu.json");
 
 /// The facts a rule may test, and what each means (docs/LIABILITY.md).
 pub const FACTS: [(&str, &str); 13] = [
@@ -426,4 +426,5 @@ pub fn decide(
 }
 
 #[cfg(test)]
+#[path = "liability_tests.rs"]
 mod tests;

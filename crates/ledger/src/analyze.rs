@@ -3,7 +3,7 @@
 //! [`analysis::Analyzer`]. A report computed here names the checkpoint it
 //! was computed at, and every piece of evidence names its leaf and event id.
 
-use crate::DataDir;
+use crate::datadir::DataDir;
 use analysis::products::ProductReport;
 use analysis::{Analyzer, Rules, SessionReport};
 use anyhow::{anyhow, Context, Result};

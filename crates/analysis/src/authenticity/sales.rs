@@ -8,8 +8,9 @@
 //! en masse afterwards. Thousands of independent flash-sale buyers are not
 //! linked, so they never form a group at all.
 
-use crate::rules::BrushingRules;
-use crate::state::{Analyzer, Map, Order, Session};
+use crate::format::ratio;
+use crate::rules::{BrushingRules, Rules};
+use crate::state::{Map, Order, Session, State};
 use events::{Category, Currency};
 use std::collections::BTreeMap;
 
@@ -58,14 +59,6 @@ impl Waterfall {
     }
 }
 
-pub(crate) fn ratio(a: i64, b: i64) -> f64 {
-    if b > 0 {
-        a as f64 / b as f64
-    } else {
-        0.0
-    }
-}
-
 /// A linked group of buyers judged to be brushing orders.
 #[derive(Clone, Debug)]
 pub struct Ring {
@@ -100,8 +93,8 @@ pub struct Sales {
     pub expected_refund_rate: f64,
 }
 
-pub(crate) fn sales(an: &Analyzer, s: &Session) -> Sales {
-    let rings = rings(an, s, &an.rules.brushing);
+pub(crate) fn sales(st: &State, rules: &Rules, s: &Session) -> Sales {
+    let rings = rings(st, s, &rules.brushing);
     let brushing: std::collections::HashSet<u32> = rings
         .iter()
         .flat_map(|r| r.orders.iter().copied())
@@ -112,7 +105,7 @@ pub(crate) fn sales(an: &Analyzer, s: &Session) -> Sales {
     };
     let (mut organic_paid, mut organic_refunded, mut expected) = (0i64, 0i64, 0.0f64);
     for &oi in &s.orders {
-        let o = &an.orders[oi as usize];
+        let o = &st.orders[oi as usize];
         let Some(cur) = o.currency else { continue };
         let w = out.by_currency.entry(cur).or_default();
         w.add(o);
@@ -124,12 +117,12 @@ pub(crate) fn sales(an: &Analyzer, s: &Session) -> Sales {
             out.organic_paid_orders += 1;
             organic_paid += o.paid;
             organic_refunded += o.refunded.min(o.paid);
-            let cat = an
+            let cat = st
                 .categories
                 .get(&o.product)
                 .copied()
                 .unwrap_or(Category::Other);
-            expected += o.paid as f64 * an.rules.expected_refund(cat);
+            expected += o.paid as f64 * rules.expected_refund(cat);
         }
     }
     out.organic_refund_rate = ratio(organic_refunded, organic_paid);
@@ -142,8 +135,8 @@ pub(crate) fn sales(an: &Analyzer, s: &Session) -> Sales {
 }
 
 /// Orders paid, refunded or cancelled that were never placed (dangling).
-pub(crate) fn dangling_orders(an: &Analyzer) -> u64 {
-    an.orders.iter().filter(|o| !o.is_placed()).count() as u64
+pub(crate) fn dangling_orders(st: &State) -> u64 {
+    st.orders.iter().filter(|o| !o.is_placed()).count() as u64
 }
 
 struct UnionFind(Vec<u32>);
@@ -166,12 +159,12 @@ impl UnionFind {
 }
 
 /// Links buyers by shared order keys and keeps the groups that score as rings.
-fn rings(an: &Analyzer, s: &Session, r: &BrushingRules) -> Vec<Ring> {
+fn rings(st: &State, s: &Session, r: &BrushingRules) -> Vec<Ring> {
     let mut uf = UnionFind((0..s.accounts.len() as u32).collect());
     // Keys are salted by kind so a device and an address never collide.
     let mut first: Map<(u8, u64), u32> = Map::default();
     for &oi in &s.orders {
-        let o = &an.orders[oi as usize];
+        let o = &st.orders[oi as usize];
         for (kind, k) in [(0u8, o.device), (1, o.address), (2, o.payment)] {
             if k != 0 {
                 let owner = *first.entry((kind, k)).or_insert(o.account);
@@ -181,14 +174,14 @@ fn rings(an: &Analyzer, s: &Session, r: &BrushingRules) -> Vec<Ring> {
     }
     let mut groups: Map<u32, Vec<u32>> = Map::default();
     for &oi in &s.orders {
-        let root = uf.find(an.orders[oi as usize].account);
+        let root = uf.find(st.orders[oi as usize].account);
         groups.entry(root).or_default().push(oi);
     }
     let mut rings: Vec<Ring> = groups
         .into_values()
         .filter_map(|mut orders| {
-            orders.sort_by_key(|o| (an.orders[*o as usize].placed_ms, *o));
-            let ring = score(an, orders, r);
+            orders.sort_by_key(|o| (st.orders[*o as usize].placed_ms, *o));
+            let ring = score(st, orders, r);
             (ring.accounts.len() >= r.min_accounts as usize
                 && ring.orders.len() >= r.min_orders as usize
                 && ring.score >= r.suspect_score)
@@ -204,8 +197,8 @@ fn rings(an: &Analyzer, s: &Session, r: &BrushingRules) -> Vec<Ring> {
     rings
 }
 
-fn score(an: &Analyzer, orders: Vec<u32>, r: &BrushingRules) -> Ring {
-    let os: Vec<&Order> = orders.iter().map(|i| &an.orders[*i as usize]).collect();
+fn score(st: &State, orders: Vec<u32>, r: &BrushingRules) -> Ring {
+    let os: Vec<&Order> = orders.iter().map(|i| &st.orders[*i as usize]).collect();
     let mut accounts: Vec<u32> = os.iter().map(|o| o.account).collect();
     accounts.sort_unstable();
     accounts.dedup();
@@ -259,11 +252,11 @@ fn score(an: &Analyzer, orders: Vec<u32>, r: &BrushingRules) -> Ring {
 }
 
 /// The links of a ring, for drawing it (at most `max_accounts` buyers).
-pub fn ring_graph(an: &Analyzer, ring: &Ring, max_accounts: usize) -> RingGraph {
+pub fn ring_graph(st: &State, ring: &Ring, max_accounts: usize) -> RingGraph {
     let keep: Vec<u32> = ring.accounts.iter().take(max_accounts).copied().collect();
     let mut edges: Vec<(u32, &'static str, u64)> = Vec::new();
     for &oi in &ring.orders {
-        let o = &an.orders[oi as usize];
+        let o = &st.orders[oi as usize];
         if !keep.contains(&o.account) {
             continue;
         }

@@ -1,0 +1,11 @@
+//! Is this live data real? The session report of report.md §1.
+//!
+//! - [`viewers`]: the observed audience and the per-account bot judgement.
+//! - [`sales`]: the sales waterfall and brushing rings (union-find).
+//! - [`flags`]: one function per session flag, from the figures.
+//! - [`report`]: the session report, its timeline and its flags.
+
+pub mod flags;
+pub mod report;
+pub mod sales;
+pub mod viewers;

@@ -1,0 +1,174 @@
+//! Flags: the findings of report.md, each with a code, a severity, a
+//! summary and the log entries it rests on.
+
+use serde::Serialize;
+
+/// Evidence samples kept per flag (the strongest first); counts cover all.
+const SAMPLE: usize = 10;
+
+/// "No leaf recorded".
+pub const NO_LEAF: u64 = u64::MAX;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+        }
+    }
+
+    /// High at or above `high`, medium at or above `medium`, else none.
+    pub fn of(x: f64, medium: f64, high: f64) -> Option<Severity> {
+        if x >= high {
+            Some(Severity::High)
+        } else if x >= medium {
+            Some(Severity::Medium)
+        } else {
+            None
+        }
+    }
+}
+
+/// The flag codes of report.md (a closed list: answers and other tools rely on it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum FlagCode {
+    ViewerInflation,
+    BotViewers,
+    GmvInflation,
+    OrderBrushing,
+    RefundSurge,
+    MetricsInconsistent,
+    ClaimBannedTerm,
+    ClaimMedical,
+    ClaimContradicted,
+    ClaimUnsupported,
+    ClaimUnapproved,
+    ProductUnqualified,
+}
+
+impl FlagCode {
+    /// The claim codes, in the order their flags are listed.
+    pub const CLAIMS: [FlagCode; 5] = [
+        FlagCode::ClaimContradicted,
+        FlagCode::ClaimMedical,
+        FlagCode::ClaimBannedTerm,
+        FlagCode::ClaimUnsupported,
+        FlagCode::ClaimUnapproved,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FlagCode::ViewerInflation => "VIEWER_INFLATION",
+            FlagCode::BotViewers => "BOT_VIEWERS",
+            FlagCode::GmvInflation => "GMV_INFLATION",
+            FlagCode::OrderBrushing => "ORDER_BRUSHING",
+            FlagCode::RefundSurge => "REFUND_SURGE",
+            FlagCode::MetricsInconsistent => "METRICS_INCONSISTENT",
+            FlagCode::ClaimBannedTerm => "CLAIM_BANNED_TERM",
+            FlagCode::ClaimMedical => "CLAIM_MEDICAL",
+            FlagCode::ClaimContradicted => "CLAIM_CONTRADICTED",
+            FlagCode::ClaimUnsupported => "CLAIM_UNSUPPORTED",
+            FlagCode::ClaimUnapproved => "CLAIM_UNAPPROVED",
+            FlagCode::ProductUnqualified => "PRODUCT_UNQUALIFIED",
+        }
+    }
+
+    /// A claim that misrepresents the product (false, or unlawful to say):
+    /// what liability and the listing gate look for.
+    pub fn misrepresents(self) -> bool {
+        matches!(
+            self,
+            FlagCode::ClaimContradicted | FlagCode::ClaimBannedTerm | FlagCode::ClaimMedical
+        )
+    }
+
+    /// The severity of a claim or product flag (session flags grade their
+    /// own severity from thresholds).
+    pub fn claim_severity(self) -> Severity {
+        match self {
+            FlagCode::ClaimMedical | FlagCode::ClaimContradicted | FlagCode::ProductUnqualified => {
+                Severity::High
+            }
+            FlagCode::ClaimBannedTerm | FlagCode::ClaimUnsupported => Severity::Medium,
+            _ => Severity::Low,
+        }
+    }
+
+    /// What the claims of a claim flag do, for one claim or several.
+    pub fn headline(self, one: bool) -> &'static str {
+        match (self, one) {
+            (FlagCode::ClaimBannedTerm, true) => "uses terms advertising law forbids",
+            (FlagCode::ClaimBannedTerm, false) => "use terms advertising law forbids",
+            (FlagCode::ClaimMedical, true) => {
+                "claims to prevent or treat disease, for a product that is not a drug or medical device"
+            }
+            (FlagCode::ClaimMedical, false) => {
+                "claim to prevent or treat disease, for a product that is not a drug or medical device"
+            }
+            (FlagCode::ClaimContradicted, true) => "contradicts what is on record",
+            (FlagCode::ClaimContradicted, false) => "contradict what is on record",
+            (FlagCode::ClaimUnsupported, true) => "asserts what nothing on record supports",
+            (FlagCode::ClaimUnsupported, false) => "assert what nothing on record supports",
+            (_, true) => "goes beyond the merchant's approved selling points",
+            (_, false) => "go beyond the merchant's approved selling points",
+        }
+    }
+}
+
+/// A code compares equal to its contract name (`FlagCode::BotViewers == "BOT_VIEWERS"`).
+impl PartialEq<&str> for FlagCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl std::fmt::Display for FlagCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Log entries behind a finding: a sample of leaf indices and how many there are in all.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Evidence {
+    pub leaves: Vec<u64>,
+    pub count: u64,
+}
+
+impl Evidence {
+    pub fn of(leaves: impl IntoIterator<Item = u64>) -> Evidence {
+        let mut all: Vec<u64> = leaves.into_iter().filter(|l| *l != NO_LEAF).collect();
+        let count = all.len() as u64;
+        all.truncate(SAMPLE);
+        Evidence { leaves: all, count }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Flag {
+    pub code: FlagCode,
+    pub severity: Severity,
+    pub summary: String,
+    pub evidence: Evidence,
+}
+
+impl Flag {
+    pub fn new(code: FlagCode, severity: Severity, summary: String, evidence: Evidence) -> Flag {
+        Flag {
+            code,
+            severity,
+            summary,
+            evidence,
+        }
+    }
+}

@@ -1,0 +1,23 @@
+//! The liveledger application: a data directory (keys, log, indexes,
+//! projection) and every operation on it. The crates below know nothing of
+//! each other; this one wires them: `events` validates, `tlog` records,
+//! `store` projects, `analysis` judges. The CLI (and the server to come)
+//! are thin faces over this crate; neither holds logic the other lacks.
+//!
+//! - [`datadir`]: where everything lives, the single writer ([`Ledger`]).
+//! - [`ingest`]: NDJSON in, validated, pseudonymised, deduplicated, logged.
+//! - [`analyze`]: the analysis of the log at a signed checkpoint ([`Analysis`]).
+//! - [`answer`]: the contract's answers as typed, serialisable structs.
+//! - [`evidence`]: inclusion bundles, evidence packages, consistency proofs.
+//! - [`serve`]: the log over HTTP as C2SP tlog-tiles.
+
+pub mod analyze;
+pub mod answer;
+pub mod datadir;
+pub mod evidence;
+pub mod ingest;
+pub mod serve;
+
+pub use analyze::Analysis;
+pub use datadir::{DataDir, Ledger};
+pub use ingest::{ingest, IngestReport, Input, LineError};
