@@ -134,7 +134,7 @@ impl PartialEq<&str> for FlagCode {
 
 impl std::fmt::Display for FlagCode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 

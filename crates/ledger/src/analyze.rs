@@ -4,7 +4,9 @@
 //! was computed at, and every piece of evidence names its leaf and event id.
 
 use crate::datadir::DataDir;
-use analysis::products::ProductReport;
+use crate::answer::session::SessionAnswer;
+use analysis::cases::liability::Pack;
+use analysis::products::report::ProductReport;
 use analysis::{Analyzer, Rules, SessionReport};
 use anyhow::{anyhow, Context, Result};
 use events::{parse_stored, stored_head, Event};
@@ -26,16 +28,22 @@ pub struct Analysis {
     bundles: RefCell<HashMap<u64, Vec<Vec<u8>>>>,
 }
 
-/// The rules: the embedded defaults, with a file's entries laid over them.
-pub fn rules(path: Option<&Path>) -> Result<Rules> {
-    match path {
-        None => Ok(Rules::default()),
-        Some(p) => {
-            let text = std::fs::read_to_string(p)
-                .with_context(|| format!("cannot read rules file {}", p.display()))?;
-            Rules::with_overrides(&text).with_context(|| format!("in {}", p.display()))
-        }
+/// The rules: the embedded defaults, with a file's entries laid over them
+/// (`rules`), judging cases by the liability pack in `pack` if given.
+pub fn rules(rules: Option<&Path>, pack: Option<&Path>) -> Result<Rules> {
+    let read = |p: &Path, what: &str| {
+        std::fs::read_to_string(p).with_context(|| format!("cannot read {what} {}", p.display()))
+    };
+    let mut out = match rules {
+        None => Rules::default(),
+        Some(p) => Rules::with_overrides(&read(p, "rules file")?)
+            .with_context(|| format!("in {}", p.display()))?,
+    };
+    if let Some(p) = pack {
+        out.liability = Pack::from_json(&read(p, "rule pack")?)
+            .with_context(|| format!("in {}", p.display()))?;
     }
+    Ok(out)
 }
 
 impl Analysis {
@@ -112,11 +120,16 @@ impl Analysis {
         })
     }
 
-    /// The contract JSON of a session report, with its checkpoint.
-    pub fn session_json(&self, r: &SessionReport) -> Value {
-        let mut v = r.to_json(&|leaf| self.event_id(leaf));
+    /// An answer as JSON (keys sorted), with the checkpoint it was computed at.
+    pub fn with_checkpoint(&self, answer: impl serde::Serialize) -> Result<Value> {
+        let mut v = serde_json::to_value(answer)?;
         v["checkpoint"] = self.checkpoint_json();
-        v
+        Ok(v)
+    }
+
+    /// The contract JSON of a session report, with its checkpoint.
+    pub fn session_json(&self, r: &SessionReport) -> Result<Value> {
+        self.with_checkpoint(SessionAnswer::new(r, &|leaf| self.event_id(leaf)))
     }
 }
 

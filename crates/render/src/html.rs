@@ -2,11 +2,13 @@
 //! charts, no scripts and nothing fetched, so it opens offline and can be
 //! archived with the evidence.
 
-use super::pct;
-use analysis::products::{category_name, ClaimFinding, ProductReport};
-use analysis::qualify::Status;
-use analysis::report::{grouped, money, Minute};
-use analysis::sales::RingGraph;
+use crate::numbers::pct;
+use analysis::authenticity::report::Minute;
+use analysis::authenticity::sales::RingGraph;
+use analysis::claims::finding::ClaimFinding;
+use analysis::claims::qualify::Status;
+use analysis::format::{grouped, money};
+use analysis::products::report::ProductReport;
 use analysis::{Flag, SessionReport};
 use events::Conclusion;
 use std::collections::BTreeMap;
@@ -260,7 +262,7 @@ pub fn product(
         "<h1>Product {id}</h1>\n<p>{name} · <b>{category}</b> · merchant <b>{merchant}</b>{unreg}{brand}</p>",
         id = esc(&r.product),
         name = esc(p.map_or("(never registered)", |p| p.name.as_str())),
-        category = p.map_or("category unknown", |p| category_name(p.category)),
+        category = p.map_or("category unknown", |p| p.category.as_str()),
         merchant = esc(p.map_or("?", |p| p.merchant.as_str())),
         unreg = if r.merchant_registered == Some(false) { " <span class=\"bad\">(not registered)</span>" } else { "" },
         brand = p.and_then(|p| p.brand.as_ref()).map_or(String::new(), |b| format!(" · brand {}", esc(b))),

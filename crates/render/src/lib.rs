@@ -1,11 +1,7 @@
-//! Human renderings of reports: a terminal summary and a self-contained
-//! HTML page with SVG charts (no scripts, no network).
+//! Human renderings of liveledger's answers: a terminal summary and a
+//! self-contained HTML page with SVG charts (no scripts, no network).
+//! The prose for people lives here; the analysis returns plain structs.
 
 pub mod html;
+pub mod numbers;
 pub mod text;
-
-pub use analysis::report::grouped;
-
-pub fn pct(x: f64) -> String {
-    format!("{:.1}%", x * 100.0)
-}

@@ -1,10 +1,11 @@
 //! Terminal summaries: the session report, the product findings, the listing gate.
 
-use super::pct;
-use analysis::cases::{category_name as case_category, Case};
-use analysis::products::{category_name, Gate, ProductReport};
-use analysis::qualify::Status;
-use analysis::report::{grouped, money};
+use crate::numbers::pct;
+use analysis::cases::case::Case;
+use analysis::claims::qualify::Status;
+use analysis::format::{grouped, money};
+use analysis::products::gate::Gate;
+use analysis::products::report::ProductReport;
 use analysis::{Flag, SessionReport};
 use events::Conclusion;
 use std::fmt::Write;
@@ -210,7 +211,7 @@ pub fn product(
         "Product {} — {} ({}), merchant {}{}",
         r.product,
         p.map_or("never registered", |p| p.name.as_str()),
-        p.map_or("category unknown", |p| category_name(p.category)),
+        p.map_or("category unknown", |p| p.category.as_str()),
         p.map_or("?", |p| p.merchant.as_str()),
         if r.merchant_registered == Some(false) {
             " (NOT REGISTERED)"
@@ -433,7 +434,7 @@ pub fn cases(cases: &[Case], pack: &str, now: chrono::DateTime<chrono::FixedOffs
             "{:<14} {:<10} {:<18} {:<12} {:>12} {:>14}  {:<17} {}{}",
             c.id,
             c.status.as_str(),
-            case_category(c.complaint.category),
+            c.complaint.category.as_str(),
             c.product.as_deref().unwrap_or("?"),
             money(d.remedy.refund, ""),
             money(d.remedy.compensation, ""),
@@ -461,7 +462,7 @@ pub fn case(c: &Case, ids: &dyn Fn(u64) -> Option<String>) -> String {
         o,
         "Case {} — {} complaint {} on order {} ({} in session {})",
         c.id,
-        case_category(c.complaint.category),
+        c.complaint.category.as_str(),
         c.complaint.complaint,
         c.complaint.order_id,
         c.product.as_deref().unwrap_or("unknown product"),
@@ -567,5 +568,52 @@ pub fn case(c: &Case, ids: &dyn Fn(u64) -> Option<String>) -> String {
         let _ = writeln!(o, "\nnote: {n}");
     }
     o.push_str(PROVE);
+    o
+}
+
+/// The `sessions` table: headline figures and flags, one line a session.
+pub fn sessions(reports: &[SessionReport]) -> String {
+    let mut o = String::new();
+    if reports.is_empty() {
+        o.push_str("no sessions in the log\n");
+        return o;
+    }
+    let _ = writeln!(
+        o,
+        "{:<16} {:<14} {:<17} {:>12} {:>10} {:>9} {:>18}  flags",
+        "session", "anchor", "started", "reported", "real", "bots", "verified GMV"
+    );
+    for r in reports {
+        let v = &r.viewers;
+        let flags: Vec<String> = r
+            .flags
+            .iter()
+            .map(|f| format!("{}({})", f.code, f.severity.as_str()))
+            .collect();
+        let started = r.started.map(|t| t.to_rfc3339());
+        let _ = writeln!(
+            o,
+            "{:<16} {:<14} {:<17} {:>12} {:>10} {:>9} {:>18}  {}",
+            r.session,
+            r.anchor.as_deref().unwrap_or("?"),
+            started
+                .as_deref()
+                .map(|s| s.get(..16).unwrap_or(s))
+                .unwrap_or("?"),
+            grouped(v.reported_views.unwrap_or(0)),
+            grouped(v.estimated_real()),
+            grouped(v.suspected_bots()),
+            money(
+                r.waterfall().verified_gmv(),
+                &r.currency().map(|c| c.to_string()).unwrap_or_default()
+            ),
+            if flags.is_empty() {
+                "none".into()
+            } else {
+                flags.join(" ")
+            }
+        );
+    }
+    o.push_str("\nDetails: liveledger report session ID [--html FILE]\n");
     o
 }

@@ -17,7 +17,11 @@ fn main() {
     sets.push(Scenario::ALL.iter().map(|(_, s)| *s).collect());
     sets.push(vec![]);
     sets.push(vec![Scenario::BotFarm, Scenario::BrushingRing]);
-    sets.push(vec![Scenario::RefundSurge, Scenario::AfterSales, Scenario::FalseClaims]);
+    sets.push(vec![
+        Scenario::RefundSurge,
+        Scenario::AfterSales,
+        Scenario::FalseClaims,
+    ]);
     for scale in [0.001, 0.01, 1e-9] {
         for seed in [1u64, 42, 365 + 7] {
             for (i, set) in sets.iter().enumerate() {

@@ -18,6 +18,7 @@
 
 pub mod bundle;
 pub mod checkpoint;
+pub mod error;
 pub mod hash;
 pub mod log;
 mod mem;
@@ -29,8 +30,9 @@ pub mod verify;
 mod writer;
 
 pub use checkpoint::Checkpoint;
+pub use error::LogError;
 pub use hash::{leaf_hash, node_hash, sha256_from, Hash, SHA256_IV};
-pub use log::{read_history, Entries, Entry, EntryRef, Log, LogError, LogReader, TileHashes};
+pub use log::{read_history, Entries, Entry, EntryRef, Log, LogReader, TileHashes};
 pub use mem::small_pages;
 pub use note::{NoteError, NoteSigner, NoteVerifier};
 pub use verify::{verify_dir, VerifyError, VerifySummary};

@@ -15,8 +15,9 @@
 //! covered by a durable checkpoint are ever acknowledged.
 
 use crate::checkpoint::Checkpoint;
+use crate::error::LogError;
 use crate::hash::{leaf_hash, Hash};
-use crate::note::{NoteError, NoteSigner, NoteVerifier};
+use crate::note::{NoteSigner, NoteVerifier};
 use crate::tile::{self, Level, TileId, WIDTH};
 use crate::tree;
 use crate::writer::Writer;
@@ -24,20 +25,6 @@ use std::collections::HashSet;
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-
-#[derive(Debug, thiserror::Error)]
-pub enum LogError {
-    #[error("{path}: {source}")]
-    Io { path: PathBuf, source: io::Error },
-    #[error("checkpoint {path}: {source}")]
-    Note { path: PathBuf, source: NoteError },
-    #[error("{0}")]
-    Corrupt(String),
-    #[error("entry of {0} bytes is larger than the {max} bytes a tlog-tiles entry can hold", max = tile::MAX_ENTRY_LEN)]
-    EntryTooLarge(usize),
-    #[error(transparent)]
-    Proof(#[from] crate::proof::ProofError),
-}
 
 /// Every checkpoint the log ever published, one JSON object per line:
 /// `{"size": N, "note": "<signed note>"}`, appended right after the
@@ -146,9 +133,9 @@ impl Entries {
         self.ends.reserve(entries);
         self.hashes.reserve(entries);
         if capacity(self) != before {
-            crate::small_pages(&self.data);
-            crate::small_pages(&self.ends);
-            crate::small_pages(&self.hashes);
+            crate::mem::small_pages(&self.data);
+            crate::mem::small_pages(&self.ends);
+            crate::mem::small_pages(&self.hashes);
         }
     }
 

@@ -2,8 +2,9 @@
 //! every entry re-hashed, every tile rebuilt and compared with the stored one,
 //! the root compared with the signed checkpoint.
 
+use crate::error::LogError;
 use crate::hash::{leaf_hash, Hash};
-use crate::log::{read_checkpoint, read_history, Edge, LogError, HISTORY};
+use crate::log::{read_checkpoint, read_history, Edge, HISTORY};
 use crate::note::NoteVerifier;
 use crate::tile::{self, Level, TileId, WIDTH};
 use std::fs;

@@ -6,7 +6,7 @@
 //! not yet durable: the log's `syncfs` does that — and reports the first
 //! error, so nothing is acknowledged past a failed write.
 
-use crate::log::LogError;
+use crate::error::LogError;
 use std::collections::HashSet;
 use std::fs::{self, File};
 use std::io;
@@ -106,7 +106,7 @@ impl Writer {
             .and_then(|mut s| s.pop())
             .unwrap_or_else(|| {
                 let buf = Vec::with_capacity(64 << 10);
-                crate::small_pages(&buf);
+                crate::mem::small_pages(&buf);
                 buf
             })
     }

@@ -18,11 +18,13 @@ use crate::state::registry::{CaseUpdateRec, ComplaintRec};
 use crate::state::{key, Order, State};
 use chrono::{DateTime, Duration, FixedOffset};
 use events::{CaseAction, Category, ComplaintCategory, Currency, Money, Seller};
+use serde::Serialize;
 use std::collections::BTreeMap;
 
 type Time = DateTime<FixedOffset>;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Status {
     Open,
     Decided,
@@ -32,6 +34,14 @@ pub enum Status {
 }
 
 impl Status {
+    pub const ALL: [(&'static str, Status); 5] = [
+        ("open", Status::Open),
+        ("decided", Status::Decided),
+        ("remedied", Status::Remedied),
+        ("closed", Status::Closed),
+        ("escalated", Status::Escalated),
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Open => "open",

@@ -117,6 +117,19 @@ pub enum Status {
     BadNumber(usize),
 }
 
+impl Status {
+    /// The status's name in answers.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Status::Held(_) => "held",
+            Status::Waived(_) => "waived",
+            Status::Missing => "missing",
+            Status::Expired(..) => "expired",
+            Status::BadNumber(_) => "bad_number",
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct RequirementCheck {
     pub requirement: Requirement,

@@ -115,6 +115,26 @@ pub enum GateCode {
     PriorFalseClaims,
 }
 
+impl GateCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GateCode::ProductUnregistered => "PRODUCT_UNREGISTERED",
+            GateCode::MerchantUnregistered => "MERCHANT_UNREGISTERED",
+            GateCode::ProductUnqualified => "PRODUCT_UNQUALIFIED",
+            GateCode::AnchorUnregistered => "ANCHOR_UNREGISTERED",
+            GateCode::AnchorNotVerified => "ANCHOR_NOT_VERIFIED",
+            GateCode::NoAgreement => "NO_AGREEMENT",
+            GateCode::PriorFalseClaims => "PRIOR_FALSE_CLAIMS",
+        }
+    }
+}
+
+impl std::fmt::Display for GateCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
 /// One reason in the pre-live gate's answer.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GateReason {

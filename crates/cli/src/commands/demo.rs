@@ -1,11 +1,9 @@
 //! `liveledger demo`: a mixed evening of live selling, simulated, logged,
 //! analysed and reported, in one command and well under a minute.
 
-use crate::analyze::Analysis;
-use crate::ingest::{ingest, Input, Options, Progress};
-use crate::render;
-use crate::{DataDir, Ledger};
-use analysis::report::{grouped, money};
+use analysis::format::{grouped, money};
+use ledger::ingest::{ingest, Input, Options, Progress};
+use ledger::{Analysis, DataDir, Ledger};
 use analysis::Rules;
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
@@ -67,6 +65,18 @@ fn fresh(dir: &Path) -> Result<()> {
         "made by liveledger demo; safe to delete\n",
     )?;
     Ok(())
+}
+
+/// `liveledger demo`: runs the demo, prints its summary (JSON with `--json`).
+pub fn command(dir: &Path, scale: f64, json_out: bool) -> Result<u8> {
+    if !(scale > 0.0 && scale <= 1.0) {
+        bail!("--scale must be above 0 and at most 1");
+    }
+    let summary = run(dir, scale, json_out, &mut std::io::stdout())?;
+    if json_out {
+        println!("{}", serde_json::to_string_pretty(&summary)?);
+    }
+    Ok(0)
 }
 
 /// Runs the demo in `dir`; writes the human summary to `out` (unless

@@ -1,0 +1,160 @@
+//! The log as evidence: `checkpoint`, `verify`, `prove`, `export`,
+//! `consistency`, and `serve` (the log over HTTP as tlog-tiles).
+
+use crate::commands::common::{failed, write_artifact, PROBLEM};
+use anyhow::{bail, Context, Result};
+use ledger::evidence::{self, Subject};
+use ledger::serve::EntryAccess;
+use ledger::DataDir;
+use serde_json::json;
+use std::path::{Path, PathBuf};
+
+/// Who may read entry bundles over HTTP.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum Entries {
+    Public,
+    Token,
+}
+
+pub fn checkpoint(dir: &DataDir, json_out: bool) -> Result<u8> {
+    let reader = dir.reader()?;
+    let cp = reader.checkpoint();
+    if json_out {
+        let out = json!({
+            "origin": cp.origin,
+            "size": cp.size,
+            "root": cp.root.to_hex(),
+            "checkpoint": reader.note(),
+            "key": dir.verifier()?.to_vkey(),
+        });
+        println!("{out}");
+    } else {
+        print!("{}", reader.note());
+    }
+    Ok(0)
+}
+
+/// A key given on the command line: a vkey, or a file holding one.
+fn parse_key(k: &str) -> Result<tlog::NoteVerifier> {
+    let text = if Path::new(k).exists() {
+        std::fs::read_to_string(k)?
+    } else {
+        k.to_string()
+    };
+    Ok(tlog::NoteVerifier::from_vkey(&text)?)
+}
+
+pub fn verify(
+    dir: &DataDir,
+    json_out: bool,
+    bundle: Option<PathBuf>,
+    key: Option<String>,
+) -> Result<u8> {
+    match bundle {
+        Some(b) => verify_bundle(json_out, &b, key),
+        None => verify_log(dir, json_out, key),
+    }
+}
+
+fn verify_bundle(json_out: bool, path: &Path, key: Option<String>) -> Result<u8> {
+    let bytes =
+        std::fs::read(path).with_context(|| format!("cannot read bundle {}", path.display()))?;
+    let pinned = key.as_deref().map(parse_key).transpose()?;
+    match tlog::bundle::verify(&bytes, pinned.as_ref()) {
+        Ok(v) => {
+            if json_out {
+                let out = json!({ "ok": true, "format": v.format, "origin": v.origin, "tree_size": v.tree_size,
+                    "root": v.root.to_hex(), "entries": v.entries, "key": v.key });
+                println!("{out}");
+            } else {
+                let plural = if v.entries == 1 {
+                    "entry is"
+                } else {
+                    "entries are"
+                };
+                println!(
+                    "OK: {} {plural} in {} at tree size {} (root {}), signed by {}",
+                    v.entries, v.origin, v.tree_size, v.root, v.key
+                );
+            }
+            Ok(0)
+        }
+        Err(e) => failed(json_out, &e),
+    }
+}
+
+fn verify_log(dir: &DataDir, json_out: bool, key: Option<String>) -> Result<u8> {
+    dir.require_existing()?;
+    let verifier = match key {
+        Some(k) => parse_key(&k)?,
+        None => dir.verifier()?,
+    };
+    match tlog::verify_dir(&dir.log_dir(), &verifier) {
+        Ok(s) => {
+            if json_out {
+                println!(
+                    "{}",
+                    json!({ "ok": true, "size": s.size, "root": s.root.to_hex(), "files_checked": s.tiles, "checkpoints_checked": s.history, "key": verifier.to_vkey() })
+                );
+            } else {
+                println!(
+                    "OK: {} entries and {} tile files re-hashed; root {} matches the checkpoint signed by {}; the log extends all {} checkpoints it signed before",
+                    s.size, s.tiles, s.root, verifier.to_vkey(), s.history
+                );
+            }
+            Ok(0)
+        }
+        Err(e) => failed(json_out, &e),
+    }
+}
+
+pub fn prove(dir: &DataDir, json_out: bool, event: &str, output: Option<PathBuf>) -> Result<u8> {
+    write_artifact(&evidence::prove(dir, event)?, output, json_out)
+}
+
+pub fn export(
+    dir: &DataDir,
+    json_out: bool,
+    subject: (Option<String>, Option<String>, Option<String>),
+    output: Option<PathBuf>,
+) -> Result<u8> {
+    let subject = match subject {
+        (Some(s), _, _) => Subject::Session(s),
+        (_, Some(o), _) => Subject::Order(o),
+        (_, _, Some(p)) => Subject::Product(p),
+        _ => bail!("say what to export: --session ID, --order ID or --product ID"),
+    };
+    write_artifact(&evidence::export(dir, &subject)?, output, json_out)
+}
+
+pub fn consistency(dir: &DataDir, json_out: bool, old: u64, new: Option<u64>) -> Result<u8> {
+    let v = evidence::consistency(dir, old, new)?;
+    let ok = v["ok"] == true;
+    if json_out {
+        println!("{v}");
+    } else if ok {
+        println!(
+            "OK: the checkpoint of size {} (root {}) is a prefix of the one of size {} (root {}); proof of {} hashes",
+            v["old_size"], v["old_root"].as_str().unwrap_or(""), v["new_size"], v["new_root"].as_str().unwrap_or(""),
+            v["proof"].as_array().map_or(0, Vec::len)
+        );
+    } else {
+        println!("FAILED: {}", v["error"].as_str().unwrap_or("inconsistent"));
+    }
+    Ok(if ok { 0 } else { PROBLEM })
+}
+
+pub fn serve(dir: DataDir, listen: &str, entries: Entries, token: Option<String>) -> Result<u8> {
+    let access = match (entries, token) {
+        (Entries::Token, Some(t)) if !t.is_empty() => EntryAccess::Token(t),
+        (Entries::Token, _) => bail!("--entries token needs --token (or LIVELEDGER_TOKEN)"),
+        (Entries::Public, _) => EntryAccess::Public,
+    };
+    let shown = dir.root.display().to_string();
+    ledger::serve::serve(dir, listen, access, |addr| {
+        use std::io::Write;
+        println!("serving {shown} on http://{addr}");
+        let _ = std::io::stdout().flush();
+    })?;
+    Ok(0)
+}

@@ -1,0 +1,155 @@
+//! `ingest` and `rebuild`: events into the log, derived state from it.
+
+use crate::commands::common::{bar, PROBLEM};
+use anyhow::{Context, Result};
+use ledger::ingest::{Options, Progress};
+use ledger::{ingest, DataDir, IngestReport, Input, Ledger};
+use serde_json::json;
+use std::io::Write;
+
+#[derive(clap::Args)]
+pub struct Args {
+    #[arg(required = true)]
+    files: Vec<String>,
+    /// The log's origin (its name in checkpoints); only when the log is created.
+    #[arg(long)]
+    origin: Option<String>,
+    /// Events per commit (each commit is fsynced and signed).
+    #[arg(long, default_value_t = 100_000)]
+    batch: u64,
+    /// The longest, in milliseconds, an event waits for its commit when
+    /// input is slow (a live stream on stdin).
+    #[arg(long, default_value_t = 1000, value_name = "MS")]
+    max_delay: u64,
+    /// Print a line to stderr after every durable commit.
+    #[arg(long, short)]
+    verbose: bool,
+}
+
+fn open_inputs(files: &[String]) -> Result<(Vec<Input>, u64)> {
+    let mut inputs = Vec::new();
+    let mut total = 0;
+    for f in files {
+        if f == "-" {
+            inputs.push(Input {
+                name: "-".into(),
+                reader: Box::new(std::io::stdin()),
+            });
+        } else {
+            let file = std::fs::File::open(f).with_context(|| format!("cannot read input {f}"))?;
+            total += file.metadata().map(|m| m.len()).unwrap_or(0);
+            inputs.push(Input {
+                name: f.clone(),
+                reader: Box::new(file),
+            });
+        }
+    }
+    Ok((inputs, total))
+}
+
+pub fn run(dir: &DataDir, json_out: bool, a: Args) -> Result<u8> {
+    // Every input must be readable before anything is ingested (exit 2 otherwise).
+    let (inputs, total) = open_inputs(&a.files)?;
+    let mut ledger = Ledger::open(dir, a.origin.as_deref())?;
+    let bar = bar("{spinner} ingest [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+        .filter(|_| total > 16 << 20);
+    if let Some(b) = &bar {
+        b.set_length(total);
+    }
+    let verbose = a.verbose;
+    let mut progress = Progress {
+        on_bytes: Box::new(|n| {
+            if let Some(b) = &bar {
+                b.set_position(n)
+            }
+        }),
+        on_commit: Box::new(|size, file, line| {
+            if verbose {
+                // One write, so a process killed mid-line never leaves a
+                // torn acknowledgement (unbuffered `eprintln!` writes each
+                // piece separately).
+                let msg = format!("committed: tree size {size}, through {file}:{line}\n");
+                let _ = std::io::stderr().write_all(msg.as_bytes());
+            }
+        }),
+    };
+    let opts = Options {
+        batch: a.batch.max(1),
+        input_bytes: total,
+        max_delay: std::time::Duration::from_millis(a.max_delay),
+        ..Options::default()
+    };
+    let report = ingest(&mut ledger, inputs, &opts, &mut progress)?;
+    drop(progress);
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let (cp, _) = ledger.log.checkpoint();
+    let several = a.files.len() > 1;
+    if json_out {
+        let mut out = report_json(&report, several);
+        out["checkpoint"] = json!({ "origin": cp.origin, "size": cp.size, "root": cp.root.to_hex() });
+        println!("{out}");
+    } else {
+        print_report(&report, several);
+        println!("log         {} entries, root {}", cp.size, cp.root);
+    }
+    Ok(if report.rejected > 0 { PROBLEM } else { 0 })
+}
+
+/// The `ingest --json` object of the contract.
+fn report_json(report: &IngestReport, several: bool) -> serde_json::Value {
+    let errors: Vec<_> = report
+        .errors
+        .iter()
+        .map(|e| {
+            let mut o = json!({ "line": e.line, "id": e.id, "field": e.field, "reason": e.reason });
+            if several {
+                o["file"] = json!(e.file);
+            }
+            o
+        })
+        .collect();
+    json!({
+        "accepted": report.accepted,
+        "duplicates": report.duplicates,
+        "rejected": report.rejected,
+        "errors": errors,
+        "errors_omitted": report.rejected - report.errors.len() as u64,
+    })
+}
+
+fn print_report(report: &IngestReport, several: bool) {
+    println!("accepted    {}", report.accepted);
+    println!("duplicates  {}", report.duplicates);
+    println!("rejected    {}", report.rejected);
+    for e in &report.errors {
+        let place = if several {
+            format!("{}:{}", e.file, e.line)
+        } else {
+            format!("line {}", e.line)
+        };
+        let id = e.id.as_ref().map(|i| format!(" (id {i:?})")).unwrap_or_default();
+        let field = e
+            .field
+            .as_ref()
+            .map(|f| format!(" field {f:?}:"))
+            .unwrap_or_default();
+        println!("  {place}{id}:{field} {}", e.reason);
+    }
+    let omitted = report.rejected - report.errors.len() as u64;
+    if omitted > 0 {
+        println!("  … and {omitted} more rejected lines");
+    }
+}
+
+pub fn rebuild(dir: &DataDir, json_out: bool) -> Result<u8> {
+    let mut ledger = Ledger::open(dir, None)?;
+    let n = ledger.rebuild()?;
+    if json_out {
+        println!("{}", json!({ "rebuilt": n }));
+    } else {
+        println!("rebuilt the id index and the projection from {n} log entries");
+    }
+    Ok(0)
+}
