@@ -90,7 +90,7 @@ impl Analyzer {
     /// The session's report as of the events observed so far.
     pub fn session_report(&self, id: &str) -> Option<SessionReport> {
         let ix = self.state.session_ix(id)?;
-        Some(authenticity::report::session_report(
+        Some(authenticity::session::session_report(
             &self.state,
             &self.rules,
             ix,

@@ -336,3 +336,62 @@ fn jurisdictions_are_data() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown fact `lied`"));
 }
+
+#[test]
+fn a_case_action_under_another_pack_answers_under_that_pack() {
+    let dir = ledger(true);
+    let data = dir.path().join("data");
+    let eu = Path::new(env!("CARGO_MANIFEST_DIR")).join("../analysis/rules/liability-eu.json");
+    let c = json(&run(
+        &data,
+        &[
+            "--json",
+            "case",
+            "c-k1",
+            "decide",
+            "--actor",
+            "alice",
+            "--pack",
+            eu.to_str().unwrap(),
+        ],
+    ));
+    assert_eq!(c["status"], "decided");
+    // Judged under the EU pack, as asked, not the default Chinese one.
+    assert_eq!(c["remedy"]["compensation"], 0);
+    assert_eq!(c["remedy"]["basis"], serde_json::json!(["EU-SGD-13"]));
+    // And the decision logged with the step is the EU pack's too.
+    let decided = c["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["what"].as_str().unwrap().starts_with("decided"))
+        .unwrap()["event"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let bundle = json(&run(&data, &["--json", "prove", &decided]));
+    let logged = bundle.to_string();
+    assert!(
+        logged.contains("EU-SGD-13") && !logged.contains("CN-CPL-55"),
+        "{bundle}"
+    );
+}
+
+#[test]
+fn a_misspelt_key_in_a_rule_pack_is_refused_naming_it_and_the_file() {
+    let dir = ledger(false);
+    let data = dir.path().join("data");
+    let eu = Path::new(env!("CARGO_MANIFEST_DIR")).join("../analysis/rules/liability-eu.json");
+    let text = std::fs::read_to_string(eu)
+        .unwrap()
+        .replace("\"remedy_days\"", "\"remedy_dayz\"");
+    let bad = dir.path().join("misspelt-pack.json");
+    std::fs::write(&bad, text).unwrap();
+    let out = run(&data, &["cases", "--pack", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("remedy_dayz") && err.contains("misspelt-pack.json"),
+        "{err}"
+    );
+}

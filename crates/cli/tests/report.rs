@@ -187,3 +187,36 @@ fn unknown_sessions_and_bad_rules_are_clear_errors() {
     ));
     assert!(strict["viewers"]["suspected_bots"].as_u64().unwrap() > 0);
 }
+
+#[test]
+fn a_misspelt_rule_key_is_refused_naming_the_key_and_the_file() {
+    let dir = ledger();
+    let data = dir.path().join("data");
+    let rules = dir.path().join("misspelt-rules.json");
+    for (text, key) in [
+        (r#"{"bot": {"convict_scor": 0.9}}"#, "bot.convict_scor"),
+        (r#"{"flagz": {}}"#, "flagz"),
+        (
+            r#"{"claims": {"banned": [{"term": "爆款", "rule": "P-1", "nte": "hot"}]}}"#,
+            "nte",
+        ),
+    ] {
+        std::fs::write(&rules, text).unwrap();
+        let out = run(
+            &data,
+            &[
+                "report",
+                "session",
+                CLEAN,
+                "--rules",
+                rules.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(out.status.code(), Some(2), "{text}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(key) && err.contains("misspelt-rules.json"),
+            "{text}: {err}"
+        );
+    }
+}

@@ -98,7 +98,7 @@ impl Writer {
 
     /// An empty buffer for the next file, recycled when one is spare; a
     /// new one has room for a typical entry bundle, in ordinary pages
-    /// ([`crate::small_pages`]).
+    /// ([`crate::mem::small_pages`]).
     pub(crate) fn buffer(&self) -> Vec<u8> {
         self.spare
             .lock()

@@ -3,9 +3,11 @@
 //! - [`viewers`]: the observed audience and the per-account bot judgement.
 //! - [`sales`]: the sales waterfall and brushing rings (union-find).
 //! - [`flags`]: one function per session flag, from the figures.
-//! - [`report`]: the session report, its timeline and its flags.
+//! - [`report`]: the session report: its figures, timeline and flags.
+//! - [`session`]: builds it from the state.
 
 pub mod flags;
 pub mod report;
 pub mod sales;
+pub mod session;
 pub mod viewers;

@@ -7,9 +7,9 @@
 //! case and says which rules fired and, for the others, which fact did not
 //! hold. Establishing the facts from the log is [`crate::cases::case`]'s job.
 
-use crate::error::RulesError;
+use crate::error::{strict, RulesError};
 use events::{Category, Currency, Money};
-use serde_json::Value;
+use serde::Deserialize;
 
 pub const DEFAULT_PACK: &str = include_str!("../../rules/liability-cn.json");
 pub const EU_PACK: &str = include_str!("../../rules/liability-eu.json");
@@ -76,22 +76,62 @@ impl Default for Pack {
     }
 }
 
-fn bad(path: impl Into<String>, problem: impl Into<String>) -> RulesError {
-    RulesError::Field {
-        path: path.into(),
-        problem: problem.into(),
-    }
+/// A rule pack as written: every key known.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PackFile {
+    #[serde(rename = "_about", default)]
+    _about: Option<String>,
+    name: String,
+    currency: String,
+    life_and_health: Vec<String>,
+    deadlines: Deadlines,
+    liable: Vec<LiableFile>,
+    remedies: Vec<RemedyFile>,
 }
 
-fn strings(v: &Value, path: &str) -> Result<Vec<String>, RulesError> {
-    v.as_array()
-        .and_then(|a| a.iter().map(|x| x.as_str().map(str::to_string)).collect())
-        .ok_or_else(|| bad(path, "must be a list of strings"))
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Deadlines {
+    decide_hours: i64,
+    remedy_days: i64,
 }
 
-fn conditions(v: &Value, path: &str) -> Result<Vec<Cond>, RulesError> {
-    strings(v, path)?
-        .iter()
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LiableFile {
+    id: String,
+    when: Vec<String>,
+    party: String,
+    role: String,
+    share: Option<f64>,
+    #[serde(default)]
+    joint: bool,
+    basis: Vec<String>,
+    reason: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RemedyFile {
+    id: String,
+    when: Vec<String>,
+    #[serde(default)]
+    refund: bool,
+    compensation: Option<Compensation>,
+    basis: Vec<String>,
+    reason: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Compensation {
+    multiple: f64,
+    minimum: i64,
+}
+
+fn conditions(when: &[String], path: &str) -> Result<Vec<Cond>, RulesError> {
+    when.iter()
         .map(|c| {
             let (holds, name) = match c.strip_prefix('!') {
                 Some(n) => (false, n),
@@ -103,7 +143,7 @@ fn conditions(v: &Value, path: &str) -> Result<Vec<Cond>, RulesError> {
                 .map(|(f, _)| *f)
                 .ok_or_else(|| {
                     let known: Vec<&str> = FACTS.iter().map(|(f, _)| *f).collect();
-                    bad(
+                    RulesError::field(
                         path,
                         format!(
                             "names an unknown fact `{name}` (known: {})",
@@ -118,122 +158,87 @@ fn conditions(v: &Value, path: &str) -> Result<Vec<Cond>, RulesError> {
 
 impl Pack {
     pub fn from_json(text: &str) -> Result<Pack, RulesError> {
-        let v: Value = serde_json::from_str(text)?;
-        let text_of = |v: &Value, k: &str, path: &str| {
-            v.get(k)
-                .and_then(Value::as_str)
-                .map(str::to_string)
-                .ok_or_else(|| bad(format!("{path}.{k}"), "must be a string"))
-        };
-        let name = text_of(&v, "name", "pack")?;
-        let currency = Currency::parse(&text_of(&v, "currency", "pack")?)
-            .ok_or_else(|| bad("pack.currency", "must be an ISO 4217 code"))?;
-        let life_and_health = strings(
-            v.get("life_and_health").unwrap_or(&Value::Null),
-            "pack.life_and_health",
-        )?
-        .iter()
-        .map(|c| {
-            Category::ALL
-                .iter()
-                .find(|(n, _)| n == c)
-                .map(|(_, k)| *k)
-                .ok_or_else(|| bad("pack.life_and_health", format!("unknown category `{c}`")))
-        })
-        .collect::<Result<_, _>>()?;
-        let hours = |k: &str| {
-            v.pointer(&format!("/deadlines/{k}"))
-                .and_then(Value::as_i64)
-                .filter(|x| *x > 0)
-                .ok_or_else(|| {
-                    bad(
-                        format!("pack.deadlines.{k}"),
-                        "must be a positive whole number",
-                    )
-                })
-        };
-        let list = |k: &str| {
-            v.get(k)
-                .and_then(Value::as_array)
-                .cloned()
-                .ok_or_else(|| bad(format!("pack.{k}"), "must be a list of rules"))
-        };
+        let f: PackFile = strict("pack", &serde_json::from_str(text)?)?;
+        let currency = Currency::parse(&f.currency)
+            .ok_or_else(|| RulesError::field("pack.currency", "must be an ISO 4217 code"))?;
+        let life_and_health = f
+            .life_and_health
+            .iter()
+            .map(|c| {
+                Category::ALL
+                    .iter()
+                    .find(|(n, _)| n == c)
+                    .map(|(_, k)| *k)
+                    .ok_or_else(|| {
+                        RulesError::field("pack.life_and_health", format!("unknown category `{c}`"))
+                    })
+            })
+            .collect::<Result<_, _>>()?;
+        for (k, x) in [
+            ("decide_hours", f.deadlines.decide_hours),
+            ("remedy_days", f.deadlines.remedy_days),
+        ] {
+            if x <= 0 {
+                return Err(RulesError::field(
+                    format!("pack.deadlines.{k}"),
+                    "must be a positive whole number",
+                ));
+            }
+        }
         let mut liable = Vec::new();
-        for (i, r) in list("liable")?.iter().enumerate() {
+        for (i, r) in f.liable.into_iter().enumerate() {
             let path = format!("pack.liable[{i}]");
-            let party = text_of(r, "party", &path)?;
-            if !PARTIES.contains(&party.as_str()) {
-                return Err(bad(
+            if !PARTIES.contains(&r.party.as_str()) {
+                return Err(RulesError::field(
                     format!("{path}.party"),
                     format!("must be one of {}", PARTIES.join(", ")),
                 ));
             }
             liable.push(LiableRule {
-                id: text_of(r, "id", &path)?,
-                when: conditions(
-                    r.get("when").unwrap_or(&Value::Null),
-                    &format!("{path}.when"),
-                )?,
+                id: r.id,
+                when: conditions(&r.when, &format!("{path}.when"))?,
                 then: Liable {
-                    party,
-                    role: text_of(r, "role", &path)?,
-                    share: r.get("share").and_then(Value::as_f64),
-                    joint: r.get("joint").and_then(Value::as_bool).unwrap_or(false),
-                    basis: strings(
-                        r.get("basis").unwrap_or(&Value::Null),
-                        &format!("{path}.basis"),
-                    )?,
-                    reason: text_of(r, "reason", &path)?,
+                    party: r.party,
+                    role: r.role,
+                    share: r.share,
+                    joint: r.joint,
+                    basis: r.basis,
+                    reason: r.reason,
                 },
             });
         }
         let mut remedies = Vec::new();
-        for (i, r) in list("remedies")?.iter().enumerate() {
+        for (i, r) in f.remedies.into_iter().enumerate() {
             let path = format!("pack.remedies[{i}]");
-            let compensation = match r.get("compensation") {
-                None => None,
-                Some(c) => Some((
-                    c.get("multiple")
-                        .and_then(Value::as_f64)
-                        .filter(|x| *x >= 0.0)
-                        .ok_or_else(|| {
-                            bad(
-                                format!("{path}.compensation.multiple"),
-                                "must be a non-negative number",
-                            )
-                        })?,
-                    c.get("minimum")
-                        .and_then(Value::as_i64)
-                        .filter(|x| *x >= 0)
-                        .ok_or_else(|| {
-                            bad(
-                                format!("{path}.compensation.minimum"),
-                                "must be minor units (a whole number ≥ 0)",
-                            )
-                        })?,
-                )),
-            };
+            if let Some(c) = &r.compensation {
+                if !(c.multiple.is_finite() && c.multiple >= 0.0) {
+                    return Err(RulesError::field(
+                        format!("{path}.compensation.multiple"),
+                        "must be a non-negative number",
+                    ));
+                }
+                if c.minimum < 0 {
+                    return Err(RulesError::field(
+                        format!("{path}.compensation.minimum"),
+                        "must be minor units (a whole number ≥ 0)",
+                    ));
+                }
+            }
             remedies.push(RemedyRule {
-                id: text_of(r, "id", &path)?,
-                when: conditions(
-                    r.get("when").unwrap_or(&Value::Null),
-                    &format!("{path}.when"),
-                )?,
-                refund: r.get("refund").and_then(Value::as_bool).unwrap_or(false),
-                compensation,
-                basis: strings(
-                    r.get("basis").unwrap_or(&Value::Null),
-                    &format!("{path}.basis"),
-                )?,
-                reason: text_of(r, "reason", &path)?,
+                id: r.id,
+                when: conditions(&r.when, &format!("{path}.when"))?,
+                refund: r.refund,
+                compensation: r.compensation.map(|c| (c.multiple, c.minimum)),
+                basis: r.basis,
+                reason: r.reason,
             });
         }
         Ok(Pack {
-            name,
+            name: f.name,
             currency,
             life_and_health,
-            decide_hours: hours("decide_hours")?,
-            remedy_days: hours("remedy_days")?,
+            decide_hours: f.deadlines.decide_hours,
+            remedy_days: f.deadlines.remedy_days,
             liable,
             remedies,
         })

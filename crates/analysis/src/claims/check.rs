@@ -11,11 +11,12 @@
 
 use crate::claims::text::{fold, squash, Normal};
 use crate::claims::units::{convert, unit_of_attribute, Converted};
-use crate::error::RulesError;
+use crate::error::{strict, RulesError};
 use crate::flag::FlagCode;
 use crate::state::registry::Report;
 use aho_corasick::{AhoCorasick, MatchKind};
 use events::{Assert, AttrValue, Category, Op};
+use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -75,6 +76,35 @@ impl Default for ClaimRules {
     }
 }
 
+/// `rules/claims.json` as written: every key known.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TermsFile {
+    #[serde(rename = "_about", default)]
+    _about: Option<String>,
+    assert_tolerance: Tolerance,
+    banned: Vec<TermEntry>,
+    medical: Vec<TermEntry>,
+    allowed: Vec<TermEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Tolerance {
+    value: f64,
+    why: String,
+}
+
+/// A term of a list: banned and medical terms name their `rule`; an
+/// allowed phrase needs none.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TermEntry {
+    term: String,
+    rule: Option<String>,
+    note: Option<String>,
+}
+
 /// A forbidden term found in a claim.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TermHit {
@@ -86,67 +116,50 @@ pub struct TermHit {
 
 impl ClaimRules {
     pub(crate) fn from_value(v: &Value) -> Result<ClaimRules, RulesError> {
-        let bad = |path: &str, problem: &str| RulesError::Field {
-            path: path.into(),
-            problem: problem.into(),
-        };
-        let assert_tolerance = v
-            .pointer("/assert_tolerance/value")
-            .and_then(Value::as_f64)
-            .filter(|x| (0.0..1.0).contains(x))
-            .ok_or_else(|| {
-                bad(
-                    "claims.assert_tolerance",
-                    "must be {\"value\": 0 ≤ x < 1, \"why\": ...}",
-                )
-            })?;
+        let f: TermsFile = strict("claims", v)?;
+        let assert_tolerance = f.assert_tolerance.value;
+        if !(0.0..1.0).contains(&assert_tolerance) || f.assert_tolerance.why.trim().is_empty() {
+            return Err(RulesError::field(
+                "claims.assert_tolerance",
+                "must be {\"value\": 0 ≤ x < 1, \"why\": ...}",
+            ));
+        }
         let mut terms = Vec::new();
         let mut folded: Vec<String> = Vec::new();
         let mut patterns = Vec::new();
-        for (section, family) in [
-            ("banned", Some(Family::Banned)),
-            ("medical", Some(Family::Medical)),
-            ("allowed", None),
+        for (section, family, list) in [
+            ("banned", Some(Family::Banned), f.banned),
+            ("medical", Some(Family::Medical), f.medical),
+            ("allowed", None, f.allowed),
         ] {
-            let list = v
-                .get(section)
-                .and_then(Value::as_array)
-                .ok_or_else(|| bad(&format!("claims.{section}"), "must be a list of terms"))?;
-            for (i, e) in list.iter().enumerate() {
+            for (i, e) in list.into_iter().enumerate() {
                 let path = format!("claims.{section}[{i}]");
-                let term = e
-                    .get("term")
-                    .and_then(Value::as_str)
-                    .ok_or_else(|| bad(&path, "needs a `term` string"))?;
-                let f = fold(term);
-                if f.is_empty() {
-                    return Err(bad(&path, "folds to nothing (only spaces or punctuation)"));
-                }
-                if folded.contains(&f) {
-                    return Err(bad(
-                        &path,
-                        &format!("`{term}` is listed twice (after folding)"),
+                let fo = fold(&e.term);
+                if fo.is_empty() {
+                    return Err(RulesError::field(
+                        path,
+                        "folds to nothing (only spaces or punctuation)",
                     ));
                 }
-                folded.push(f);
-                let text = |k: &str| {
-                    e.get(k)
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_string()
-                };
+                if folded.contains(&fo) {
+                    return Err(RulesError::field(
+                        path,
+                        format!("`{}` is listed twice (after folding)", e.term),
+                    ));
+                }
+                folded.push(fo);
                 match family {
                     Some(family) => {
-                        let rule = text("rule");
+                        let rule = e.rule.unwrap_or_default();
                         if rule.is_empty() {
-                            return Err(bad(&path, "needs the `rule` it comes from"));
+                            return Err(RulesError::field(path, "needs the `rule` it comes from"));
                         }
                         patterns.push(Some(terms.len()));
                         terms.push(Term {
                             family,
-                            term: term.to_string(),
+                            term: e.term,
                             rule,
-                            note: text("note"),
+                            note: e.note.unwrap_or_default(),
                         });
                     }
                     None => patterns.push(None),
@@ -156,7 +169,9 @@ impl ClaimRules {
         let automaton = AhoCorasick::builder()
             .match_kind(MatchKind::LeftmostLongest)
             .build(&folded)
-            .map_err(|e| bad("claims", &format!("term lists do not compile: {e}")))?;
+            .map_err(|e| {
+                RulesError::field("claims", format!("term lists do not compile: {e}"))
+            })?;
         Ok(ClaimRules {
             terms,
             patterns,

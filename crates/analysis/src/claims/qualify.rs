@@ -1,23 +1,39 @@
 //! Qualifications: what a product's category requires it to hold, checked
 //! on a given day (`rules/qualifications.json`).
 
-use crate::error::RulesError;
+use crate::error::{strict, RulesError};
 use crate::state::registry::Report;
 use chrono::NaiveDate;
 use events::{AttrValue, Category, Conclusion, License};
+use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
 pub const DEFAULT_QUALIFICATION_RULES: &str = include_str!("../../rules/qualifications.json");
 
 /// One thing a category must hold, met by any one of `kinds`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Requirement {
     pub requirement: String,
     pub kinds: Vec<String>,
     pub prefix: Option<String>,
     pub unless_attribute: Option<String>,
     pub basis: String,
+    /// Where the requirement comes from, for people reading the file.
+    #[serde(default)]
+    pub why: String,
+}
+
+/// `rules/qualifications.json` as written: every key known.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QualificationsFile {
+    #[serde(rename = "_about", default)]
+    _about: Option<String>,
+    categories: BTreeMap<String, Vec<Requirement>>,
+    #[serde(default)]
+    inspection_basis: String,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -37,61 +53,32 @@ impl Default for QualificationRules {
 
 impl QualificationRules {
     pub(crate) fn from_value(v: &Value) -> Result<QualificationRules, RulesError> {
-        let bad = |path: String, problem: &str| RulesError::Field {
-            path,
-            problem: problem.into(),
-        };
+        let mut f: QualificationsFile = strict("qualifications", v)?;
         let mut categories = Vec::new();
         for (name, category) in Category::ALL {
             let path = format!("qualifications.categories.{name}");
-            let list = v
-                .pointer(&format!("/categories/{name}"))
-                .and_then(Value::as_array)
-                .ok_or_else(|| {
-                    bad(
-                        path.clone(),
-                        "must be a list (empty when nothing is required)",
-                    )
-                })?;
-            let mut reqs = Vec::new();
-            for (i, e) in list.iter().enumerate() {
-                let path = format!("{path}[{i}]");
-                let text = |k: &str| e.get(k).and_then(Value::as_str).map(str::to_string);
-                let kinds: Vec<String> = e
-                    .get("kinds")
-                    .and_then(Value::as_array)
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(Value::as_str)
-                            .map(str::to_string)
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                let (Some(requirement), Some(basis), false) =
-                    (text("requirement"), text("basis"), kinds.is_empty())
-                else {
-                    return Err(bad(
-                        path,
+            let list = f.categories.remove(name).ok_or_else(|| {
+                RulesError::field(&path, "must be a list (empty when nothing is required)")
+            })?;
+            for (i, r) in list.iter().enumerate() {
+                if r.kinds.is_empty() || r.requirement.is_empty() || r.basis.is_empty() {
+                    return Err(RulesError::field(
+                        format!("{path}[{i}]"),
                         "needs `requirement`, `basis` and a non-empty `kinds` list",
                     ));
-                };
-                reqs.push(Requirement {
-                    requirement,
-                    kinds,
-                    prefix: text("prefix"),
-                    unless_attribute: text("unless_attribute"),
-                    basis,
-                });
+                }
             }
-            categories.push((category, reqs));
+            categories.push((category, list));
+        }
+        if let Some(k) = f.categories.keys().next() {
+            return Err(RulesError::field(
+                format!("qualifications.categories.{k}"),
+                "is not a category",
+            ));
         }
         Ok(QualificationRules {
             categories,
-            inspection_basis: v
-                .get("inspection_basis")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string(),
+            inspection_basis: f.inspection_basis,
         })
     }
 

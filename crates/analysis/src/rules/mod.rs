@@ -7,62 +7,111 @@
 use crate::cases::liability::Pack;
 use crate::claims::check::{ClaimRules, DEFAULT_CLAIM_RULES};
 use crate::claims::qualify::{QualificationRules, DEFAULT_QUALIFICATION_RULES};
-use crate::error::RulesError;
+use crate::error::{strict, RulesError};
 use events::Category;
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer};
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 /// The embedded default rule file.
 pub const DEFAULT_RULES: &str = include_str!("../../rules/authenticity.json");
 
-#[derive(Clone, Debug, PartialEq)]
+/// How much evidence makes a bot, and what each signal weighs.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct BotRules {
+    #[serde(deserialize_with = "num")]
     pub convict_score: f64,
+    #[serde(deserialize_with = "count")]
     pub shared_device_accounts: u32,
+    #[serde(deserialize_with = "num")]
     pub shared_device_weight: f64,
+    #[serde(deserialize_with = "count")]
     pub shared_network_accounts: u32,
+    #[serde(deserialize_with = "num")]
     pub shared_network_weight: f64,
+    #[serde(deserialize_with = "count64")]
     pub wave_window_secs: i64,
+    #[serde(deserialize_with = "count")]
     pub wave_min_joins: u32,
+    #[serde(deserialize_with = "num")]
     pub wave_factor: f64,
+    #[serde(deserialize_with = "num")]
     pub wave_weight: f64,
+    #[serde(deserialize_with = "count64")]
     pub fresh_account_days: i64,
+    #[serde(deserialize_with = "num")]
     pub fresh_account_weight: f64,
+    #[serde(deserialize_with = "num")]
     pub passive_weight: f64,
+    #[serde(deserialize_with = "count")]
     pub copied_comment_accounts: u32,
+    #[serde(deserialize_with = "num")]
     pub copied_comment_weight: f64,
+    #[serde(deserialize_with = "count")]
     pub uniform_dwell_min_accounts: u32,
+    #[serde(deserialize_with = "num")]
     pub uniform_dwell_tolerance: f64,
+    #[serde(deserialize_with = "num")]
     pub uniform_dwell_share: f64,
+    #[serde(deserialize_with = "num")]
     pub uniform_dwell_weight: f64,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+/// When linked buyers are a brushing ring.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct BrushingRules {
+    #[serde(deserialize_with = "count")]
     pub min_accounts: u32,
+    #[serde(deserialize_with = "count")]
     pub min_orders: u32,
+    #[serde(deserialize_with = "count64")]
     pub quick_order_secs: i64,
+    #[serde(deserialize_with = "count64")]
     pub burst_secs: i64,
+    #[serde(deserialize_with = "num")]
     pub weight_no_watch: f64,
+    #[serde(deserialize_with = "num")]
     pub weight_repeat: f64,
+    #[serde(deserialize_with = "num")]
     pub weight_burst: f64,
+    #[serde(deserialize_with = "num")]
     pub weight_refund: f64,
+    #[serde(deserialize_with = "num")]
     pub suspect_score: f64,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+/// The thresholds of the session flags.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FlagRules {
+    #[serde(deserialize_with = "num")]
     pub viewer_inflation_medium: f64,
+    #[serde(deserialize_with = "num")]
     pub viewer_inflation_high: f64,
+    #[serde(deserialize_with = "num")]
     pub bot_share_medium: f64,
+    #[serde(deserialize_with = "num")]
     pub bot_share_high: f64,
+    #[serde(deserialize_with = "count")]
     pub bot_min_accounts: u32,
+    #[serde(deserialize_with = "num")]
     pub gmv_reported_medium: f64,
+    #[serde(deserialize_with = "num")]
     pub gmv_placed_medium: f64,
+    #[serde(deserialize_with = "num")]
     pub gmv_high: f64,
+    #[serde(deserialize_with = "count")]
     pub refund_min_orders: u32,
+    #[serde(deserialize_with = "num")]
     pub refund_surge_factor: f64,
+    #[serde(deserialize_with = "num")]
     pub refund_surge_margin: f64,
+    #[serde(deserialize_with = "num")]
     pub refund_surge_high: f64,
+    #[serde(deserialize_with = "num")]
     pub brushing_share_high: f64,
 }
 
@@ -77,6 +126,56 @@ pub struct Rules {
     pub qualifications: QualificationRules,
     /// The liability rule pack (default: mainland China; `--pack FILE`).
     pub liability: Pack,
+}
+
+/// The authenticity rule file as written: every key known, none missing.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(rename = "_about", default)]
+    _about: Option<String>,
+    bot: BotRules,
+    brushing: BrushingRules,
+    flags: FlagRules,
+    expected_refund_rate: BTreeMap<String, Value>,
+    /// Sections laid over the claim and qualification lists (overrides only).
+    claims: Option<Value>,
+    qualifications: Option<Value>,
+}
+
+/// An entry `{"value": x, "why": "..."}`: every number says why it is what it is.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Entry {
+    value: f64,
+    why: String,
+}
+
+fn entry<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    let e = Entry::deserialize(d)?;
+    if e.why.trim().is_empty() {
+        return Err(D::Error::custom("needs a `why`"));
+    }
+    if !(e.value.is_finite() && e.value >= 0.0) {
+        return Err(D::Error::custom("must be a non-negative number"));
+    }
+    Ok(e.value)
+}
+
+fn num<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    entry(d)
+}
+
+fn count<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    let x = entry(d)?;
+    if x.fract() != 0.0 || x > f64::from(u32::MAX) {
+        return Err(D::Error::custom("must be a whole number"));
+    }
+    Ok(x as u32)
+}
+
+fn count64<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    count(d).map(i64::from)
 }
 
 impl Default for Rules {
@@ -95,7 +194,8 @@ impl Rules {
     /// The defaults with the entries of `text` laid over them: an override
     /// file may give only what it changes. Its `claims` and
     /// `qualifications` sections apply to those files (a list given there
-    /// replaces the default list).
+    /// replaces the default list). A key the defaults do not have is an
+    /// error, not a silent addition.
     pub fn with_overrides(text: &str) -> Result<Rules, RulesError> {
         let mut over: Value = serde_json::from_str(text)?;
         let mut base: Value = serde_json::from_str(DEFAULT_RULES)?;
@@ -105,75 +205,29 @@ impl Rules {
         ] {
             let mut section: Value = serde_json::from_str(default)?;
             if let Some(o) = over.as_object_mut().and_then(|o| o.remove(key)) {
-                merge(&mut section, o);
+                merge(&mut section, o, key)?;
             }
             base[key] = section;
         }
-        merge(&mut base, over);
+        merge(&mut base, over, "")?;
         Rules::from_value(&base)
     }
 
     fn from_value(v: &Value) -> Result<Rules, RulesError> {
-        let r = Reader(v);
-        let claims = match v.get("claims") {
+        let f: File = strict("", v)?;
+        let claims = match &f.claims {
             Some(c) => ClaimRules::from_value(c)?,
             None => ClaimRules::default(),
         };
-        let qualifications = match v.get("qualifications") {
+        let qualifications = match &f.qualifications {
             Some(q) => QualificationRules::from_value(q)?,
             None => QualificationRules::default(),
         };
         Ok(Rules {
-            bot: BotRules {
-                convict_score: r.num("bot.convict_score")?,
-                shared_device_accounts: r.count("bot.shared_device_accounts")?,
-                shared_device_weight: r.num("bot.shared_device_weight")?,
-                shared_network_accounts: r.count("bot.shared_network_accounts")?,
-                shared_network_weight: r.num("bot.shared_network_weight")?,
-                wave_window_secs: r.count("bot.wave_window_secs")?.into(),
-                wave_min_joins: r.count("bot.wave_min_joins")?,
-                wave_factor: r.num("bot.wave_factor")?,
-                wave_weight: r.num("bot.wave_weight")?,
-                fresh_account_days: r.count("bot.fresh_account_days")?.into(),
-                fresh_account_weight: r.num("bot.fresh_account_weight")?,
-                passive_weight: r.num("bot.passive_weight")?,
-                copied_comment_accounts: r.count("bot.copied_comment_accounts")?,
-                copied_comment_weight: r.num("bot.copied_comment_weight")?,
-                uniform_dwell_min_accounts: r.count("bot.uniform_dwell_min_accounts")?,
-                uniform_dwell_tolerance: r.num("bot.uniform_dwell_tolerance")?,
-                uniform_dwell_share: r.num("bot.uniform_dwell_share")?,
-                uniform_dwell_weight: r.num("bot.uniform_dwell_weight")?,
-            },
-            brushing: BrushingRules {
-                min_accounts: r.count("brushing.min_accounts")?,
-                min_orders: r.count("brushing.min_orders")?,
-                quick_order_secs: r.count("brushing.quick_order_secs")?.into(),
-                burst_secs: r.count("brushing.burst_secs")?.into(),
-                weight_no_watch: r.num("brushing.weight_no_watch")?,
-                weight_repeat: r.num("brushing.weight_repeat")?,
-                weight_burst: r.num("brushing.weight_burst")?,
-                weight_refund: r.num("brushing.weight_refund")?,
-                suspect_score: r.num("brushing.suspect_score")?,
-            },
-            flags: FlagRules {
-                viewer_inflation_medium: r.num("flags.viewer_inflation_medium")?,
-                viewer_inflation_high: r.num("flags.viewer_inflation_high")?,
-                bot_share_medium: r.num("flags.bot_share_medium")?,
-                bot_share_high: r.num("flags.bot_share_high")?,
-                bot_min_accounts: r.count("flags.bot_min_accounts")?,
-                gmv_reported_medium: r.num("flags.gmv_reported_medium")?,
-                gmv_placed_medium: r.num("flags.gmv_placed_medium")?,
-                gmv_high: r.num("flags.gmv_high")?,
-                refund_min_orders: r.count("flags.refund_min_orders")?,
-                refund_surge_factor: r.num("flags.refund_surge_factor")?,
-                refund_surge_margin: r.num("flags.refund_surge_margin")?,
-                refund_surge_high: r.num("flags.refund_surge_high")?,
-                brushing_share_high: r.num("flags.brushing_share_high")?,
-            },
-            expected_refund_rate: Category::ALL
-                .iter()
-                .map(|(name, c)| Ok((*c, r.plain(&format!("expected_refund_rate.{name}"))?)))
-                .collect::<Result<_, RulesError>>()?,
+            expected_refund_rate: refund_rates(&f.expected_refund_rate)?,
+            bot: f.bot,
+            brushing: f.brushing,
+            flags: f.flags,
             claims,
             qualifications,
             liability: Pack::default(),
@@ -188,66 +242,62 @@ impl Rules {
     }
 }
 
-fn merge(base: &mut Value, over: Value) {
+/// `expected_refund_rate`: a plain rate for every category, and a `_why`.
+fn refund_rates(m: &BTreeMap<String, Value>) -> Result<Vec<(Category, f64)>, RulesError> {
+    if let Some(k) = m
+        .keys()
+        .find(|k| *k != "_why" && !Category::ALL.iter().any(|(n, _)| n == k))
+    {
+        return Err(RulesError::field(
+            format!("expected_refund_rate.{k}"),
+            "is not a category",
+        ));
+    }
+    Category::ALL
+        .iter()
+        .map(|(name, c)| {
+            let path = format!("expected_refund_rate.{name}");
+            let x = m
+                .get(*name)
+                .ok_or_else(|| RulesError::field(&path, "is missing"))?
+                .as_f64()
+                .filter(|x| x.is_finite() && *x >= 0.0)
+                .ok_or_else(|| RulesError::field(&path, "must be a non-negative number"))?;
+            Ok((*c, x))
+        })
+        .collect()
+}
+
+/// Lays `over` onto `base`. Objects merge key by key; a key `base` lacks is
+/// refused (a misspelling would otherwise be ignored), except in the
+/// sections whose lists an override replaces.
+fn merge(base: &mut Value, over: Value, path: &str) -> Result<(), RulesError> {
     match (base, over) {
         (Value::Object(b), Value::Object(o)) => {
             for (k, v) in o {
+                let here = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
                 match b.get_mut(&k) {
                     // An entry `{value, why}` may be overridden by a bare number.
-                    Some(slot @ Value::Object(_)) if v.is_number() => {
+                    Some(slot @ Value::Object(_)) if v.is_number() && slot.get("value").is_some() => {
                         slot["value"] = v;
                     }
-                    Some(slot) => merge(slot, v),
+                    Some(slot) => merge(slot, v, &here)?,
                     None => {
-                        b.insert(k, v);
+                        return Err(RulesError::field(
+                            here,
+                            "is not a rule this file can set (misspelt?)",
+                        ))
                     }
                 }
             }
         }
         (b, o) => *b = o,
     }
-}
-
-struct Reader<'a>(&'a Value);
-
-impl Reader<'_> {
-    fn at(&self, path: &str) -> Result<&Value, RulesError> {
-        path.split('.')
-            .try_fold(self.0, |v, k| v.get(k))
-            .ok_or_else(|| RulesError::Field {
-                path: path.into(),
-                problem: "is missing".into(),
-            })
-    }
-
-    fn bad(path: &str, expected: &str) -> RulesError {
-        RulesError::Field {
-            path: path.into(),
-            problem: format!("must be {expected}"),
-        }
-    }
-
-    /// A plain non-negative number.
-    fn plain(&self, path: &str) -> Result<f64, RulesError> {
-        self.at(path)?
-            .as_f64()
-            .filter(|x| x.is_finite() && *x >= 0.0)
-            .ok_or_else(|| Self::bad(path, "a non-negative number"))
-    }
-
-    /// The `value` of a `{value, why}` entry.
-    fn num(&self, path: &str) -> Result<f64, RulesError> {
-        self.plain(&format!("{path}.value"))
-            .map_err(|_| Self::bad(path, "{\"value\": non-negative number, \"why\": ...}"))
-    }
-
-    fn count(&self, path: &str) -> Result<u32, RulesError> {
-        let x = self.num(path)?;
-        if x.fract() != 0.0 || x > u32::MAX as f64 {
-            return Err(Self::bad(path, "a whole number"));
-        }
-        Ok(x as u32)
-    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -322,5 +372,31 @@ mod tests {
         assert_eq!(r.qualifications.requirements(Category::Food).len(), 1);
         let e = Rules::with_overrides(r#"{"claims": {"medical": "none"}}"#).unwrap_err();
         assert!(e.to_string().contains("claims.medical"), "{e}");
+    }
+
+    #[test]
+    fn a_misspelt_key_is_refused_wherever_it_is() {
+        // In an override file: a key the defaults do not have.
+        let e = Rules::with_overrides(r#"{"bot":{"wave_factr":4}}"#).unwrap_err();
+        assert!(e.to_string().contains("bot.wave_factr"), "{e}");
+        // In a complete file.
+        let e = Rules::from_json(&DEFAULT_RULES.replace("\"passive_weight\"", "\"pasive_weight\""))
+            .unwrap_err();
+        assert!(e.to_string().contains("pasive_weight"), "{e}");
+        // Inside an entry.
+        let e = Rules::with_overrides(r#"{"flags":{"gmv_high":{"value":3,"why":"x","whyy":"y"}}}"#)
+            .unwrap_err();
+        assert!(e.to_string().contains("whyy"), "{e}");
+        // In the claim and qualification lists, and in a category name.
+        let e = Rules::with_overrides(r#"{"claims":{"medical":[{"term":"治愈","rule":"R","not":"x"}]}}"#)
+            .unwrap_err();
+        assert!(e.to_string().contains("not"), "{e}");
+        let e = Rules::with_overrides(
+            r#"{"qualifications":{"categories":{"food":[{"requirement":"r","kinds":["SC"],"basis":"b","prefx":"SC"}]}}}"#,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("prefx"), "{e}");
+        let e = Rules::with_overrides(r#"{"expected_refund_rate":{"fud":0.1}}"#).unwrap_err();
+        assert!(e.to_string().contains("expected_refund_rate.fud"), "{e}");
     }
 }
