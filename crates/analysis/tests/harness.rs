@@ -141,7 +141,8 @@ pub fn score(truth: Truth, an: &Analyzer, events: &[Event]) -> Outcome {
     }
     let mut claim_errors = Vec::new();
     for c in &report.claims {
-        let mut found: Vec<&'static str> = c.codes().iter().map(|k| claim_kind(k.as_str())).collect();
+        let mut found: Vec<&'static str> =
+            c.codes().iter().map(|k| claim_kind(k.as_str())).collect();
         found.sort();
         let id = c.claim.event.as_str();
         let mut truth_kinds = truth

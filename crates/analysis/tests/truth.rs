@@ -178,7 +178,12 @@ fn order_of_arrival_does_not_change_the_answer() {
             )
         );
         let w = r.waterfall();
-        (viewers, format!("{:?}", r.claims), w.paid_gmv, w.refunded_gmv)
+        (
+            viewers,
+            format!("{:?}", r.claims),
+            w.paid_gmv,
+            w.refunded_gmv,
+        )
     };
     let forward = feed(&mut (0..events.len()));
     let backward = feed(&mut (0..events.len()).rev());

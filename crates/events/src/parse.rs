@@ -449,7 +449,6 @@ fn from_members(obj: &[Member], build: bool) -> Result<Event, Rejection> {
     })
 }
 
-
 fn event(f: &Fields) -> R<Event> {
     let ty = f.req("type", |s, v| match v {
         Json::String(t) if TYPES.contains(&t.as_ref()) => Ok(t.as_ref()),
@@ -517,20 +516,14 @@ fn event(f: &Fields) -> R<Event> {
                     })
                 })?
             },
-            conclusion: f.choice(
-                "conclusion",
-                &Conclusion::ALL,
-            )?,
+            conclusion: f.choice("conclusion", &Conclusion::ALL)?,
         },
         "agreement" => Body::Agreement {
             agreement: AgreementId(f.str("agreement")?),
             anchor: AnchorId(f.str("anchor")?),
             merchant: MerchantId(f.str("merchant")?),
             product: ProductId(f.str("product")?),
-            seller: f.choice(
-                "seller",
-                &Seller::ALL,
-            )?,
+            seller: f.choice("seller", &Seller::ALL)?,
             commission_bp: f.opt("commission_bp", |s, v| {
                 s.int_of(
                     "commission_bp",

@@ -3,8 +3,8 @@
 //! [`analysis::Analyzer`]. A report computed here names the checkpoint it
 //! was computed at, and every piece of evidence names its leaf and event id.
 
-use crate::datadir::DataDir;
 use crate::answer::session::SessionAnswer;
+use crate::datadir::DataDir;
 use analysis::cases::liability::Pack;
 use analysis::products::report::ProductReport;
 use analysis::{Analyzer, Rules, SessionReport};

@@ -1,29 +1,36 @@
 //! The relational projection of the log, through sqlx.
 //!
-//! Migrations are plain SQL files compiled into the binary and applied in
-//! order, each in its own transaction with its version recorded in
-//! `schema_migrations`. The projection's `log_size` is updated in the same
+//! Migrations are plain SQL files compiled into the binary and applied by
+//! sqlx's migrator (what `sqlx::migrate!` builds, without its proc-macro
+//! crate): in order, each in its own transaction, recorded with its
+//! checksum in `_sqlx_migrations`, so an edited released migration or a
+//! database newer than this program is refused. The projection's `log_size` is updated in the same
 //! transaction as the rows it covers, so the two never disagree: after a
 //! crash the projection resumes exactly where it stopped.
 
+use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
-use sqlx::{AssertSqlSafe, Connection, Executor, Row, SqliteConnection};
+use sqlx::{AssertSqlSafe, Connection, Executor, Row, SqlStr, SqliteConnection};
 use std::borrow::Cow;
 use std::path::Path;
 use std::str::FromStr;
 
-/// (version, SQL), in order. Never edit a released migration: add one.
-const MIGRATIONS: &[(i64, &str)] = &[
-    (1, include_str!("../migrations/0001_events.sql")),
-    (2, include_str!("../migrations/0002_order_product.sql")),
+/// (version, description, SQL), in order. Never edit a released migration: add one.
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "events", include_str!("../migrations/0001_events.sql")),
+    (
+        2,
+        "order product",
+        include_str!("../migrations/0002_order_product.sql"),
+    ),
 ];
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
     #[error("database: {0}")]
     Sql(#[from] sqlx::Error),
-    #[error("database schema version {found} is newer than this program knows ({known}); upgrade liveledger")]
-    TooNew { found: i64, known: i64 },
+    #[error("database schema: {0} (upgrade liveledger, or `rebuild` the projection)")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
 /// One row of the event index.
@@ -64,32 +71,34 @@ impl Db {
     }
 
     async fn migrate(&mut self) -> Result<(), DbError> {
-        self.conn
-            .execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)")
-            .await?;
-        let current: i64 = sqlx::query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
-            .fetch_one(&mut self.conn)
-            .await?
-            .get(0);
-        let known = MIGRATIONS.last().map_or(0, |m| m.0);
-        if current > known {
-            return Err(DbError::TooNew {
-                found: current,
-                known,
-            });
+        // A projection from before the sqlx migrator kept its versions in
+        // `schema_migrations`; it is derived state, so it starts over and
+        // catches up from the log.
+        let legacy: Option<String> = sqlx::query_scalar(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
+        )
+        .fetch_optional(&mut self.conn)
+        .await?;
+        if legacy.is_some() {
+            self.conn
+                .execute("DROP TABLE IF EXISTS events; DROP TABLE IF EXISTS projection_state; DROP TABLE schema_migrations;")
+                .await?;
         }
-        for (version, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
-            let mut tx = self.conn.begin().await?;
-            // Migrations are constants compiled into the binary.
-            tx.execute(sqlx::raw_sql(AssertSqlSafe(*sql))).await?;
-            sqlx::query(
-                "INSERT INTO schema_migrations (version, applied_at) VALUES (?, datetime('now'))",
-            )
-            .bind(version)
-            .execute(&mut *tx)
+        let migrations = MIGRATIONS
+            .iter()
+            .map(|(version, description, sql)| {
+                Migration::new(
+                    *version,
+                    Cow::Borrowed(*description),
+                    MigrationType::Simple,
+                    SqlStr::from_static(sql),
+                    false,
+                )
+            })
+            .collect();
+        Migrator::with_migrations(migrations)
+            .run(&mut self.conn)
             .await?;
-            tx.commit().await?;
-        }
         Ok(())
     }
 
@@ -289,6 +298,35 @@ mod tests {
                 (db.count().await.unwrap(), db.log_size().await.unwrap()),
                 (0, 0)
             );
+        });
+    }
+
+    #[test]
+    fn an_older_projection_starts_over_and_a_newer_one_is_refused() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("p.db");
+            let mut db = Db::open_sqlite(&path).await.unwrap();
+            assert!(db.apply(0, &[row(0, None)], 1).await.unwrap());
+            // As the hand-written runner of earlier releases left it.
+            db.conn
+                .execute("DROP TABLE _sqlx_migrations; CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL); INSERT INTO schema_migrations VALUES (2, 'then');")
+                .await
+                .unwrap();
+            drop(db);
+            let mut db = Db::open_sqlite(&path).await.unwrap();
+            assert_eq!((db.count().await.unwrap(), db.log_size().await.unwrap()), (0, 0));
+            // A schema from a later release is not touched.
+            db.conn
+                .execute("INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES (99, 'future', TRUE, X'00', 0)")
+                .await
+                .unwrap();
+            drop(db);
+            let e = Db::open_sqlite(&path).await.err().expect("refused");
+            assert!(e.to_string().contains("99"), "{e}");
         });
     }
 }

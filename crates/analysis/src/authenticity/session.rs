@@ -115,4 +115,3 @@ fn timeline(s: &Session, a: &Audience, metrics: &[&Metric]) -> Vec<Minute> {
     }
     out
 }
-

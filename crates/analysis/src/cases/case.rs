@@ -9,11 +9,11 @@
 
 use crate::cases::liability::{decide, Decision, Facts, Pack, Parties, FACTS};
 use crate::claims::check::{Outcome, Source};
-use crate::state::registry::Report;
 use crate::claims::finding::{self, ClaimFinding};
 use crate::flag::FlagCode;
 use crate::format::money;
 use crate::rules::Rules;
+use crate::state::registry::Report;
 use crate::state::registry::{CaseUpdateRec, ComplaintRec};
 use crate::state::{key, Order, State};
 use chrono::{DateTime, Duration, FixedOffset};
@@ -180,7 +180,9 @@ fn claims_before(
         c.product.as_ref().is_some_and(|p| p.as_str() == product)
             && c.at.timestamp_millis() <= before_ms
     });
-    let mut out: Vec<ClaimFinding> = ix.map(|i| finding::check_claim_as_of(st, rules, i, as_of)).collect();
+    let mut out: Vec<ClaimFinding> = ix
+        .map(|i| finding::check_claim_as_of(st, rules, i, as_of))
+        .collect();
     out.sort_by_key(|f| (f.claim.at, f.claim.leaf));
     out
 }
@@ -350,8 +352,8 @@ fn case_of(st: &State, rules: &Rules, c: &ComplaintRec, now: Time) -> Case {
     let id = case_id(c.complaint.as_str());
     let cx = context(st, c.order);
     let mut notes = Vec::new();
-    let (facts, parties, claims, decision) =
-        decision_as_of(st, rules, pack, c, None).unwrap_or_else(|| {
+    let (facts, parties, claims, decision) = decision_as_of(st, rules, pack, c, None)
+        .unwrap_or_else(|| {
             notes.push(format!(
                 "order {} was never placed (a dangling reference): no facts to decide on",
                 c.order_id
@@ -372,11 +374,7 @@ fn case_of(st: &State, rules: &Rules, c: &ComplaintRec, now: Time) -> Case {
         });
     let mut history = vec![Entry {
         at: c.at,
-        what: format!(
-            "opened: {} complaint \"{}\"",
-            c.category,
-            c.text
-        ),
+        what: format!("opened: {} complaint \"{}\"", c.category, c.text),
         actor: None,
         leaf: c.leaf,
     }];

@@ -169,9 +169,7 @@ impl ClaimRules {
         let automaton = AhoCorasick::builder()
             .match_kind(MatchKind::LeftmostLongest)
             .build(&folded)
-            .map_err(|e| {
-                RulesError::field("claims", format!("term lists do not compile: {e}"))
-            })?;
+            .map_err(|e| RulesError::field("claims", format!("term lists do not compile: {e}")))?;
         Ok(ClaimRules {
             terms,
             patterns,

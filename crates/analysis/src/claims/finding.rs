@@ -356,4 +356,3 @@ pub(crate) fn listing_flags<'a>(
     }
     out
 }
-

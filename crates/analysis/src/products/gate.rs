@@ -31,7 +31,13 @@ pub(crate) fn listing_gate(
         })
     };
     match reg.products.get(product) {
-        None => block(GateCode::ProductUnregistered, format!("product {product} is not registered: its category and qualifications are unknown"), ""),
+        None => block(
+            GateCode::ProductUnregistered,
+            format!(
+                "product {product} is not registered: its category and qualifications are unknown"
+            ),
+            "",
+        ),
         Some(p) => {
             if !reg.merchants.contains_key(p.merchant.as_str()) {
                 block(
@@ -41,7 +47,11 @@ pub(crate) fn listing_gate(
                 );
             }
             let (check, reports) = finding::qualification(st, rules, p, at, at.date_naive());
-            for (text, basis) in check.problems(&p.qualifications, &reports, &rules.qualifications.inspection_basis) {
+            for (text, basis) in check.problems(
+                &p.qualifications,
+                &reports,
+                &rules.qualifications.inspection_basis,
+            ) {
                 block(GateCode::ProductUnqualified, text, &basis);
             }
         }
@@ -154,4 +164,3 @@ pub struct Gate {
     pub allowed: bool,
     pub reasons: Vec<GateReason>,
 }
-

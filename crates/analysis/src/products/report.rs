@@ -71,7 +71,8 @@ pub(crate) fn product_report(
         .map(|l| {
             let s = &st.sessions[l.session as usize];
             let check = record.as_ref().map(|p| {
-                let (check, reports) = finding::qualification(st, rules, p, l.at, l.at.date_naive());
+                let (check, reports) =
+                    finding::qualification(st, rules, p, l.at, l.at.date_naive());
                 let problems = check.problems(
                     &p.qualifications,
                     &reports,
@@ -103,7 +104,8 @@ pub(crate) fn product_report(
     flags.extend(finding::listing_flags(
         st,
         rules,
-        listings.iter().map(|l| (id, l.leaf, l.at))));
+        listings.iter().map(|l| (id, l.leaf, l.at)),
+    ));
     if let (Some((check, problems)), Some(p)) = (&now, &record) {
         let listed_flag = flags.iter().any(|f| f.code == FlagCode::ProductUnqualified);
         if !check.qualified() && !listed_flag {
@@ -226,8 +228,7 @@ impl ProductReport {
     pub fn complaint_counts(&self) -> BTreeMap<&'static str, u64> {
         let mut out = BTreeMap::new();
         for c in &self.complaints {
-            *out.entry(c.category.as_str())
-                .or_default() += 1;
+            *out.entry(c.category.as_str()).or_default() += 1;
         }
         out
     }

@@ -282,7 +282,9 @@ fn merge(base: &mut Value, over: Value, path: &str) -> Result<(), RulesError> {
                 };
                 match b.get_mut(&k) {
                     // An entry `{value, why}` may be overridden by a bare number.
-                    Some(slot @ Value::Object(_)) if v.is_number() && slot.get("value").is_some() => {
+                    Some(slot @ Value::Object(_))
+                        if v.is_number() && slot.get("value").is_some() =>
+                    {
                         slot["value"] = v;
                     }
                     Some(slot) => merge(slot, v, &here)?,
@@ -388,8 +390,10 @@ mod tests {
             .unwrap_err();
         assert!(e.to_string().contains("whyy"), "{e}");
         // In the claim and qualification lists, and in a category name.
-        let e = Rules::with_overrides(r#"{"claims":{"medical":[{"term":"治愈","rule":"R","not":"x"}]}}"#)
-            .unwrap_err();
+        let e = Rules::with_overrides(
+            r#"{"claims":{"medical":[{"term":"治愈","rule":"R","not":"x"}]}}"#,
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("not"), "{e}");
         let e = Rules::with_overrides(
             r#"{"qualifications":{"categories":{"food":[{"requirement":"r","kinds":["SC"],"basis":"b","prefx":"SC"}]}}}"#,

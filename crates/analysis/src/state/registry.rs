@@ -25,7 +25,6 @@ pub struct Report {
     pub conclusion: Conclusion,
 }
 
-
 #[derive(Clone, Debug)]
 pub struct ProductRec {
     pub id: ProductId,

@@ -46,7 +46,8 @@ pub fn bar(template: &str) -> Option<ProgressBar> {
 /// Reads the whole log into the analysis, with a progress bar on a terminal.
 pub fn analyse(dir: &DataDir, rules: Option<&Path>, pack: Option<&Path>) -> Result<Analysis> {
     let rules = ledger::analyze::rules(rules, pack)?;
-    let bar = bar("{spinner} analyse [{bar:40}] {human_pos}/{human_len} events {per_sec} eta {eta}");
+    let bar =
+        bar("{spinner} analyse [{bar:40}] {human_pos}/{human_len} events {per_sec} eta {eta}");
     let a = Analysis::run(dir, rules, &|done, total| {
         if let Some(b) = &bar {
             b.set_length(total);

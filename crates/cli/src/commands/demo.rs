@@ -2,10 +2,10 @@
 //! analysed and reported, in one command and well under a minute.
 
 use analysis::format::{grouped, money};
-use ledger::ingest::{ingest, Input, Options, Progress};
-use ledger::{Analysis, DataDir, Ledger};
 use analysis::Rules;
 use anyhow::{bail, Context, Result};
+use ledger::ingest::{ingest, Input, Options, Progress};
+use ledger::{Analysis, DataDir, Ledger};
 use serde_json::{json, Value};
 use sim::Scenario;
 use std::fs;

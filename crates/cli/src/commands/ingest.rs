@@ -88,7 +88,8 @@ pub fn run(dir: &DataDir, json_out: bool, a: Args) -> Result<u8> {
     let several = a.files.len() > 1;
     if json_out {
         let mut out = report_json(&report, several);
-        out["checkpoint"] = json!({ "origin": cp.origin, "size": cp.size, "root": cp.root.to_hex() });
+        out["checkpoint"] =
+            json!({ "origin": cp.origin, "size": cp.size, "root": cp.root.to_hex() });
         println!("{out}");
     } else {
         print_report(&report, several);
@@ -129,7 +130,10 @@ fn print_report(report: &IngestReport, several: bool) {
         } else {
             format!("line {}", e.line)
         };
-        let id = e.id.as_ref().map(|i| format!(" (id {i:?})")).unwrap_or_default();
+        let id =
+            e.id.as_ref()
+                .map(|i| format!(" (id {i:?})"))
+                .unwrap_or_default();
         let field = e
             .field
             .as_ref()

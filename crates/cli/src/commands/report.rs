@@ -109,7 +109,9 @@ pub fn check(dir: &DataDir, json_out: bool, what: Check) -> Result<u8> {
         rules,
     } = what;
     let a = analyse(dir, rules.as_deref(), None)?;
-    let gate = a.analyzer.listing_gate(&product, &anchor, at.unwrap_or_else(now));
+    let gate = a
+        .analyzer
+        .listing_gate(&product, &anchor, at.unwrap_or_else(now));
     if json_out {
         print_json(&serde_json::to_value(GateAnswer::new(&gate))?)?;
     } else {

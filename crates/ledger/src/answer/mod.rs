@@ -6,8 +6,8 @@
 //! fields we add). Serialise through [`serde_json::to_value`]: objects
 //! then print with their keys sorted, as every golden file expects.
 
+pub mod case;
 pub mod cite;
 pub mod claim;
-pub mod case;
 pub mod product;
 pub mod session;
