@@ -1,4 +1,4 @@
-//! The input contract (`shared/spec/events.md`) as Rust types.
+//! The input contract (`docs/spec/events.md`) as Rust types.
 //!
 //! - [`model`]: every event type and field, with types that make wrong
 //!   states unrepresentable (ids as newtypes, money in minor units with a

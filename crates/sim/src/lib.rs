@@ -3,7 +3,7 @@
 //! One call to [`simulate`] writes one live session — registry facts, the
 //! stream (joins, leaves, comments, likes, claims, reported metrics, orders)
 //! and what follows it for weeks (payments, refunds, deliveries,
-//! complaints) — as NDJSON of `shared/spec/events.md`, and returns the
+//! complaints) — as NDJSON of `docs/spec/events.md`, and returns the
 //! [`Truth`]: which accounts are bots, which orders are brushing, the real
 //! figures, which claims are false. Scenarios are modifiers of one honest
 //! base stream and compose freely. See `docs/SIMULATION.md` for the model
