@@ -5,10 +5,10 @@
 
 use crate::answer::session::SessionAnswer;
 use crate::datadir::DataDir;
+use crate::error::{Error, Result};
 use analysis::cases::liability::Pack;
 use analysis::products::report::ProductReport;
 use analysis::{Analyzer, Rules, SessionReport};
-use anyhow::{anyhow, Context, Result};
 use events::{parse_stored, stored_head, Event};
 use serde_json::{json, Value};
 use std::cell::RefCell;
@@ -31,17 +31,21 @@ pub struct Analysis {
 /// The rules: the embedded defaults, with a file's entries laid over them
 /// (`rules`), judging cases by the liability pack in `pack` if given.
 pub fn rules(rules: Option<&Path>, pack: Option<&Path>) -> Result<Rules> {
-    let read = |p: &Path, what: &str| {
-        std::fs::read_to_string(p).with_context(|| format!("cannot read {what} {}", p.display()))
+    let in_file = |p: &Path| {
+        let path = p.to_path_buf();
+        move |source| Error::Rules { path, source }
     };
     let mut out = match rules {
         None => Rules::default(),
-        Some(p) => Rules::with_overrides(&read(p, "rules file")?)
-            .with_context(|| format!("in {}", p.display()))?,
+        Some(p) => {
+            let text =
+                std::fs::read_to_string(p).map_err(Error::io("cannot read rules file", p))?;
+            Rules::with_overrides(&text).map_err(in_file(p))?
+        }
     };
     if let Some(p) = pack {
-        out.liability = Pack::from_json(&read(p, "rule pack")?)
-            .with_context(|| format!("in {}", p.display()))?;
+        let text = std::fs::read_to_string(p).map_err(Error::io("cannot read rule pack", p))?;
+        out.liability = Pack::from_json(&text).map_err(in_file(p))?;
     }
     Ok(out)
 }
@@ -93,7 +97,7 @@ impl Analysis {
                 .take(10)
                 .map(|s| s.0.clone())
                 .collect();
-            anyhow!(
+            Error::NotFound(format!(
                 "no session {id:?} in the log at size {} (sessions: {})",
                 self.reader.size(),
                 if known.is_empty() {
@@ -101,14 +105,14 @@ impl Analysis {
                 } else {
                     known.join(", ")
                 }
-            )
+            ))
         })
     }
 
     pub fn product(&self, id: &str, on: chrono::NaiveDate) -> Result<ProductReport> {
         self.analyzer.product_report(id, on).ok_or_else(|| {
             let known = self.analyzer.product_ids();
-            anyhow!(
+            Error::NotFound(format!(
                 "no product {id:?} in the log at size {} (products: {})",
                 self.reader.size(),
                 if known.is_empty() {
@@ -116,7 +120,7 @@ impl Analysis {
                 } else {
                     known.into_iter().take(10).collect::<Vec<_>>().join(", ")
                 }
-            )
+            ))
         })
     }
 
@@ -191,7 +195,10 @@ fn parse_chunk(reader: &LogReader, start: u64, end: u64) -> Result<Vec<(u64, Eve
     match bad {
         // Entries were validated before they were logged; one that no longer
         // parses means the log was written by something else.
-        Some((leaf, reason)) => Err(anyhow!("log entry {leaf} is not a valid event: {reason}")),
+        Some((leaf, reason)) => Err(tlog::LogError::Corrupt(format!(
+            "log entry {leaf} is not a valid event: {reason}"
+        ))
+        .into()),
         None => Ok(out),
     }
 }

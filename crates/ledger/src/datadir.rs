@@ -11,7 +11,7 @@
 //!   lock                held by the one process that writes
 //! ```
 
-use anyhow::{bail, Context, Result};
+use crate::error::{Error, Result};
 use events::{parse_stored, stored_head, Event, Pseudonymiser};
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
@@ -48,11 +48,7 @@ impl DataDir {
     /// Fails with a helpful message when there is no log here yet.
     pub fn require_existing(&self) -> Result<()> {
         if !self.log_dir().join("checkpoint").exists() {
-            bail!(
-                "no liveledger log in {} (create one with `liveledger ingest --data {} FILE`)",
-                self.root.display(),
-                self.root.display()
-            );
+            return Err(Error::NoLog(self.root.clone()));
         }
         Ok(())
     }
@@ -60,8 +56,8 @@ impl DataDir {
     /// The log's public key, from the data directory.
     pub fn verifier(&self) -> Result<NoteVerifier> {
         let p = self.public_key_path();
-        let text = fs::read_to_string(&p)
-            .with_context(|| format!("cannot read the log's public key {}", p.display()))?;
+        let text =
+            fs::read_to_string(&p).map_err(Error::io("cannot read the log's public key", &p))?;
         Ok(NoteVerifier::from_vkey(&text)?)
     }
 
@@ -94,11 +90,10 @@ impl DataDir {
     fn signer(&self, origin: Option<&str>) -> Result<NoteSigner> {
         let p = self.key_path("log.key");
         if p.exists() {
-            let signer = NoteSigner::from_skey(
-                &fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?,
-            )?;
+            let signer =
+                NoteSigner::from_skey(&fs::read_to_string(&p).map_err(Error::io("reading", &p))?)?;
             if let Some(o) = origin.filter(|o| *o != signer.name()) {
-                bail!("this data directory's log is named {:?}, not {o:?}; the origin is fixed when the log is created", signer.name());
+                return Err(Error::Invalid(format!("this data directory's log is named {:?}, not {o:?}; the origin is fixed when the log is created", signer.name())));
             }
             return Ok(signer);
         }
@@ -107,10 +102,9 @@ impl DataDir {
             .unwrap_or_else(|| self.default_origin());
         let signer = NoteSigner::new(&origin, random32()?)?;
         write_private(&p, signer.to_skey().as_bytes())?;
-        fs::write(
-            self.public_key_path(),
-            format!("{}\n", signer.verifier().to_vkey()),
-        )?;
+        let public = self.public_key_path();
+        fs::write(&public, format!("{}\n", signer.verifier().to_vkey()))
+            .map_err(Error::io("writing", &public))?;
         Ok(signer)
     }
 
@@ -122,7 +116,9 @@ impl DataDir {
     /// concurrent catch-ups safe, so readers need not hold the writer's lock.
     pub fn projection(&self) -> Result<(tokio::runtime::Runtime, Db)> {
         let reader = self.reader()?;
-        let rt = tokio::runtime::Builder::new_current_thread().build()?;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .map_err(Error::io("starting a runtime for", &self.root))?;
         let mut db = rt.block_on(Db::open_sqlite(&self.db_path()))?;
         let size = reader.size();
         let mut projected = rt.block_on(db.log_size())?;
@@ -159,15 +155,18 @@ impl DataDir {
             let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
             write_private(&p, hex.as_bytes())?;
         }
-        let hex = fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
+        let hex = fs::read_to_string(&p).map_err(Error::io("reading", &p))?;
         let hex = hex.trim();
         let mut key = [0u8; 32];
         if hex.len() != 64 || !hex.is_ascii() {
-            bail!("{}: expected 64 hex digits", p.display());
+            return Err(Error::Key(format!(
+                "{}: expected 64 hex digits",
+                p.display()
+            )));
         }
         for (i, b) in key.iter_mut().enumerate() {
             *b = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16)
-                .with_context(|| format!("{}: not hex", p.display()))?;
+                .map_err(|_| Error::Key(format!("{}: not hex", p.display())))?;
         }
         Ok(Pseudonymiser::new(&key))
     }
@@ -175,22 +174,23 @@ impl DataDir {
 
 fn random32() -> Result<[u8; 32]> {
     let mut b = [0u8; 32];
-    getrandom::fill(&mut b).map_err(|e| anyhow::anyhow!("no randomness for a new key: {e}"))?;
+    getrandom::fill(&mut b).map_err(|e| Error::Key(format!("no randomness for a new key: {e}")))?;
     Ok(b)
 }
 
 fn write_private(path: &Path, data: &[u8]) -> Result<()> {
     if let Some(dir) = path.parent() {
-        fs::create_dir_all(dir)?;
+        fs::create_dir_all(dir).map_err(Error::io("creating", dir))?;
     }
     let mut f = OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
         .open(path)
-        .with_context(|| format!("creating {}", path.display()))?;
-    f.write_all(data)?;
-    f.sync_all()?;
+        .map_err(Error::io("creating", path))?;
+    f.write_all(data)
+        .and_then(|()| f.sync_all())
+        .map_err(Error::io("writing", path))?;
     Ok(())
 }
 
@@ -206,19 +206,11 @@ pub struct Ledger {
 
 impl Ledger {
     pub fn open(dir: &DataDir, origin: Option<&str>) -> Result<Ledger> {
-        fs::create_dir_all(&dir.root)
-            .with_context(|| format!("creating data directory {}", dir.root.display()))?;
+        fs::create_dir_all(&dir.root).map_err(Error::io("creating data directory", &dir.root))?;
         let lock_path = dir.root.join("lock");
-        let lock = File::create(&lock_path)
-            .with_context(|| format!("creating {}", lock_path.display()))?;
-        rustix::fs::flock(&lock, rustix::fs::FlockOperation::NonBlockingLockExclusive).map_err(
-            |_| {
-                anyhow::anyhow!(
-                    "another liveledger process is writing to {}; wait for it to finish",
-                    dir.root.display()
-                )
-            },
-        )?;
+        let lock = File::create(&lock_path).map_err(Error::io("creating", &lock_path))?;
+        rustix::fs::flock(&lock, rustix::fs::FlockOperation::NonBlockingLockExclusive)
+            .map_err(|_| Error::Busy(dir.root.clone()))?;
         let signer = dir.signer(origin)?;
         let pseudonymiser = dir.pseudonymiser()?;
         let log = Log::open(&dir.log_dir(), signer)?;
@@ -270,13 +262,13 @@ impl Ledger {
         ] {
             match fs::remove_file(&p) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                    return Err(e).with_context(|| format!("removing {}", p.display()))
+                    return Err(Error::io("removing", &p)(e))
                 }
                 _ => {}
             }
         }
         let p = self.dir.id_index_path();
-        fs::remove_file(&p).with_context(|| format!("removing {}", p.display()))?;
+        fs::remove_file(&p).map_err(Error::io("removing", &p))?;
         self.ids = IdIndex::open(&p)?;
         self.catch_up()?;
         self.dir.projection()?;

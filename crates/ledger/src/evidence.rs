@@ -3,7 +3,7 @@
 //! proofs between signed checkpoints.
 
 use crate::datadir::DataDir;
-use anyhow::{bail, Context, Result};
+use crate::error::{Error, Result};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use tlog::bundle::{self, BundleEntry};
@@ -22,7 +22,7 @@ fn read_entries(reader: &LogReader, leaves: &[u64]) -> Result<Vec<BundleEntry>> 
         for l in ls {
             let data = entries
                 .get((l % 256) as usize)
-                .with_context(|| format!("leaf {l} is beyond the log"))?;
+                .ok_or_else(|| Error::NotFound(format!("leaf {l} is beyond the log")))?;
             out.push(BundleEntry {
                 leaf: l,
                 data: data.clone(),
@@ -38,9 +38,11 @@ pub fn prove(dir: &DataDir, event_id: &str) -> Result<Value> {
     let (rt, mut db) = dir.projection()?;
     let row = rt
         .block_on(db.event_by_id(event_id))?
-        .with_context(|| format!("no event with id {event_id:?} in the log"))?;
+        .ok_or_else(|| Error::NotFound(format!("no event with id {event_id:?} in the log")))?;
     if row.leaf >= reader.size() {
-        bail!("event {event_id:?} is not yet covered by a signed checkpoint");
+        return Err(Error::NotFound(format!(
+            "event {event_id:?} is not yet covered by a signed checkpoint"
+        )));
     }
     let entry = read_entries(&reader, &[row.leaf])?.remove(0);
     let proof = proof::inclusion(&TileHashes::new(&reader), row.leaf, reader.size())?;
@@ -81,7 +83,9 @@ pub fn export(dir: &DataDir, subject: &Subject) -> Result<Value> {
     };
     let leaves: Vec<u64> = leaves.into_iter().filter(|&l| l < reader.size()).collect();
     if leaves.is_empty() {
-        bail!("no events about {subject_json} in the log");
+        return Err(Error::NotFound(format!(
+            "no events about {subject_json} in the log"
+        )));
     }
     let entries = read_entries(&reader, &leaves)?;
     let proof = proof::multi(&TileHashes::new(&reader), &leaves, reader.size())?;
@@ -108,18 +112,21 @@ pub fn consistency(dir: &DataDir, old: u64, new: Option<u64>) -> Result<Value> {
             .rev()
             .find(|(c, _)| c.size == size)
             .cloned()
-            .with_context(|| {
+            .ok_or_else(|| {
                 let sizes: Vec<String> = history.iter().map(|(c, _)| c.size.to_string()).collect();
-                format!(
+                Error::NotFound(format!(
                     "the log never signed a checkpoint of size {size}; signed sizes: {}",
                     sizes.join(", ")
-                )
+                ))
             })
     };
     let (old_cp, old_note) = find(old)?;
     let (new_cp, new_note) = find(new)?;
     if new > reader.size() {
-        bail!("size {new} is beyond the current log ({})", reader.size());
+        return Err(Error::Invalid(format!(
+            "size {new} is beyond the current log ({})",
+            reader.size()
+        )));
     }
     // Proofs for any size up to the current one come from the current tiles.
     let proof = proof::consistency(&TileHashes::new(&reader), old, new)?;

@@ -19,11 +19,12 @@
 //! live stream.
 
 use crate::datadir::Ledger;
-use anyhow::{Context, Result};
+use crate::error::{Error, Result};
 use events::{prepare_into, stored_head, Pseudonymiser};
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::ops::Range;
+use std::path::Path;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -298,7 +299,7 @@ fn read_chunks(
             let n = input
                 .reader
                 .read(&mut buf[end..size])
-                .with_context(|| format!("reading {}", input.name))?;
+                .map_err(Error::io("reading", Path::new(&input.name)))?;
             let (fresh, eof) = (end, n == 0);
             end += n;
             let mut from = 0;
@@ -397,7 +398,8 @@ pub fn ingest(
         let (chunks, prepped) = (&chunk_pool, &prepped_pool);
         let reader = std::thread::Builder::new()
             .name("ingest-read".into())
-            .spawn_scoped(s, move || read_chunks(inputs, chunk_tx, chunks))?;
+            .spawn_scoped(s, move || read_chunks(inputs, chunk_tx, chunks))
+            .map_err(Error::Thread)?;
         let chunk_rx = Arc::new(Mutex::new(chunk_rx));
         for _ in 0..opts.workers.max(1) {
             let (rx, tx, names, p) = (
@@ -427,7 +429,8 @@ pub fn ingest(
             };
             std::thread::Builder::new()
                 .name("ingest-prepare".into())
-                .spawn_scoped(s, work)?;
+                .spawn_scoped(s, work)
+                .map_err(Error::Thread)?;
         }
         drop(prep_tx);
 

@@ -10,14 +10,17 @@
 //! - [`answer`]: the contract's answers as typed, serialisable structs.
 //! - [`evidence`]: inclusion bundles, evidence packages, consistency proofs.
 //! - [`serve`]: the log over HTTP as C2SP tlog-tiles.
+//! - [`error`]: what can go wrong, as types a face can act on.
 
 pub mod analyze;
 pub mod answer;
 pub mod datadir;
+pub mod error;
 pub mod evidence;
 pub mod ingest;
 pub mod serve;
 
 pub use analyze::Analysis;
 pub use datadir::{DataDir, Ledger};
+pub use error::{Error, Result};
 pub use ingest::{ingest, IngestReport, Input, LineError};

@@ -12,7 +12,7 @@
 //! (pseudonymised), so they may require a bearer token.
 
 use crate::datadir::DataDir;
-use anyhow::{Context, Result};
+use crate::error::{Error, Result};
 use axum::extract::{Path as UrlPath, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -51,17 +51,22 @@ pub fn serve(
     on_ready: impl FnOnce(std::net::SocketAddr),
 ) -> Result<()> {
     dir.require_existing()?;
+    let failed = |what: &str| {
+        let what = what.to_string();
+        move |e: std::io::Error| Error::Invalid(format!("{what}: {e}"))
+    };
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_io()
-        .build()?;
+        .build()
+        .map_err(failed("no runtime for the HTTP server"))?;
     rt.block_on(async {
         let listener = tokio::net::TcpListener::bind(listen)
             .await
-            .with_context(|| format!("cannot listen on {listen}"))?;
-        on_ready(listener.local_addr()?);
+            .map_err(failed(&format!("cannot listen on {listen}")))?;
+        on_ready(listener.local_addr().map_err(failed("no local address"))?);
         axum::serve(listener, router(dir, entries))
             .await
-            .context("HTTP server")
+            .map_err(failed("HTTP server"))
     })
 }
 
