@@ -1,5 +1,6 @@
 //! `simulate`: a live session with known truth, as NDJSON events.
 
+use crate::commands::common::names;
 use anyhow::{Context, Result};
 use serde_json::json;
 use std::path::PathBuf;
@@ -8,8 +9,8 @@ use std::path::PathBuf;
 pub struct Args {
     /// clean, inflated-views, bot-farm, brushing-ring, refund-surge,
     /// false-claims, after-sales; repeat or comma-separate to combine.
-    #[arg(long, value_delimiter = ',', default_value = "clean")]
-    scenario: Vec<String>,
+    #[arg(long, value_delimiter = ',', default_value = "clean", value_parser = names(&sim::Scenario::ALL))]
+    scenario: Vec<sim::Scenario>,
     /// 1.0 = the 2020 debut stream (~48M views, ~910k orders in 3 hours).
     #[arg(long, default_value_t = 0.001)]
     scale: f64,
@@ -28,23 +29,13 @@ pub struct Args {
 
 pub fn run(json_out: bool, a: Args) -> Result<u8> {
     let Args {
-        scenario: names,
+        scenario: scenarios,
         scale,
         seed,
         session,
         output,
         truth: truth_path,
     } = a;
-    let mut scenarios = Vec::new();
-    for n in &names {
-        let known: Vec<&str> = sim::Scenario::ALL.iter().map(|(n, _)| *n).collect();
-        scenarios.push(sim::Scenario::parse(n.trim()).with_context(|| {
-            format!(
-                "unknown scenario {n:?}; expected one of {}",
-                known.join(", ")
-            )
-        })?);
-    }
     if !(scale > 0.0 && scale <= 10.0) {
         anyhow::bail!("--scale must be above 0 and at most 10 (1.0 = a 48-million-view stream)");
     }
