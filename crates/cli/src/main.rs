@@ -40,7 +40,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Simulate a mixed evening of live selling (an honest stream and two
+    /// Simulate a mixed evening of live selling (an honest stream and three
     /// suspicious ones), log it, analyse it and print what was found.
     Demo {
         /// A fresh directory for the demo (replaced if an earlier demo made it).

@@ -19,7 +19,7 @@ pub struct List {
     session: Option<String>,
     #[arg(long)]
     product: Option<String>,
-    /// open, decided, remedied, closed or escalated.
+    /// Only cases with this status.
     #[arg(long, value_parser = names(&Status::ALL))]
     status: Option<Status>,
     /// Only cases past their deadline.
@@ -36,7 +36,7 @@ pub struct List {
 #[derive(clap::Args)]
 pub struct One {
     id: String,
-    /// decide, remedy, close, escalate or dispute: recorded in the log.
+    /// What to do to the case, recorded in the log.
     #[arg(value_parser = names(&CaseAction::ALL))]
     action: Option<CaseAction>,
     /// Who does it (required with an action).
