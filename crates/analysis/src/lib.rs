@@ -58,6 +58,16 @@ impl Analyzer {
         }
     }
 
+    /// Resumes from a state fed earlier (a snapshot), judged by `rules`.
+    pub fn with_state(state: State, rules: Rules) -> Analyzer {
+        Analyzer { state, rules }
+    }
+
+    /// What has been kept so far: what a snapshot saves.
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
     /// Takes one event, logged at `leaf`.
     pub fn observe(&mut self, leaf: u64, ev: &Event) {
         self.state.observe(leaf, ev);

@@ -7,7 +7,8 @@ use std::fmt;
 macro_rules! id_types {
     ($($(#[$doc:meta])* $name:ident),* $(,)?) => {$(
         $(#[$doc])*
-        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        #[serde(transparent)]
         pub struct $name(pub String);
         impl $name {
             pub fn as_str(&self) -> &str { &self.0 }
@@ -34,6 +35,16 @@ macro_rules! names {
         impl serde::Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 s.serialize_str(self.as_str())
+            }
+        }
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                $name::ALL
+                    .iter()
+                    .find(|(n, _)| *n == s)
+                    .map(|(_, v)| *v)
+                    .ok_or_else(|| serde::de::Error::custom(format!("unknown {} {s:?}", stringify!($name))))
             }
         }
     };
@@ -75,6 +86,14 @@ impl serde::Serialize for Currency {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for Currency {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Currency::parse(&s)
+            .ok_or_else(|| serde::de::Error::custom(format!("not an ISO 4217 code: {s:?}")))
+    }
+}
+
 impl fmt::Display for Currency {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -82,7 +101,7 @@ impl fmt::Display for Currency {
 }
 
 /// An amount in minor units (fen, cents) of a currency.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct Money {
     pub minor: i64,
     pub currency: Currency,
@@ -159,20 +178,20 @@ names!(ComplaintCategory {
 });
 
 /// A licence or qualification: `{kind, number, expires?}`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct License {
     pub kind: String,
     pub number: String,
     pub expires: Option<NaiveDate>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum AttrValue {
     Number(f64),
     Text(String),
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct InspectionResult {
     pub item: String,
     pub value: f64,
@@ -180,7 +199,7 @@ pub struct InspectionResult {
 }
 
 /// A checkable quantity in a claim, e.g. `bird_nest_g >= 2 g`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Assert {
     pub attribute: String,
     pub op: Op,

@@ -6,8 +6,10 @@
 use crate::answer::session::SessionAnswer;
 use crate::datadir::DataDir;
 use crate::error::{Error, Result};
+use crate::state;
 use analysis::cases::liability::Pack;
 use analysis::products::report::ProductReport;
+use analysis::state::State;
 use analysis::{Analyzer, Rules, SessionReport};
 use events::{parse_stored, stored_head, Event};
 use serde_json::{json, Value};
@@ -50,17 +52,56 @@ pub fn rules(rules: Option<&Path>, pack: Option<&Path>) -> Result<Rules> {
     Ok(out)
 }
 
+/// A tail at least this long is worth saving a new snapshot for; a
+/// shorter one is replayed in well under a second.
+const SAVE_AFTER: u64 = 1 << 16;
+
 impl Analysis {
-    /// Reads and analyses every entry of the log in `dir`.
+    /// The analysis of the log in `dir` at its signed checkpoint: the
+    /// state of the snapshot, if it is usable, with the log's tail past it
+    /// replayed; otherwise every entry. A long tail is saved as a new
+    /// snapshot for the next answer.
     pub fn run(dir: &DataDir, rules: Rules, progress: &dyn Fn(u64, u64)) -> Result<Analysis> {
         let reader = dir.reader()?;
-        let analyzer = analyze(&reader, rules, progress)?;
+        let (loaded, from) = match state::load(dir, &reader)? {
+            Ok((st, size)) => (st, size),
+            Err(_) => (State::default(), 0),
+        };
+        let mut analyzer = Analyzer::with_state(loaded, rules);
+        let size = reader.size();
+        feed(&mut analyzer, &reader, from, progress)?;
+        if size - from >= SAVE_AFTER {
+            save(dir, &analyzer, &reader)?;
+        }
         Ok(Analysis {
             analyzer,
-            reader,
             public_key: dir.verifier()?.to_vkey(),
+            reader,
             bundles: RefCell::default(),
         })
+    }
+
+    /// Brings the snapshot level with the log (after ingest): replays the
+    /// tail, if any, and saves.
+    pub fn level(dir: &DataDir) -> Result<()> {
+        let reader = dir.reader()?;
+        let (loaded, from) = match state::load(dir, &reader)? {
+            Ok((st, size)) => (st, size),
+            Err(_) => (State::default(), 0),
+        };
+        if from == reader.size() {
+            return Ok(());
+        }
+        let mut analyzer = Analyzer::with_state(loaded, Rules::default());
+        feed(&mut analyzer, &reader, from, &|_, _| {})?;
+        save(dir, &analyzer, &reader)
+    }
+
+    /// Rebuilds the snapshot from the whole log; returns the entries fed.
+    pub fn rebuild(dir: &DataDir) -> Result<u64> {
+        state::remove(dir)?;
+        Analysis::level(dir)?;
+        Ok(dir.reader()?.size())
     }
 
     /// The id of the event at `leaf` (read from its entry bundle, cached).
@@ -137,14 +178,29 @@ impl Analysis {
     }
 }
 
-/// Parses entries on every core and feeds them to the analyzer in log order.
-fn analyze(reader: &LogReader, rules: Rules, progress: &dyn Fn(u64, u64)) -> Result<Analyzer> {
+/// Saves the analyzer's state as it stands at `reader`'s checkpoint.
+fn save(dir: &DataDir, an: &Analyzer, reader: &LogReader) -> Result<()> {
+    let cp = reader.checkpoint();
+    let at = state::At {
+        size: cp.size,
+        root: cp.root,
+    };
+    state::save(dir, an.state(), at)
+}
+
+/// Parses the entries from `from` up to the checkpoint on every core and
+/// feeds them to the analyzer in log order.
+fn feed(
+    an: &mut Analyzer,
+    reader: &LogReader,
+    from: u64,
+    progress: &dyn Fn(u64, u64),
+) -> Result<()> {
     let size = reader.size();
-    let chunks = size.div_ceil(CHUNK);
+    let chunks = (size - from).div_ceil(CHUNK);
     let workers = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
         .min(8) as u64;
-    let mut an = Analyzer::new(rules);
     std::thread::scope(|scope| -> Result<()> {
         let (tx, rx) = mpsc::sync_channel::<(u64, Result<Vec<(u64, Event)>>)>(2 * workers as usize);
         for w in 0..workers {
@@ -152,7 +208,8 @@ fn analyze(reader: &LogReader, rules: Rules, progress: &dyn Fn(u64, u64)) -> Res
             scope.spawn(move || {
                 let mut c = w;
                 while c < chunks {
-                    let parsed = parse_chunk(reader, c * CHUNK, (c + 1) * CHUNK);
+                    let start = from + c * CHUNK;
+                    let parsed = parse_chunk(reader, start, (start + CHUNK).min(size));
                     let failed = parsed.is_err();
                     if tx.send((c, parsed)).is_err() || failed {
                         return;
@@ -173,12 +230,11 @@ fn analyze(reader: &LogReader, rules: Rules, progress: &dyn Fn(u64, u64)) -> Res
                     an.observe(leaf, &ev);
                 }
                 next += 1;
-                progress((next * CHUNK).min(size), size);
+                progress((from + next * CHUNK).min(size), size);
             }
         }
         Ok(())
-    })?;
-    Ok(an)
+    })
 }
 
 fn parse_chunk(reader: &LogReader, start: u64, end: u64) -> Result<Vec<(u64, Event)>> {

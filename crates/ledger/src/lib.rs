@@ -8,6 +8,7 @@
 //! - [`ingest`]: NDJSON in, validated, pseudonymised, deduplicated, logged.
 //! - [`analyze`]: the analysis of the log at a signed checkpoint ([`Analysis`]).
 //! - [`answer`]: the contract's answers as typed, serialisable structs.
+//! - [`state`]: the analysis state's snapshot, tied to a checkpoint.
 //! - [`evidence`]: inclusion bundles, evidence packages, consistency proofs.
 //! - [`serve`]: the log over HTTP as C2SP tlog-tiles.
 //! - [`error`]: what can go wrong, as types a face can act on.
@@ -19,6 +20,7 @@ pub mod error;
 pub mod evidence;
 pub mod ingest;
 pub mod serve;
+pub mod state;
 
 pub use analyze::Analysis;
 pub use datadir::{DataDir, Ledger};

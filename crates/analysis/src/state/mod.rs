@@ -13,6 +13,7 @@ use crate::flag::NO_LEAF;
 use crate::state::registry::{ClaimRec, ComplaintRec, ListingRec, Registry};
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate};
 use events::{AnchorId, Body, Category, Currency, Event, ProductId, SessionId};
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::hash::BuildHasher;
 
@@ -26,7 +27,7 @@ pub(crate) fn key(s: &str) -> u64 {
 }
 
 /// One reported-metrics event.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct Metric {
     pub ms: i64,
     pub leaf: u64,
@@ -39,7 +40,7 @@ pub(crate) struct Metric {
 }
 
 /// One account's behaviour in one session.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct Account {
     pub first_join_ms: i64,
     pub last_join_ms: i64,
@@ -86,7 +87,7 @@ impl Account {
 }
 
 /// Joins and leaves within one second.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
 pub(crate) struct Tally {
     pub joins: u32,
     pub leaves: u32,
@@ -96,14 +97,14 @@ pub(crate) struct Tally {
 
 /// A comment text: how many accounts posted it first, and whether it is a
 /// crowd chant ("666", "1", "2333"), which real crowds type in unison.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
 pub(crate) struct Text {
     pub accounts: u32,
     pub chant: bool,
 }
 
 /// Everything kept about one session.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct Session {
     pub id: SessionId,
     pub anchor: Option<AnchorId>,
@@ -190,7 +191,7 @@ impl Session {
 
 /// An order, wherever its events came from. Lifecycle events (paid,
 /// refunded, ...) name only the order, and may arrive before it is placed.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct Order {
     pub session: u32,
     pub account: u32,
@@ -241,10 +242,10 @@ impl Order {
 
 /// Everything kept from the events observed so far: per session, account
 /// and order, and the registry. Fed one event at a time; judged elsewhere.
-#[derive(Default)]
+#[derive(Default, Serialize, Deserialize)]
 pub struct State {
     pub(crate) sessions: Vec<Session>,
-    session_ix: HashMap<String, u32>,
+    session_ix: Map<String, u32>,
     pub(crate) orders: Vec<Order>,
     order_ix: Map<u64, u32>,
     /// Product key → category, from `product_registered`.

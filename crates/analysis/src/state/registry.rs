@@ -9,12 +9,13 @@ use events::{
     ComplaintId, Conclusion, Event, EventId, InspectionResult, License, MerchantId, Money, OrderId,
     ProductId, ReportId, Seller,
 };
-use std::collections::{BTreeMap, HashMap};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 type Time = DateTime<FixedOffset>;
 
 /// An inspection report as the claim checks need it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Report {
     pub id: ReportId,
     pub leaf: u64,
@@ -25,7 +26,7 @@ pub struct Report {
     pub conclusion: Conclusion,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ProductRec {
     pub id: ProductId,
     pub event: EventId,
@@ -40,7 +41,7 @@ pub struct ProductRec {
 }
 
 /// A registered merchant or anchor.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PartyRec {
     pub leaf: u64,
     pub at: Time,
@@ -50,7 +51,7 @@ pub struct PartyRec {
     pub licenses: Vec<License>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AgreementRec {
     pub id: AgreementId,
     pub leaf: u64,
@@ -61,7 +62,7 @@ pub struct AgreementRec {
     pub approved: Vec<String>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ListingRec {
     pub session: u32,
     pub leaf: u64,
@@ -69,7 +70,7 @@ pub struct ListingRec {
     pub price: Money,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ClaimRec {
     pub event: EventId,
     pub leaf: u64,
@@ -81,7 +82,7 @@ pub struct ClaimRec {
     pub asserts: Vec<Assert>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ComplaintRec {
     pub complaint: ComplaintId,
     pub event: EventId,
@@ -95,22 +96,22 @@ pub struct ComplaintRec {
     pub claim_ref: Option<EventId>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Registry {
-    pub products: HashMap<String, ProductRec>,
-    pub merchants: HashMap<String, PartyRec>,
-    pub anchors: HashMap<String, PartyRec>,
+    pub products: BTreeMap<String, ProductRec>,
+    pub merchants: BTreeMap<String, PartyRec>,
+    pub anchors: BTreeMap<String, PartyRec>,
     /// Per product id.
-    pub reports: HashMap<String, Vec<Report>>,
-    pub agreements: HashMap<String, Vec<AgreementRec>>,
-    pub listings: HashMap<String, Vec<ListingRec>>,
+    pub reports: BTreeMap<String, Vec<Report>>,
+    pub agreements: BTreeMap<String, Vec<AgreementRec>>,
+    pub listings: BTreeMap<String, Vec<ListingRec>>,
     pub claims: Vec<ClaimRec>,
     pub complaints: Vec<ComplaintRec>,
     /// What people did to after-sales cases, as logged.
     pub case_updates: Vec<CaseUpdateRec>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CaseUpdateRec {
     pub case: String,
     pub event: EventId,
@@ -249,7 +250,7 @@ impl Registry {
     }
 
     fn party(
-        map: &mut HashMap<String, PartyRec>,
+        map: &mut BTreeMap<String, PartyRec>,
         id: &str,
         leaf: u64,
         at: Time,

@@ -150,10 +150,14 @@ fn print_report(report: &IngestReport, several: bool) {
 pub fn rebuild(dir: &DataDir, json_out: bool) -> Result<u8> {
     let mut ledger = Ledger::open(dir, None)?;
     let n = ledger.rebuild()?;
+    drop(ledger);
+    ledger::Analysis::rebuild(dir)?;
     if json_out {
         println!("{}", json!({ "rebuilt": n }));
     } else {
-        println!("rebuilt the id index and the projection from {n} log entries");
+        println!(
+            "rebuilt the id index, the projection and the analysis state from {n} log entries"
+        );
     }
     Ok(0)
 }

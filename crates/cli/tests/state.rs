@@ -1,0 +1,109 @@
+//! The analysis state's snapshot: used when it is this log's, set aside
+//! and rebuilt when it is not, and never the cause of a different answer.
+
+mod common;
+
+use common::{json, run};
+use std::fs;
+use std::path::{Path, PathBuf};
+
+fn examples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/evening.ndjson")
+}
+
+fn snapshot(data: &Path) -> PathBuf {
+    data.join("state").join("analysis.snap")
+}
+
+fn report(data: &Path) -> serde_json::Value {
+    json(&run(data, &["--json", "report", "session", "s1"]))
+}
+
+fn ingest(data: &Path, file: &Path) {
+    let out = run(data, &["ingest", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{out:?}");
+}
+
+/// `n` more events of session s1: other viewers, other orders.
+fn more(dir: &Path, n: usize) -> PathBuf {
+    let p = dir.join(format!("more-{n}.ndjson"));
+    fs::write(&p, common::events("more-", n)).unwrap();
+    p
+}
+
+#[test]
+fn rebuild_writes_a_snapshot_that_answers_as_the_log_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    ingest(&data, &examples());
+    let before = report(&data);
+    let out = run(&data, &["rebuild"]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(snapshot(&data).exists());
+    assert_eq!(report(&data), before);
+
+    // More events after the snapshot: its tail is replayed.
+    ingest(&data, &more(dir.path(), 300));
+    let with_tail = report(&data);
+    fs::remove_file(snapshot(&data)).unwrap();
+    assert_eq!(with_tail, report(&data), "snapshot + tail == the whole log");
+}
+
+#[test]
+fn a_snapshot_that_is_not_this_logs_is_set_aside() {
+    let dir = tempfile::tempdir().unwrap();
+    let (data, other) = (dir.path().join("data"), dir.path().join("other"));
+    ingest(&data, &examples());
+    // Smaller than this log, so only its root tells it apart.
+    ingest(&other, &more(dir.path(), 30));
+    assert!(run(&other, &["rebuild"]).status.success());
+    let truth = report(&data);
+
+    // Another log's snapshot, copied in: its state would answer otherwise.
+    fs::create_dir_all(data.join("state")).unwrap();
+    fs::copy(snapshot(&other), snapshot(&data)).unwrap();
+    assert_eq!(report(&data), truth);
+
+    // A damaged one: every answer comes from the log.
+    assert!(run(&data, &["rebuild"]).status.success());
+    let mut bytes = fs::read(snapshot(&data)).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 1;
+    fs::write(snapshot(&data), &bytes).unwrap();
+    assert_eq!(report(&data), truth);
+    // Torn (a crash while a copy was made), or cut short.
+    fs::write(snapshot(&data), &bytes[..mid]).unwrap();
+    assert_eq!(report(&data), truth);
+    // A temporary file a crash left behind is not a snapshot.
+    fs::write(snapshot(&data).with_extension("snap.tmp"), b"half").unwrap();
+    assert_eq!(report(&data), truth);
+}
+
+#[test]
+fn a_snapshot_ahead_of_a_rolled_back_log_is_set_aside() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    ingest(&data, &examples());
+    let old_log = dir.path().join("old-log");
+    copy_dir(&data.join("log"), &old_log);
+    let truth = report(&data);
+    ingest(&data, &more(dir.path(), 300));
+    assert!(run(&data, &["rebuild"]).status.success());
+    // The log restored from an older copy; the snapshot is newer than it.
+    fs::remove_dir_all(data.join("log")).unwrap();
+    copy_dir(&old_log, &data.join("log"));
+    assert_eq!(report(&data), truth);
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for e in fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            fs::copy(e.path(), target).unwrap();
+        }
+    }
+}

@@ -1,0 +1,357 @@
+//! The analysis state, kept level with the log through snapshots.
+//!
+//! Answering a question means feeding every event to an analyzer; at tens
+//! of millions of events that is a minute of parsing. The analyzer's
+//! [`State`] does not depend on the rules it is judged by, so it can be
+//! kept: a snapshot saves it together with the checkpoint it reflects (tree
+//! size and root hash). Opening loads the snapshot and replays only the
+//! log's tail past it.
+//!
+//! A snapshot is derived state and is never trusted silently. It is used
+//! only when its header, format version and SHA-256 check out and its
+//! (size, root) is a checkpoint this log signed (the current one, or one in
+//! its checkpoint history); anything else — another log's snapshot, a log
+//! rolled back, a torn or altered file, an older format — is set aside and
+//! the state is rebuilt from the log. A snapshot is written to a temporary
+//! file, fsynced and renamed, so a crash leaves the old one or the new one.
+//!
+//! File layout (`DATA/state/analysis.snap`), integers little-endian:
+//! ```text
+//! magic "LLSTATE\0" | format u32 | size u64 | root [32] | length u64 | sha256 [32] | payload
+//! ```
+//! The SHA-256 covers what precedes it and the payload, the [`State`] in
+//! postcard.
+
+use crate::datadir::DataDir;
+use crate::error::{Error, Result};
+use analysis::state::State;
+use sha2::{Digest, Sha256};
+use std::fs::{self, File};
+use std::io::Write;
+use std::path::PathBuf;
+use tlog::{Hash, LogReader};
+
+const MAGIC: &[u8; 8] = b"LLSTATE\0";
+/// Bumped whenever [`State`]'s serialised layout changes (a test pins it).
+pub const FORMAT: u32 = 1;
+const HEADER: usize = 8 + 4 + 8 + 32 + 8 + 32;
+
+/// Where a snapshot stands: the checkpoint it reflects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct At {
+    pub size: u64,
+    pub root: Hash,
+}
+
+/// Why a snapshot was not used (it is then rebuilt from the log).
+#[derive(Debug, PartialEq, Eq)]
+pub enum Unusable {
+    Missing,
+    /// Not a snapshot, a torn one, or one whose payload does not match its checksum.
+    Damaged(String),
+    /// Written by another version of liveledger.
+    OtherFormat(u32),
+    /// Its checkpoint is not one this log signed: another log's, or a log
+    /// since rolled back or rewritten.
+    Foreign {
+        size: u64,
+    },
+}
+
+impl std::fmt::Display for Unusable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unusable::Missing => f.write_str("no snapshot"),
+            Unusable::Damaged(why) => write!(f, "damaged snapshot: {why}"),
+            Unusable::OtherFormat(v) => write!(f, "snapshot of format {v}, not {FORMAT}"),
+            Unusable::Foreign { size } => write!(
+                f,
+                "snapshot at size {size} is not of a checkpoint this log signed"
+            ),
+        }
+    }
+}
+
+pub fn path(dir: &DataDir) -> PathBuf {
+    dir.root.join("state").join("analysis.snap")
+}
+
+/// Encodes `state` as it stands at `at`.
+pub fn encode(state: &State, at: At) -> Result<Vec<u8>> {
+    let payload = postcard::to_stdvec(state)
+        .map_err(|e| Error::Invalid(format!("cannot encode the analysis state: {e}")))?;
+    let mut out = Vec::with_capacity(HEADER + payload.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&FORMAT.to_le_bytes());
+    out.extend_from_slice(&at.size.to_le_bytes());
+    out.extend_from_slice(&at.root.0);
+    out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    let digest = checksum(&out, &payload);
+    out.extend_from_slice(&digest);
+    out.extend_from_slice(&payload);
+    Ok(out)
+}
+
+/// SHA-256 over the header before it (magic to length) and the payload, so
+/// a changed size or root is caught like a changed state.
+fn checksum(head: &[u8], payload: &[u8]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(head);
+    h.update(payload);
+    h.finalize().into()
+}
+
+/// Decodes a snapshot, checking its header and checksum (not yet whether
+/// its checkpoint belongs to a log: see [`load`]).
+pub fn decode(bytes: &[u8]) -> Result<(State, At), Unusable> {
+    let damaged = |why: &str| Unusable::Damaged(why.to_string());
+    if bytes.len() < HEADER || &bytes[..8] != MAGIC {
+        return Err(damaged("no snapshot header"));
+    }
+    let u64_at =
+        |i: usize| u64::from_le_bytes(bytes[i..i + 8].try_into().expect("8 bytes of the header"));
+    let format = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes of the header"));
+    if format != FORMAT {
+        return Err(Unusable::OtherFormat(format));
+    }
+    let size = u64_at(12);
+    let root = Hash(bytes[20..52].try_into().expect("32 bytes of the header"));
+    let len = u64_at(52);
+    let payload = &bytes[HEADER..];
+    if payload.len() as u64 != len {
+        return Err(damaged(&format!(
+            "{} bytes of payload, the header says {len}",
+            payload.len()
+        )));
+    }
+    if checksum(&bytes[..60], payload)[..] != bytes[60..92] {
+        return Err(damaged("it does not match its SHA-256"));
+    }
+    let state: State = postcard::from_bytes(payload)
+        .map_err(|e| damaged(&format!("its payload does not decode: {e}")))?;
+    Ok((state, At { size, root }))
+}
+
+/// The snapshot in `dir`, if it is usable for the log `reader` reads: the
+/// state and the log size it covers; otherwise why not.
+pub fn load(dir: &DataDir, reader: &LogReader) -> Result<Result<(State, u64), Unusable>> {
+    let bytes = match fs::read(path(dir)) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Err(Unusable::Missing)),
+        Err(e) => return Err(Error::io("reading", &path(dir))(e)),
+    };
+    let (state, at) = match decode(&bytes) {
+        Ok(d) => d,
+        Err(why) => return Ok(Err(why)),
+    };
+    if !signed(dir, reader, at)? {
+        return Ok(Err(Unusable::Foreign { size: at.size }));
+    }
+    Ok(Ok((state, at.size)))
+}
+
+/// Whether `at` is a checkpoint of the log `reader` reads: the current
+/// one, or one in its (verified) checkpoint history.
+fn signed(dir: &DataDir, reader: &LogReader, at: At) -> Result<bool> {
+    let cp = reader.checkpoint();
+    if at.size == cp.size {
+        return Ok(at.root == cp.root);
+    }
+    if at.size > cp.size {
+        return Ok(false);
+    }
+    let history = tlog::read_history(&dir.log_dir(), &dir.verifier()?)?;
+    Ok(history
+        .iter()
+        .any(|(c, _)| c.size == at.size && c.root == at.root))
+}
+
+/// Saves `state` as it stands at `at`: a temporary file, fsynced, renamed
+/// over the snapshot, the directory fsynced.
+pub fn save(dir: &DataDir, state: &State, at: At) -> Result<()> {
+    let bytes = encode(state, at)?;
+    let final_path = path(dir);
+    let parent = final_path.parent().expect("the snapshot is in a directory");
+    fs::create_dir_all(parent).map_err(Error::io("creating", parent))?;
+    let tmp = final_path.with_extension("snap.tmp");
+    let mut f = File::create(&tmp).map_err(Error::io("creating", &tmp))?;
+    f.write_all(&bytes)
+        .and_then(|()| f.sync_all())
+        .map_err(Error::io("writing", &tmp))?;
+    fs::rename(&tmp, &final_path).map_err(Error::io("renaming", &tmp))?;
+    File::open(parent)
+        .and_then(|d| d.sync_all())
+        .map_err(Error::io("syncing", parent))?;
+    Ok(())
+}
+
+/// Removes the snapshot (for `rebuild`).
+pub fn remove(dir: &DataDir) -> Result<()> {
+    match fs::remove_file(path(dir)) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(Error::io("removing", &path(dir))(e))
+        }
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::answer::case::CaseAnswer;
+    use crate::answer::product::ProductAnswer;
+    use crate::answer::session::SessionAnswer;
+    use analysis::{Analyzer, Rules};
+    use events::Event;
+    use proptest::prelude::*;
+    use sim::Scenario;
+
+    fn simulated(scenarios: &[Scenario], seed: u64) -> Vec<Event> {
+        let mut buf = Vec::new();
+        let cfg = sim::Config {
+            scenarios: scenarios.to_vec(),
+            scale: 0.0002,
+            seed,
+            session: None,
+        };
+        sim::simulate(&cfg, &mut buf).expect("simulate");
+        buf.split(|b| *b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(|l| events::prepare(l, None).expect("valid").event)
+            .collect()
+    }
+
+    /// Every answer the analyzer gives, as JSON (leaves stand for event ids).
+    fn answers(an: &Analyzer) -> serde_json::Value {
+        let ids = |l: u64| Some(l.to_string());
+        let now = chrono::DateTime::parse_from_rfc3339("2021-01-01T00:00:00+08:00").unwrap();
+        let day = now.date_naive();
+        let sessions: Vec<_> = an
+            .session_ids()
+            .map(|s| SessionAnswer::new(&an.session_report(&s.0).unwrap(), &ids))
+            .collect();
+        let products: Vec<_> = an
+            .product_ids()
+            .into_iter()
+            .map(|p| ProductAnswer::new(&an.product_report(p, day).unwrap(), &ids))
+            .collect();
+        let cases: Vec<_> = an
+            .cases(now)
+            .iter()
+            .map(|c| CaseAnswer::new(c, &ids))
+            .collect();
+        serde_json::json!({"sessions": sessions, "products": products, "cases": cases})
+    }
+
+    fn at(size: u64) -> At {
+        At {
+            size,
+            root: Hash([7; 32]),
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(12))]
+
+        /// Snapshot at any point, decode, feed the rest: the same answers
+        /// as feeding everything, in any order of arrival.
+        #[test]
+        fn snapshot_and_tail_answer_as_a_full_replay(
+            seed in 1u64..1000,
+            cut in 0.0f64..=1.0,
+            shuffle in any::<u64>(),
+        ) {
+            let events = simulated(
+                &[Scenario::BotFarm, Scenario::BrushingRing, Scenario::FalseClaims, Scenario::AfterSales],
+                seed,
+            );
+            // Events may arrive in any order; leaves follow arrival.
+            let mut order: Vec<usize> = (0..events.len()).collect();
+            let mut rng = shuffle;
+            for i in (1..order.len()).rev() {
+                rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                order.swap(i, (rng >> 33) as usize % (i + 1));
+            }
+            let k = (cut * order.len() as f64) as usize;
+            let mut full = Analyzer::new(Rules::default());
+            let mut first = Analyzer::new(Rules::default());
+            for (leaf, &i) in order.iter().enumerate() {
+                full.observe(leaf as u64, &events[i]);
+                if leaf < k {
+                    first.observe(leaf as u64, &events[i]);
+                }
+            }
+            let bytes = encode(first.state(), at(k as u64)).unwrap();
+            let (state, a) = decode(&bytes).unwrap();
+            prop_assert_eq!(a, at(k as u64));
+            let mut resumed = Analyzer::with_state(state, Rules::default());
+            for (leaf, &i) in order.iter().enumerate().skip(k) {
+                resumed.observe(leaf as u64, &events[i]);
+            }
+            prop_assert_eq!(answers(&full), answers(&resumed));
+        }
+    }
+
+    #[test]
+    fn a_damaged_or_foreign_format_snapshot_is_never_decoded() {
+        let mut an = Analyzer::new(Rules::default());
+        for (leaf, e) in simulated(&[Scenario::Clean], 3).iter().enumerate() {
+            an.observe(leaf as u64, e);
+        }
+        let good = encode(an.state(), at(42)).unwrap();
+        assert!(decode(&good).is_ok());
+        // Any byte flipped, anywhere: header, checksum or payload.
+        for i in [
+            0,
+            9,
+            13,
+            30,
+            55,
+            70,
+            HEADER + 1,
+            good.len() / 2,
+            good.len() - 1,
+        ] {
+            let mut bad = good.clone();
+            bad[i] ^= 0x20;
+            assert!(decode(&bad).is_err(), "byte {i} flipped was not noticed");
+        }
+        // Torn by a crash mid-write (no rename, but a copy, say).
+        for len in [0, 5, HEADER, good.len() - 1] {
+            assert!(matches!(decode(&good[..len]), Err(Unusable::Damaged(_))));
+        }
+        let mut other = good.clone();
+        other[8..12].copy_from_slice(&(FORMAT + 1).to_le_bytes());
+        assert_eq!(
+            decode(&other).err(),
+            Some(Unusable::OtherFormat(FORMAT + 1))
+        );
+    }
+
+    /// The state's encoding, pinned: if this fails, the state's layout or
+    /// what it keeps changed, and old snapshots must not be read as new
+    /// ones. Bump [`FORMAT`] and update the pin.
+    #[test]
+    fn the_state_format_is_pinned() {
+        let mut an = Analyzer::new(Rules::default());
+        for (leaf, e) in simulated(&Scenario::ALL.map(|(_, s)| s), 9)
+            .iter()
+            .enumerate()
+        {
+            an.observe(leaf as u64, e);
+        }
+        let payload = postcard::to_stdvec(an.state()).unwrap();
+        let digest: String = Sha256::digest(&payload)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(
+            (FORMAT, digest.as_str()),
+            (
+                1,
+                "7a6a7738f302264410de6fb5a06d0432450b80378d38663be138174b692487cc"
+            ),
+            "the analysis state's encoding changed: bump state::FORMAT"
+        );
+    }
+}
