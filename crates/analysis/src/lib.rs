@@ -98,7 +98,11 @@ impl Analyzer {
     }
 
     /// The session's report as of the events observed so far.
+    ///
+    /// # Panics
+    /// On a state without its crowds ([`State::has_crowds`]).
     pub fn session_report(&self, id: &str) -> Option<SessionReport> {
+        assert!(self.state.has_crowds(), "a session report needs the crowds");
         let ix = self.state.session_ix(id)?;
         Some(authenticity::session::session_report(
             &self.state,

@@ -6,7 +6,7 @@
 use crate::answer::session::SessionAnswer;
 use crate::datadir::DataDir;
 use crate::error::{Error, Result};
-use crate::state;
+use crate::state::{self, Part};
 use analysis::cases::liability::Pack;
 use analysis::products::report::ProductReport;
 use analysis::state::State;
@@ -59,17 +59,24 @@ const SAVE_AFTER: u64 = 1 << 16;
 impl Analysis {
     /// The analysis of the log in `dir` at its signed checkpoint: the
     /// state of the snapshot, if it is usable, with the log's tail past it
-    /// replayed; otherwise every entry. A long tail is saved as a new
-    /// snapshot for the next answer.
-    pub fn run(dir: &DataDir, rules: Rules, progress: &dyn Fn(u64, u64)) -> Result<Analysis> {
+    /// replayed; otherwise every entry. With [`Part::Core`] a snapshot level
+    /// with the log is read without the sessions' crowds (enough for cases,
+    /// products and the listing gate; not for session reports). A long
+    /// tail is saved as a new snapshot for the next answer.
+    pub fn run(
+        dir: &DataDir,
+        rules: Rules,
+        part: Part,
+        progress: &dyn Fn(u64, u64),
+    ) -> Result<Analysis> {
         let reader = dir.reader()?;
-        let (loaded, from) = match state::load(dir, &reader)? {
-            Ok((st, size)) => (st, size),
-            Err(_) => (State::default(), 0),
-        };
-        let mut analyzer = Analyzer::with_state(loaded, rules);
+        let state = resume(dir, &reader, part)?;
+        let from = state.events();
+        let mut analyzer = Analyzer::with_state(state, rules);
         let size = reader.size();
-        feed(&mut analyzer, &reader, from, progress)?;
+        if from < size {
+            feed(&mut analyzer, &reader, from, progress)?;
+        }
         if size - from >= SAVE_AFTER {
             save(dir, &analyzer, &reader)?;
         }
@@ -81,18 +88,16 @@ impl Analysis {
         })
     }
 
-    /// Brings the snapshot level with the log (after ingest): replays the
-    /// tail, if any, and saves.
+    /// Brings the snapshot level with the log: replays the tail, if any,
+    /// and saves.
     pub fn level(dir: &DataDir) -> Result<()> {
         let reader = dir.reader()?;
-        let (loaded, from) = match state::load(dir, &reader)? {
-            Ok((st, size)) => (st, size),
-            Err(_) => (State::default(), 0),
-        };
+        let state = resume(dir, &reader, Part::Whole)?;
+        let from = state.events();
         if from == reader.size() {
             return Ok(());
         }
-        let mut analyzer = Analyzer::with_state(loaded, Rules::default());
+        let mut analyzer = Analyzer::with_state(state, Rules::default());
         feed(&mut analyzer, &reader, from, &|_, _| {})?;
         save(dir, &analyzer, &reader)
     }
@@ -176,6 +181,22 @@ impl Analysis {
     pub fn session_json(&self, r: &SessionReport) -> Result<Value> {
         self.with_checkpoint(SessionAnswer::new(r, &|leaf| self.event_id(leaf)))
     }
+}
+
+/// The state to resume from: the snapshot's (`part` of it when it is
+/// level with the log, the whole of it when a tail must be fed), or a
+/// fresh one when there is no usable snapshot. It has been fed as many
+/// entries as its `events()` says.
+fn resume(dir: &DataDir, reader: &LogReader, part: Part) -> Result<State> {
+    if let Ok((state, size)) = state::load(dir, reader, part)? {
+        if size == reader.size() || state.has_crowds() {
+            return Ok(state);
+        }
+        if let Ok((state, _)) = state::load(dir, reader, Part::Whole)? {
+            return Ok(state);
+        }
+    }
+    Ok(State::default())
 }
 
 /// Saves the analyzer's state as it stands at `reader`'s checkpoint.

@@ -15,26 +15,42 @@
 //! the state is rebuilt from the log. A snapshot is written to a temporary
 //! file, fsynced and renamed, so a crash leaves the old one or the new one.
 //!
+//! The sessions' crowds (who watched: by far the largest part) are stored
+//! after the rest, the core, so that an answer that needs no crowd —
+//! cases, products, the listing gate — reads the core alone.
+//!
 //! File layout (`DATA/state/analysis.snap`), integers little-endian:
 //! ```text
-//! magic "LLSTATE\0" | format u32 | size u64 | root [32] | length u64 | sha256 [32] | payload
+//! magic "LLSTATE\0" | format u32 | size u64 | root [32] | core length u64 | crowds length u64
+//! | crowds sha256 [32] | sha256 of all before it and the core [32] | core | crowds
 //! ```
-//! The SHA-256 covers what precedes it and the payload, the [`State`] in
-//! postcard.
+//! Core and crowds are postcard.
 
 use crate::datadir::DataDir;
 use crate::error::{Error, Result};
 use analysis::state::State;
 use sha2::{Digest, Sha256};
 use std::fs::{self, File};
-use std::io::Write;
-use std::path::PathBuf;
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
 use tlog::{Hash, LogReader};
 
 const MAGIC: &[u8; 8] = b"LLSTATE\0";
 /// Bumped whenever [`State`]'s serialised layout changes (a test pins it).
-pub const FORMAT: u32 = 1;
-const HEADER: usize = 8 + 4 + 8 + 32 + 8 + 32;
+pub const FORMAT: u32 = 2;
+/// Magic, format, size, root, the two lengths, the crowds' SHA-256, then
+/// the SHA-256 of all that and the core.
+const HEADER: usize = 8 + 4 + 8 + 32 + 8 + 8 + 32 + 32;
+
+/// How much of the state to read back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    /// Everything but the sessions' crowds: enough for cases, products and
+    /// the listing gate, and a small fraction of the whole.
+    Core,
+    /// Everything: for session reports and for feeding more events.
+    Whole,
+}
 
 /// Where a snapshot stands: the checkpoint it reflects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,69 +94,115 @@ pub fn path(dir: &DataDir) -> PathBuf {
 
 /// Encodes `state` as it stands at `at`.
 pub fn encode(state: &State, at: At) -> Result<Vec<u8>> {
-    let payload = postcard::to_stdvec(state)
-        .map_err(|e| Error::Invalid(format!("cannot encode the analysis state: {e}")))?;
-    let mut out = Vec::with_capacity(HEADER + payload.len());
+    let failed =
+        |e: postcard::Error| Error::Invalid(format!("cannot encode the analysis state: {e}"));
+    let core = postcard::to_stdvec(state).map_err(failed)?;
+    let crowds = postcard::to_stdvec(&state.crowds()).map_err(failed)?;
+    let mut out = Vec::with_capacity(HEADER + core.len() + crowds.len());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&FORMAT.to_le_bytes());
     out.extend_from_slice(&at.size.to_le_bytes());
     out.extend_from_slice(&at.root.0);
-    out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-    let digest = checksum(&out, &payload);
+    out.extend_from_slice(&(core.len() as u64).to_le_bytes());
+    out.extend_from_slice(&(crowds.len() as u64).to_le_bytes());
+    out.extend_from_slice(&Sha256::digest(&crowds));
+    let digest = sha256(&[&out, &core]);
     out.extend_from_slice(&digest);
-    out.extend_from_slice(&payload);
+    out.extend_from_slice(&core);
+    out.extend_from_slice(&crowds);
     Ok(out)
 }
 
-/// SHA-256 over the header before it (magic to length) and the payload, so
-/// a changed size or root is caught like a changed state.
-fn checksum(head: &[u8], payload: &[u8]) -> [u8; 32] {
+fn sha256(parts: &[&[u8]]) -> [u8; 32] {
     let mut h = Sha256::new();
-    h.update(head);
-    h.update(payload);
+    for p in parts {
+        h.update(p);
+    }
     h.finalize().into()
 }
 
-/// Decodes a snapshot, checking its header and checksum (not yet whether
-/// its checkpoint belongs to a log: see [`load`]).
-pub fn decode(bytes: &[u8]) -> Result<(State, At), Unusable> {
-    let damaged = |why: &str| Unusable::Damaged(why.to_string());
+/// A snapshot's header, checked for what it can say by itself.
+struct Header {
+    at: At,
+    core_len: usize,
+    crowds_len: usize,
+}
+
+fn header(bytes: &[u8]) -> Result<Header, Unusable> {
     if bytes.len() < HEADER || &bytes[..8] != MAGIC {
-        return Err(damaged("no snapshot header"));
+        return Err(Unusable::Damaged("no snapshot header".into()));
     }
-    let u64_at =
-        |i: usize| u64::from_le_bytes(bytes[i..i + 8].try_into().expect("8 bytes of the header"));
-    let format = u32::from_le_bytes(bytes[8..12].try_into().expect("4 bytes of the header"));
+    let u64_at = |i: usize| u64::from_le_bytes(bytes[i..i + 8].try_into().expect("in the header"));
+    let format = u32::from_le_bytes(bytes[8..12].try_into().expect("in the header"));
     if format != FORMAT {
         return Err(Unusable::OtherFormat(format));
     }
-    let size = u64_at(12);
-    let root = Hash(bytes[20..52].try_into().expect("32 bytes of the header"));
-    let len = u64_at(52);
-    let payload = &bytes[HEADER..];
-    if payload.len() as u64 != len {
-        return Err(damaged(&format!(
-            "{} bytes of payload, the header says {len}",
-            payload.len()
-        )));
-    }
-    if checksum(&bytes[..60], payload)[..] != bytes[60..92] {
-        return Err(damaged("it does not match its SHA-256"));
-    }
-    let state: State = postcard::from_bytes(payload)
-        .map_err(|e| damaged(&format!("its payload does not decode: {e}")))?;
-    Ok((state, At { size, root }))
+    let len = |i: usize| {
+        usize::try_from(u64_at(i)).map_err(|_| Unusable::Damaged("impossible length".into()))
+    };
+    Ok(Header {
+        at: At {
+            size: u64_at(12),
+            root: Hash(bytes[20..52].try_into().expect("in the header")),
+        },
+        core_len: len(52)?,
+        crowds_len: len(60)?,
+    })
 }
 
-/// The snapshot in `dir`, if it is usable for the log `reader` reads: the
-/// state and the log size it covers; otherwise why not.
-pub fn load(dir: &DataDir, reader: &LogReader) -> Result<Result<(State, u64), Unusable>> {
-    let bytes = match fs::read(path(dir)) {
+/// Decodes a snapshot — the core, and the crowds too for [`Part::Whole`] —
+/// checking its header and checksums (not yet whether its checkpoint
+/// belongs to a log: see [`load`]). `bytes` may end after the core when
+/// only the core is wanted.
+pub fn decode(bytes: &[u8], part: Part) -> Result<(State, At), Unusable> {
+    let damaged = |why: String| Unusable::Damaged(why);
+    let h = header(bytes)?;
+    let core_end = HEADER
+        .checked_add(h.core_len)
+        .ok_or_else(|| damaged("impossible length".into()))?;
+    let core = bytes
+        .get(HEADER..core_end)
+        .ok_or_else(|| damaged(format!("cut short before {core_end} bytes")))?;
+    if sha256(&[&bytes[..HEADER - 32], core])[..] != bytes[HEADER - 32..HEADER] {
+        return Err(damaged("it does not match its SHA-256".into()));
+    }
+    let mut state: State = postcard::from_bytes(core)
+        .map_err(|e| damaged(format!("its core does not decode: {e}")))?;
+    if state.events() != h.at.size {
+        return Err(damaged(format!(
+            "it holds {} events, its header says {}",
+            state.events(),
+            h.at.size
+        )));
+    }
+    if part == Part::Whole {
+        let crowds = &bytes[core_end..];
+        if crowds.len() != h.crowds_len || Sha256::digest(crowds)[..] != bytes[68..100] {
+            return Err(damaged("its crowds do not match their SHA-256".into()));
+        }
+        let crowds = postcard::from_bytes(crowds)
+            .map_err(|e| damaged(format!("its crowds do not decode: {e}")))?;
+        state
+            .set_crowds(crowds)
+            .map_err(|n| damaged(format!("its crowds are not one for each of {n} sessions")))?;
+    }
+    Ok((state, h.at))
+}
+
+/// The snapshot in `dir`, if it is usable for the log `reader` reads:
+/// the state (`part` of it) and the log size it covers; otherwise why not.
+pub fn load(
+    dir: &DataDir,
+    reader: &LogReader,
+    part: Part,
+) -> Result<std::result::Result<(State, u64), Unusable>> {
+    let p = path(dir);
+    let bytes = match read(&p, part) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Err(Unusable::Missing)),
-        Err(e) => return Err(Error::io("reading", &path(dir))(e)),
+        Err(e) => return Err(Error::io("reading", &p)(e)),
     };
-    let (state, at) = match decode(&bytes) {
+    let (state, at) = match decode(&bytes, part) {
         Ok(d) => d,
         Err(why) => return Ok(Err(why)),
     };
@@ -148,6 +210,26 @@ pub fn load(dir: &DataDir, reader: &LogReader) -> Result<Result<(State, u64), Un
         return Ok(Err(Unusable::Foreign { size: at.size }));
     }
     Ok(Ok((state, at.size)))
+}
+
+/// The snapshot's bytes: all of them, or the header and the core only.
+fn read(p: &Path, part: Part) -> std::io::Result<Vec<u8>> {
+    if part == Part::Whole {
+        return fs::read(p);
+    }
+    let mut f = File::open(p)?;
+    let mut bytes = vec![0u8; HEADER];
+    let n = f.read(&mut bytes)?;
+    bytes.truncate(n);
+    // A damaged header is reported by `decode`; read no further.
+    if let Ok(h) = header(&bytes) {
+        if n == HEADER {
+            let mut core = Vec::new();
+            f.take(h.core_len as u64).read_to_end(&mut core)?;
+            bytes.extend_from_slice(&core);
+        }
+    }
+    Ok(bytes)
 }
 
 /// Whether `at` is a checkpoint of the log `reader` reads: the current
@@ -222,12 +304,13 @@ mod tests {
     }
 
     /// Every answer the analyzer gives, as JSON (leaves stand for event ids).
-    fn answers(an: &Analyzer) -> serde_json::Value {
+    fn answers_of(an: &Analyzer, sessions: bool) -> serde_json::Value {
         let ids = |l: u64| Some(l.to_string());
         let now = chrono::DateTime::parse_from_rfc3339("2021-01-01T00:00:00+08:00").unwrap();
         let day = now.date_naive();
         let sessions: Vec<_> = an
             .session_ids()
+            .filter(|_| sessions)
             .map(|s| SessionAnswer::new(&an.session_report(&s.0).unwrap(), &ids))
             .collect();
         let products: Vec<_> = an
@@ -248,6 +331,17 @@ mod tests {
             size,
             root: Hash([7; 32]),
         }
+    }
+
+    /// What needs no crowd: cases and products.
+    fn core_answers(an: &Analyzer) -> serde_json::Value {
+        let mut v = answers_of(an, false);
+        v["sessions"] = serde_json::Value::Null;
+        v
+    }
+
+    fn answers(an: &Analyzer) -> serde_json::Value {
+        answers_of(an, true)
     }
 
     proptest! {
@@ -282,13 +376,20 @@ mod tests {
                 }
             }
             let bytes = encode(first.state(), at(k as u64)).unwrap();
-            let (state, a) = decode(&bytes).unwrap();
+            let (state, a) = decode(&bytes, Part::Whole).unwrap();
             prop_assert_eq!(a, at(k as u64));
             let mut resumed = Analyzer::with_state(state, Rules::default());
             for (leaf, &i) in order.iter().enumerate().skip(k) {
                 resumed.observe(leaf as u64, &events[i]);
             }
             prop_assert_eq!(answers(&full), answers(&resumed));
+            // The core alone, read back from a snapshot of everything,
+            // answers what needs no crowd as the whole does.
+            let all = encode(full.state(), at(order.len() as u64)).unwrap();
+            let (core, _) = decode(&all, Part::Core).unwrap();
+            prop_assert!(!core.has_crowds());
+            let core = Analyzer::with_state(core, Rules::default());
+            prop_assert_eq!(core_answers(&full), core_answers(&core));
         }
     }
 
@@ -298,8 +399,9 @@ mod tests {
         for (leaf, e) in simulated(&[Scenario::Clean], 3).iter().enumerate() {
             an.observe(leaf as u64, e);
         }
-        let good = encode(an.state(), at(42)).unwrap();
-        assert!(decode(&good).is_ok());
+        let n = an.events();
+        let good = encode(an.state(), at(n)).unwrap();
+        assert!(decode(&good, Part::Whole).is_ok());
         // Any byte flipped, anywhere: header, checksum or payload.
         for i in [
             0,
@@ -314,16 +416,28 @@ mod tests {
         ] {
             let mut bad = good.clone();
             bad[i] ^= 0x20;
-            assert!(decode(&bad).is_err(), "byte {i} flipped was not noticed");
+            assert!(
+                decode(&bad, Part::Whole).is_err(),
+                "byte {i} flipped was not noticed"
+            );
         }
         // Torn by a crash mid-write (no rename, but a copy, say).
         for len in [0, 5, HEADER, good.len() - 1] {
-            assert!(matches!(decode(&good[..len]), Err(Unusable::Damaged(_))));
+            assert!(matches!(
+                decode(&good[..len], Part::Whole),
+                Err(Unusable::Damaged(_))
+            ));
         }
+        // A header that says another size than the state holds.
+        let wrong = encode(an.state(), at(n + 1)).unwrap();
+        assert!(matches!(
+            decode(&wrong, Part::Core),
+            Err(Unusable::Damaged(_))
+        ));
         let mut other = good.clone();
         other[8..12].copy_from_slice(&(FORMAT + 1).to_le_bytes());
         assert_eq!(
-            decode(&other).err(),
+            decode(&other, Part::Whole).err(),
             Some(Unusable::OtherFormat(FORMAT + 1))
         );
     }
@@ -340,16 +454,17 @@ mod tests {
         {
             an.observe(leaf as u64, e);
         }
-        let payload = postcard::to_stdvec(an.state()).unwrap();
-        let digest: String = Sha256::digest(&payload)
+        let payload = encode(an.state(), at(an.events())).unwrap();
+        let payload = &payload[HEADER..];
+        let digest: String = Sha256::digest(payload)
             .iter()
             .map(|b| format!("{b:02x}"))
             .collect();
         assert_eq!(
             (FORMAT, digest.as_str()),
             (
-                1,
-                "7a6a7738f302264410de6fb5a06d0432450b80378d38663be138174b692487cc"
+                2,
+                "e314bb834cd7a1cb610cb4761de6b6023bab17569d0494ce5b2fb9453ae1ecbc"
             ),
             "the analysis state's encoding changed: bump state::FORMAT"
         );

@@ -160,7 +160,7 @@ impl UnionFind {
 
 /// Links buyers by shared order keys and keeps the groups that score as rings.
 fn rings(st: &State, s: &Session, r: &BrushingRules) -> Vec<Ring> {
-    let mut uf = UnionFind((0..s.accounts.len() as u32).collect());
+    let mut uf = UnionFind((0..s.crowd.accounts.len() as u32).collect());
     // Keys are salted by kind so a device and an address never collide.
     let mut first: Map<(u8, u64), u32> = Map::default();
     for &oi in &s.orders {

@@ -90,7 +90,7 @@ fn timeline(s: &Session, a: &Audience, metrics: &[&Metric]) -> Vec<Minute> {
         (0..minutes).contains(&m).then_some(m as usize)
     };
     let mut deltas = vec![0i64; minutes as usize];
-    for (sec, t) in &s.seconds {
+    for (sec, t) in &s.crowd.seconds {
         if let Some(m) = slot(sec * 1000) {
             out[m].joins += u64::from(t.joins);
             out[m].new_accounts += u64::from(t.new_accounts);
@@ -98,7 +98,7 @@ fn timeline(s: &Session, a: &Audience, metrics: &[&Metric]) -> Vec<Minute> {
         }
     }
     for b in &a.bots {
-        if let Some(m) = slot(s.accounts[b.account as usize].first_join_ms) {
+        if let Some(m) = slot(s.crowd.accounts[b.account as usize].first_join_ms) {
             out[m].new_bots += 1;
         }
     }

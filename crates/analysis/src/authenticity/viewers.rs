@@ -73,7 +73,7 @@ pub(crate) fn audience(s: &Session, r: &BotRules) -> Audience {
     let start_day = chrono::DateTime::from_timestamp_millis(s.start_ms())
         .map(|t| day_number(t.date_naive()))
         .unwrap_or(i32::MAX);
-    for (ix, a) in s.accounts.iter().enumerate() {
+    for (ix, a) in s.crowd.accounts.iter().enumerate() {
         if a.joins == 0 {
             continue;
         }
@@ -95,12 +95,12 @@ pub(crate) fn audience(s: &Session, r: &BotRules) -> Audience {
             }
         };
         add(
-            count(&s.devices, a.device) >= r.shared_device_accounts,
+            count(&s.crowd.devices, a.device) >= r.shared_device_accounts,
             r.shared_device_weight,
             Signals::SHARED_DEVICE,
         );
         add(
-            count(&s.networks, a.network) >= r.shared_network_accounts,
+            count(&s.crowd.networks, a.network) >= r.shared_network_accounts,
             r.shared_network_weight,
             Signals::SHARED_NETWORK,
         );
@@ -113,7 +113,8 @@ pub(crate) fn audience(s: &Session, r: &BotRules) -> Audience {
         );
         add(a.interactions == 0, r.passive_weight, Signals::PASSIVE);
         let copied = a.first_text != 0
-            && s.texts
+            && s.crowd
+                .texts
                 .get(&a.first_text)
                 .is_some_and(|t| !t.chant && t.accounts >= r.copied_comment_accounts);
         add(copied, r.copied_comment_weight, Signals::COPIED_COMMENT);
@@ -154,6 +155,7 @@ pub(crate) fn audience(s: &Session, r: &BotRules) -> Audience {
 fn peak_online(s: &Session) -> u64 {
     let end = s.ended.map(|t| t.timestamp_millis().div_euclid(1000));
     let mut secs: Vec<(i64, i64)> = s
+        .crowd
         .seconds
         .iter()
         .filter(|(sec, _)| end.is_none_or(|e| **sec < e))
@@ -181,11 +183,12 @@ impl<'a> WaveDetector<'a> {
     pub fn new(s: &'a Session, r: &BotRules) -> WaveDetector<'a> {
         let half = (r.wave_window_secs / 2).max(0);
         let mut d = WaveDetector {
-            seconds: &s.seconds,
+            seconds: &s.crowd.seconds,
             half,
             threshold: r.wave_min_joins,
         };
         let join_secs: Vec<i64> = s
+            .crowd
             .seconds
             .iter()
             .filter(|(_, t)| t.joins > 0)
@@ -232,7 +235,7 @@ fn cohort(ms: i64, r: &BotRules) -> u64 {
 fn uniform_dwell_devices(s: &Session, r: &BotRules) -> Map<u64, f64> {
     uniform_dwell(s, r, |a| {
         let shared = a.device != 0
-            && s.devices.get(&a.device).copied().unwrap_or(0) >= r.uniform_dwell_min_accounts;
+            && s.crowd.devices.get(&a.device).copied().unwrap_or(0) >= r.uniform_dwell_min_accounts;
         shared.then_some(a.device)
     })
 }
@@ -261,7 +264,7 @@ fn uniform_dwell(
     group_of: impl Fn(&Account) -> Option<u64>,
 ) -> Map<u64, f64> {
     let mut dwells: Map<u64, Vec<f32>> = Map::default();
-    for a in &s.accounts {
+    for a in &s.crowd.accounts {
         let (Some(d), Some(g)) = (single_visit_dwell(a), group_of(a)) else {
             continue;
         };

@@ -118,14 +118,10 @@ pub(crate) struct Session {
     pub last_ms: i64,
     pub events: u64,
     pub metrics: Vec<Metric>,
-    pub account_ix: Map<u64, u32>,
-    pub accounts: Vec<Account>,
-    /// Distinct accounts per device / network (by each account's first).
-    pub devices: Map<u64, u32>,
-    pub networks: Map<u64, u32>,
-    /// Joins and leaves per second (Unix seconds).
-    pub seconds: Map<i64, Tally>,
-    pub texts: Map<u64, Text>,
+    /// Who watched: by far the largest part of the state, kept apart so
+    /// answers that need none of it (cases, products) need not load it.
+    #[serde(skip)]
+    pub crowd: Crowd,
     pub comments: u64,
     pub likes: u64,
     /// Orders placed in the session (indices into `State::orders`).
@@ -134,6 +130,19 @@ pub(crate) struct Session {
     pub listed: Vec<(ProductId, u64, DateTime<FixedOffset>)>,
     /// Claims made in the session (indices into the registry's claims).
     pub claims: Vec<u32>,
+}
+
+/// A session's audience: per account, device, network, second and comment text.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct Crowd {
+    pub(crate) account_ix: Map<u64, u32>,
+    pub(crate) accounts: Vec<Account>,
+    /// Distinct accounts per device / network (by each account's first).
+    pub(crate) devices: Map<u64, u32>,
+    pub(crate) networks: Map<u64, u32>,
+    /// Joins and leaves per second (Unix seconds).
+    pub(crate) seconds: Map<i64, Tally>,
+    pub(crate) texts: Map<u64, Text>,
 }
 
 impl Session {
@@ -150,12 +159,7 @@ impl Session {
             last_ms: i64::MIN,
             events: 0,
             metrics: Vec::new(),
-            account_ix: Map::default(),
-            accounts: Vec::new(),
-            devices: Map::default(),
-            networks: Map::default(),
-            seconds: Map::default(),
-            texts: Map::default(),
+            crowd: Crowd::default(),
             comments: 0,
             likes: 0,
             orders: Vec::new(),
@@ -166,12 +170,13 @@ impl Session {
 
     fn account(&mut self, account: &str) -> (u32, &mut Account) {
         let k = key(account);
-        let next = self.accounts.len() as u32;
-        let ix = *self.account_ix.entry(k).or_insert(next);
+        let c = &mut self.crowd;
+        let next = c.accounts.len() as u32;
+        let ix = *c.account_ix.entry(k).or_insert(next);
         if ix == next {
-            self.accounts.push(Account::new());
+            c.accounts.push(Account::new());
         }
-        (ix, &mut self.accounts[ix as usize])
+        (ix, &mut c.accounts[ix as usize])
     }
 
     /// The session's start: `session_started`, else its first event.
@@ -252,9 +257,43 @@ pub struct State {
     pub(crate) categories: Map<u64, Category>,
     pub(crate) registry: Registry,
     pub(crate) events: u64,
+    /// The sessions' crowds were not loaded (see [`State::set_crowds`]):
+    /// true for a state read back without them, so it cannot be mistaken
+    /// for a whole one.
+    #[serde(skip, default = "core_only")]
+    core_only: bool,
+}
+
+fn core_only() -> bool {
+    true
 }
 
 impl State {
+    /// Whether the sessions' crowds are here: what session reports need,
+    /// and what feeding more events needs.
+    pub fn has_crowds(&self) -> bool {
+        !self.core_only
+    }
+
+    /// Every session's crowd, in session order (a snapshot stores them
+    /// apart from the rest, which serialising a `State` leaves out).
+    pub fn crowds(&self) -> Vec<&Crowd> {
+        self.sessions.iter().map(|s| &s.crowd).collect()
+    }
+
+    /// Puts back the crowds [`State::crowds`] gave; `Err` with the count
+    /// expected when there are not one per session.
+    pub fn set_crowds(&mut self, crowds: Vec<Crowd>) -> Result<(), usize> {
+        if crowds.len() != self.sessions.len() {
+            return Err(self.sessions.len());
+        }
+        for (s, c) in self.sessions.iter_mut().zip(crowds) {
+            s.crowd = c;
+        }
+        self.core_only = false;
+        Ok(())
+    }
+
     /// Events observed so far.
     pub fn events(&self) -> u64 {
         self.events
@@ -296,7 +335,11 @@ impl State {
     }
 
     /// Takes one event, logged at `leaf`.
+    ///
+    /// # Panics
+    /// On a state without its crowds: it would keep half of the event.
     pub fn observe(&mut self, leaf: u64, ev: &Event) {
+        assert!(!self.core_only, "events fed to a state without its crowds");
         self.events += 1;
         let ms = ev.at.timestamp_millis();
         match &ev.body {
@@ -444,12 +487,12 @@ impl State {
                     a.network = network;
                 }
                 if new_device {
-                    *s.devices.entry(device).or_default() += 1;
+                    *s.crowd.devices.entry(device).or_default() += 1;
                 }
                 if new_network {
-                    *s.networks.entry(network).or_default() += 1;
+                    *s.crowd.networks.entry(network).or_default() += 1;
                 }
-                let t = s.seconds.entry(sec).or_default();
+                let t = s.crowd.seconds.entry(sec).or_default();
                 t.joins += 1;
                 // An out-of-order earlier join moves the account's arrival;
                 // the per-second arrival count keeps the first one seen, a
@@ -460,7 +503,11 @@ impl State {
                 let (_, a) = s.account(account.as_str());
                 a.leaves += 1;
                 a.last_leave_ms = a.last_leave_ms.max(ms);
-                s.seconds.entry(ms.div_euclid(1000)).or_default().leaves += 1;
+                s.crowd
+                    .seconds
+                    .entry(ms.div_euclid(1000))
+                    .or_default()
+                    .leaves += 1;
             }
             Body::Comment { account, text, .. } => {
                 s.comments += 1;
@@ -469,7 +516,7 @@ impl State {
                 a.interactions += 1;
                 if a.first_text == 0 {
                     a.first_text = tk;
-                    let t = s.texts.entry(tk).or_insert_with(|| Text {
+                    let t = s.crowd.texts.entry(tk).or_insert_with(|| Text {
                         accounts: 0,
                         chant: is_chant(text),
                     });

@@ -7,6 +7,7 @@ use anyhow::{bail, Result};
 use events::CaseAction;
 use ledger::answer::case::CaseAnswer;
 use ledger::ingest::{Options, Progress};
+use ledger::state::Part;
 use ledger::{ingest, Analysis, DataDir, Input, Ledger};
 use serde_json::json;
 use std::path::PathBuf;
@@ -51,7 +52,7 @@ pub struct One {
 }
 
 pub fn list(dir: &DataDir, json_out: bool, l: List) -> Result<u8> {
-    let a = analyse(dir, None, l.pack.as_deref())?;
+    let a = analyse(dir, Part::Core, None, l.pack.as_deref())?;
     let now = l.now.unwrap_or_else(now);
     let cases: Vec<Case> = a
         .analyzer
@@ -102,7 +103,7 @@ fn find(a: &Analysis, id: &str, at: Time) -> Result<Case> {
 
 pub fn one(dir: &DataDir, json_out: bool, o: One) -> Result<u8> {
     let pack = o.pack.as_deref();
-    let a = analyse(dir, None, pack)?;
+    let a = analyse(dir, Part::Core, None, pack)?;
     let at = o.now.unwrap_or_else(now);
     let case = find(&a, &o.id, at)?;
     let Some(action) = o.action else {
@@ -122,7 +123,7 @@ pub fn one(dir: &DataDir, json_out: bool, o: One) -> Result<u8> {
     drop(a);
     log_action(dir, &case, action, &actor, o.note, at)?;
     // Judged again, under the same pack, with the action in the log.
-    let a = analyse(dir, None, pack)?;
+    let a = analyse(dir, Part::Core, None, pack)?;
     let case = find(&a, &o.id, at)?;
     if json_out {
         print_json(&serde_json::to_value(CaseAnswer::new(&case, &|l| {

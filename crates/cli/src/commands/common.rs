@@ -4,6 +4,7 @@
 use anyhow::{Context, Result};
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use indicatif::{ProgressBar, ProgressStyle};
+use ledger::state::Part;
 use ledger::{Analysis, DataDir};
 use serde_json::{json, Value};
 use std::io::IsTerminal;
@@ -43,12 +44,18 @@ pub fn bar(template: &str) -> Option<ProgressBar> {
     })
 }
 
-/// Reads the whole log into the analysis, with a progress bar on a terminal.
-pub fn analyse(dir: &DataDir, rules: Option<&Path>, pack: Option<&Path>) -> Result<Analysis> {
+/// The analysis of the log (`part` of its state: see [`Part`]), with a
+/// progress bar on a terminal while the log is replayed.
+pub fn analyse(
+    dir: &DataDir,
+    part: Part,
+    rules: Option<&Path>,
+    pack: Option<&Path>,
+) -> Result<Analysis> {
     let rules = ledger::analyze::rules(rules, pack)?;
     let bar =
         bar("{spinner} analyse [{bar:40}] {human_pos}/{human_len} events {per_sec} eta {eta}");
-    let a = Analysis::run(dir, rules, &|done, total| {
+    let a = Analysis::run(dir, rules, part, &|done, total| {
         if let Some(b) = &bar {
             b.set_length(total);
             b.set_position(done);

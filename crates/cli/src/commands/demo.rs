@@ -5,6 +5,7 @@ use analysis::format::{grouped, money};
 use analysis::Rules;
 use anyhow::{bail, Context, Result};
 use ledger::ingest::{ingest, Input, Options, Progress};
+use ledger::state::Part;
 use ledger::{Analysis, DataDir, Ledger};
 use serde_json::{json, Value};
 use sim::Scenario;
@@ -116,7 +117,7 @@ pub fn run(dir: &Path, scale: f64, json_out: bool, out: &mut dyn Write) -> Resul
         &mut Progress::none(),
     )?;
     drop(ledger);
-    let a = Analysis::run(&data, Rules::default(), &|_, _| {})?;
+    let a = Analysis::run(&data, Rules::default(), Part::Whole, &|_, _| {})?;
     let cp = a.checkpoint_json();
 
     if !json_out {

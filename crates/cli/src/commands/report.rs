@@ -5,6 +5,7 @@ use crate::commands::common::{analyse, now, print_json, PROBLEM};
 use anyhow::{Context, Result};
 use ledger::answer::product::{GateAnswer, ProductAnswer};
 use ledger::answer::session::SessionRow;
+use ledger::state::Part;
 use ledger::DataDir;
 use serde_json::json;
 use std::path::PathBuf;
@@ -56,7 +57,7 @@ pub enum Check {
 pub fn run(dir: &DataDir, json_out: bool, what: Report) -> Result<u8> {
     match what {
         Report::Session { id, html, rules } => {
-            let a = analyse(dir, rules.as_deref(), None)?;
+            let a = analyse(dir, Part::Whole, rules.as_deref(), None)?;
             let r = a.session(&id)?;
             let ids = |leaf| a.event_id(leaf);
             let cp = a.checkpoint_json();
@@ -79,7 +80,7 @@ pub fn run(dir: &DataDir, json_out: bool, what: Report) -> Result<u8> {
             rules,
             on,
         } => {
-            let a = analyse(dir, rules.as_deref(), None)?;
+            let a = analyse(dir, Part::Core, rules.as_deref(), None)?;
             let on = on.unwrap_or_else(|| now().date_naive());
             let r = a.product(&id, on)?;
             let ids = |leaf| a.event_id(leaf);
@@ -108,7 +109,7 @@ pub fn check(dir: &DataDir, json_out: bool, what: Check) -> Result<u8> {
         at,
         rules,
     } = what;
-    let a = analyse(dir, rules.as_deref(), None)?;
+    let a = analyse(dir, Part::Core, rules.as_deref(), None)?;
     let gate = a
         .analyzer
         .listing_gate(&product, &anchor, at.unwrap_or_else(now));
@@ -122,7 +123,7 @@ pub fn check(dir: &DataDir, json_out: bool, what: Check) -> Result<u8> {
 
 /// `sessions`: every session's headline figures and flags.
 pub fn sessions(dir: &DataDir, json_out: bool, rules: Option<PathBuf>) -> Result<u8> {
-    let a = analyse(dir, rules.as_deref(), None)?;
+    let a = analyse(dir, Part::Whole, rules.as_deref(), None)?;
     let mut reports = Vec::new();
     for id in a.analyzer.session_ids() {
         reports.push(a.session(&id.0)?);
