@@ -151,3 +151,41 @@ fn consistency_between_signed_checkpoints() {
     let v = json(&run(data, &["verify", "--json"]));
     assert_eq!(v["checkpoints_checked"], 4, "sizes 0, 400, 800, 1000");
 }
+
+#[test]
+fn prove_needs_neither_the_projection_nor_a_sound_id_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let file = dir.path().join("in.ndjson");
+    fs::write(&file, common::events("p", 2000)).unwrap();
+    assert!(run(&data, &["ingest", file.to_str().unwrap()])
+        .status
+        .success());
+    let want = json(&run(&data, &["--json", "prove", "p1234"]));
+    assert!(
+        !data.join("projection.db").exists(),
+        "prove left the projection alone"
+    );
+    // The id index gone, or damaged: the log is scanned instead.
+    let ids = data.join("index").join("ids.idx");
+    let good = fs::read(&ids).unwrap();
+    fs::remove_file(&ids).unwrap();
+    assert_eq!(json(&run(&data, &["--json", "prove", "p1234"])), want);
+    let mut bad = good.clone();
+    bad[3] ^= 0xff;
+    fs::write(&ids, &bad).unwrap();
+    assert_eq!(json(&run(&data, &["--json", "prove", "p1234"])), want);
+    // Every slot pointing at the wrong leaf: the entry there is checked.
+    let mut wrong = good.clone();
+    for slot in wrong[64..].chunks_mut(16) {
+        if slot[10..].iter().any(|b| *b != 0) {
+            slot[10] = slot[10].wrapping_add(1);
+        }
+    }
+    fs::write(&ids, &wrong).unwrap();
+    assert_eq!(json(&run(&data, &["--json", "prove", "p1234"])), want);
+    fs::write(&ids, &good).unwrap();
+    let out = run(&data, &["prove", "nope"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no event with id \"nope\""));
+}

@@ -32,20 +32,55 @@ fn read_entries(reader: &LogReader, leaves: &[u64]) -> Result<Vec<BundleEntry>> 
     Ok(out)
 }
 
+/// The leaf of the event `id` within the signed checkpoint. The id index
+/// says where to look, the entry there must carry the id, and what the
+/// index cannot vouch for (past what it covers, or all of the log when it
+/// was mid-write or is unreadable) is scanned.
+fn find(dir: &DataDir, reader: &LogReader, id: &str) -> Result<Option<u64>> {
+    let size = reader.size();
+    let is_it = |leaf: u64| -> Result<bool> {
+        let entry = read_entries(reader, &[leaf])?;
+        Ok(entry
+            .first()
+            .and_then(|e| events::stored_head(&e.data).ok())
+            .is_some_and(|h| h.id == id))
+    };
+    let scan_from = match store::IdIndex::lookup(&dir.id_index_path(), id.as_bytes()) {
+        Ok(Some(l)) => {
+            if let Some(leaf) = l.leaf.filter(|&leaf| leaf < size) {
+                if is_it(leaf)? {
+                    return Ok(Some(leaf));
+                }
+            }
+            if l.clean && l.leaf.is_none() {
+                l.covered.min(size)
+            } else {
+                0
+            }
+        }
+        Ok(None) | Err(_) => 0,
+    };
+    let mut found = None;
+    reader.for_each_entry(scan_from, size, |leaf, bytes| {
+        if found.is_none() && events::stored_head(bytes).is_ok_and(|h| h.id == id) {
+            found = Some(leaf);
+        }
+        Ok(())
+    })?;
+    Ok(found)
+}
+
 /// `prove EVENT_ID`: the inclusion bundle of one event.
 pub fn prove(dir: &DataDir, event_id: &str) -> Result<Value> {
     let reader = dir.reader()?;
-    let (rt, mut db) = dir.projection()?;
-    let row = rt
-        .block_on(db.event_by_id(event_id))?
-        .ok_or_else(|| Error::NotFound(format!("no event with id {event_id:?} in the log")))?;
-    if row.leaf >= reader.size() {
-        return Err(Error::NotFound(format!(
-            "event {event_id:?} is not yet covered by a signed checkpoint"
-        )));
-    }
-    let entry = read_entries(&reader, &[row.leaf])?.remove(0);
-    let proof = proof::inclusion(&TileHashes::new(&reader), row.leaf, reader.size())?;
+    let leaf = find(dir, &reader, event_id)?.ok_or_else(|| {
+        Error::NotFound(format!(
+            "no event with id {event_id:?} in the log at size {}",
+            reader.size()
+        ))
+    })?;
+    let entry = read_entries(&reader, &[leaf])?.remove(0);
+    let proof = proof::inclusion(&TileHashes::new(&reader), leaf, reader.size())?;
     Ok(bundle::inclusion_bundle(
         &entry,
         &proof,

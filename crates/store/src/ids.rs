@@ -156,7 +156,68 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> IdIndexError + '_ {
     }
 }
 
+/// What the id index says of one id, read without opening it for writing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Lookup {
+    /// The leaf the table maps the id to, if any.
+    pub leaf: Option<u64>,
+    /// The log size through which the table was complete at its last flush.
+    pub covered: u64,
+    /// No write was in flight when the header was read: ids below `covered`
+    /// that the table lacks are not in the log.
+    pub clean: bool,
+}
+
 impl IdIndex {
+    /// Looks `id` up in the table at `path` by reads alone, beside a
+    /// writer: no lock, no mapping, nothing written. `Ok(None)` when there
+    /// is no table. What it says may be stale (or the file damaged), so a
+    /// caller checks the entry at the leaf it names and scans the log past
+    /// `covered` (and all of it when the table was not `clean`).
+    pub fn lookup(path: &Path, id: &[u8]) -> Result<Option<Lookup>, IdIndexError> {
+        let file = match File::open(path) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            f => f.map_err(io_err(path))?,
+        };
+        let len = file.metadata().map_err(io_err(path))?.len();
+        let mut head = [0u8; HEADER];
+        file.read_exact_at(&mut head, 0).map_err(io_err(path))?;
+        let word = |i: usize| u64::from_le_bytes(head[i..i + 8].try_into().expect("in the header"));
+        let capacity = word(8);
+        if &head[..8] != MAGIC
+            || !capacity.is_power_of_two()
+            || Some(len) != capacity.checked_mul(SLOT as u64).map(|b| b + HEADER as u64)
+        {
+            return Err(IdIndexError::BadHeader(path.to_path_buf()));
+        }
+        let (covered, clean) = (word(24), head[32] == 1);
+        let fp = Fingerprinter::new(head[KEY_AT..KEY_AT + 16].try_into().expect("16")).of(id);
+        let mask = capacity - 1;
+        let mut i = fp.bucket(mask);
+        let mut slot = [0u8; SLOT];
+        // At most one pass: a damaged table may have no empty slot.
+        for _ in 0..capacity {
+            file.read_exact_at(&mut slot, HEADER as u64 + i * SLOT as u64)
+                .map_err(io_err(path))?;
+            match Self::slot_leaf(&slot) {
+                Some(leaf) if slot[..FP_LEN] == fp.0 => {
+                    return Ok(Some(Lookup {
+                        leaf: Some(leaf),
+                        covered,
+                        clean,
+                    }))
+                }
+                Some(_) => i = (i + 1) & mask,
+                None => break,
+            }
+        }
+        Ok(Some(Lookup {
+            leaf: None,
+            covered,
+            clean,
+        }))
+    }
+
     /// Opens (or creates, empty and clean at size 0) the index at `path`.
     pub fn open(path: &Path) -> Result<IdIndex, IdIndexError> {
         Self::open_with(path, MAX_PRIVATE)

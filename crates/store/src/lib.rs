@@ -14,4 +14,4 @@ pub mod db;
 pub mod ids;
 
 pub use db::{Db, DbError, EventRow};
-pub use ids::{Fingerprint, Fingerprinter, IdIndex, IdIndexError};
+pub use ids::{Fingerprint, Fingerprinter, IdIndex, IdIndexError, Lookup};
