@@ -395,3 +395,31 @@ fn a_misspelt_key_in_a_rule_pack_is_refused_naming_it_and_the_file() {
         "{err}"
     );
 }
+
+#[test]
+fn a_complaint_filed_twice_is_one_case() {
+    let dir = ledger(false);
+    let data = dir.path().join("data");
+    let before = json(&run(&data, &["--json", "cases"]))["cases"]
+        .as_array()
+        .unwrap()
+        .len();
+    ingest(
+        &data,
+        "again.ndjson",
+        r#"{"type":"complaint","id":"w-k1-again","at":"2020-11-19T10:00:00+08:00","complaint":"k1","order":"o0","category":"quality","text":"again"}
+"#,
+    );
+    let cases = json(&run(&data, &["--json", "cases"]));
+    let cases = cases["cases"].as_array().unwrap();
+    assert_eq!(cases.len(), before);
+    let k1: Vec<&Value> = cases.iter().filter(|c| c["case"] == "c-k1").collect();
+    assert_eq!(k1.len(), 1);
+    // The first filing stands, and the second is on the record of the case.
+    assert_eq!(k1[0]["category"], "false_advertising");
+    assert!(
+        k1[0]["notes"].to_string().contains("w-k1-again"),
+        "{}",
+        k1[0]
+    );
+}

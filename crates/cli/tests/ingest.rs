@@ -158,6 +158,20 @@ fn stdin_several_files_and_unreadable_input() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("/no/such/file.ndjson"));
     assert_eq!(json(&run(&data, &["checkpoint", "--json"]))["size"], 5);
+    // A directory is no input either, and refused before anything else is read.
+    let fresh = dir.path().join("fresh.ndjson");
+    fs::write(&fresh, events("fresh", 3)).unwrap();
+    let out = run(
+        &data,
+        &[
+            "ingest",
+            fresh.to_str().unwrap(),
+            dir.path().to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is a directory"));
+    assert_eq!(json(&run(&data, &["checkpoint", "--json"]))["size"], 5);
 }
 
 /// A line far longer than any event (here 3 MB, as from a file that is not
@@ -428,4 +442,43 @@ proptest! {
         prop_assert_eq!(out.status.code(), Some(1), "{}", text);
         prop_assert!(text.contains(rel.as_str()), "changed byte {} of {}: {}", pos, rel, text);
     }
+}
+
+#[test]
+fn amounts_beyond_any_real_sale_are_refused_and_sums_never_wrap() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let file = dir.path().join("money.ndjson");
+    let max = i64::MAX;
+    let mut lines = vec![
+        r#"{"type":"session_started","id":"m0","at":"2020-04-01T20:00:00+08:00","session":"s1","anchor":"a1","platform":"p"}"#.to_string(),
+    ];
+    for i in 1..=2 {
+        lines.push(format!(r#"{{"type":"order_placed","id":"m{i}","at":"2020-04-01T20:00:0{i}+08:00","session":"s1","order":"o{i}","product":"p1","account":"u{i}","quantity":1,"amount":{max},"currency":"CNY"}}"#));
+    }
+    // The largest amount accepted, paid 10,000 times on one order.
+    let big = events::MAX_MINOR;
+    lines.push(format!(r#"{{"type":"order_placed","id":"m3","at":"2020-04-01T20:00:03+08:00","session":"s1","order":"o3","product":"p1","account":"u3","quantity":1,"amount":{big},"currency":"CNY"}}"#));
+    for i in 0..10_000 {
+        lines.push(format!(r#"{{"type":"order_paid","id":"pay{i}","at":"2020-04-01T20:01:00+08:00","order":"o3","amount":{big}}}"#));
+    }
+    fs::write(&file, lines.join("\n") + "\n").unwrap();
+    let v = json(&run(&data, &["--json", "ingest", file.to_str().unwrap()]));
+    assert_eq!(v["rejected"], 2, "{v}");
+    for e in v["errors"].as_array().unwrap() {
+        assert_eq!(e["field"], "amount");
+        assert!(
+            e["reason"].as_str().unwrap().contains("at most 10^15"),
+            "{e}"
+        );
+    }
+    let r = json(&run(&data, &["--json", "report", "session", "s1"]));
+    assert_eq!(r["sales"]["placed_gmv"], big);
+    let paid = r["sales"]["paid_gmv"].as_i64().unwrap();
+    assert_eq!(
+        paid,
+        i64::MAX,
+        "a sum too large to hold stops at the largest, never wraps"
+    );
+    assert!(r["sales"]["verified_gmv"].as_i64().unwrap() >= 0);
 }

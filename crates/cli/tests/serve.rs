@@ -62,8 +62,13 @@ fn a_mirror_rebuilds_the_log_from_http_alone() {
     let cp = Checkpoint::parse(verifier.open(&note).unwrap()).unwrap();
     assert_eq!(cp.size, 70_000);
 
-    // Entry bundles need the token; tiles do not.
+    // Entry bundles need the token; tiles do not. The scheme's case does
+    // not matter; the token's does.
     assert_eq!(http_get(&addr, "/tile/entries/000", &[]).0, 401);
+    let lower = [("Authorization", "bearer s3cret")];
+    assert_eq!(http_get(&addr, "/tile/entries/000", &lower).0, 200);
+    let wrong = [("Authorization", "Bearer S3cret")];
+    assert_eq!(http_get(&addr, "/tile/entries/000", &wrong).0, 401);
     let mut leaves: Vec<Hash> = Vec::new();
     for b in 0..cp.size.div_ceil(256) {
         let t = tile::tile_in_tree(Level::Entries, b, cp.size).unwrap();

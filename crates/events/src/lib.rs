@@ -18,6 +18,6 @@ pub mod pseudonym;
 
 pub use model::*;
 pub use parse::{
-    parse_stored, prepare, prepare_into, stored_head, Prepared, Rejection, StoredHead,
+    parse_stored, prepare, prepare_into, stored_head, Prepared, Rejection, StoredHead, MAX_MINOR,
 };
 pub use pseudonym::Pseudonymiser;

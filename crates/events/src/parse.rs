@@ -88,8 +88,13 @@ fn prepare_with<T>(
         Parsed::Flat => {
             if let Some(p) = pseudonymiser {
                 for (field, slot) in PERSONAL_FIELDS.into_iter().zip(&mut slots) {
+                    // An empty identifier stays empty, for validation to
+                    // refuse: its pseudonym would make every empty one the
+                    // same person.
                     if let Some(Json::String(s)) = flat.value_mut(field) {
-                        *s = Cow::Borrowed(p.pseudonym_into(field, s, slot));
+                        if !s.is_empty() {
+                            *s = Cow::Borrowed(p.pseudonym_into(field, s, slot));
+                        }
                     }
                 }
             }
@@ -143,7 +148,9 @@ fn prepare_tree<T>(
     if let Some(p) = pseudonymiser {
         for field in PERSONAL_FIELDS {
             if let Some(Json::String(s)) = obj.get_mut(field) {
-                *s = p.pseudonym(field, s).into();
+                if !s.is_empty() {
+                    *s = p.pseudonym(field, s).into();
+                }
             }
         }
     }
@@ -151,6 +158,11 @@ fn prepare_tree<T>(
     canonical::write_object(&obj, out);
     finish(obj.members(), event, out, with_id)
 }
+
+/// The largest amount of money an event may carry, in minor units (10^15:
+/// ten trillion yuan). Sums of amounts stay far from `i64`'s range (9.2 ×
+/// 10^18) for any real session; a larger figure is an error upstream.
+pub const MAX_MINOR: i64 = 1_000_000_000_000_000;
 
 /// serde_json's message, with the position as a column of this one line.
 fn json_reason(e: &serde_json::Error) -> String {
@@ -276,16 +288,19 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// A non-negative integer amount in minor units.
+    /// A non-negative integer amount in minor units, at most [`MAX_MINOR`].
     fn minor(&self, f: &str) -> R<i64> {
-        self.req(f, |s, v| {
-            s.int_of(f, v, 0, "a non-negative integer amount in minor units")
-        })
+        self.req(f, |s, v| s.amount_of(f, v))
     }
     fn opt_minor(&self, f: &str) -> R<Option<i64>> {
-        self.opt(f, |s, v| {
-            s.int_of(f, v, 0, "a non-negative integer amount in minor units")
-        })
+        self.opt(f, |s, v| s.amount_of(f, v))
+    }
+    fn amount_of(&self, f: &str, v: &Json) -> R<i64> {
+        const WHAT: &str = "a non-negative integer amount in minor units, at most 10^15";
+        match self.int_of(f, v, 0, WHAT)? {
+            n if n <= MAX_MINOR => Ok(n),
+            _ => self.err(f, format!("expected {WHAT}")),
+        }
     }
     fn opt_count(&self, f: &str) -> R<Option<u64>> {
         self.opt(f, |s, v| {

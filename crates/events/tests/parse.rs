@@ -95,6 +95,40 @@ fn personal_fields_are_pseudonymised_consistently() {
 }
 
 #[test]
+fn empty_personal_identifiers_are_refused_even_when_pseudonymised() {
+    let p = Pseudonymiser::new(&[9; 32]);
+    for (line, field) in [
+        (
+            r#"{"type":"viewer_joined","id":"e1","at":"2020-04-01T20:00:00+08:00","session":"s","account":""}"#,
+            "account",
+        ),
+        (
+            r#"{"type":"viewer_joined","id":"e1","at":"2020-04-01T20:00:00+08:00","session":"s","account":"u1","device":""}"#,
+            "device",
+        ),
+        (
+            r#"{"type":"viewer_joined","id":"e1","at":"2020-04-01T20:00:00+08:00","session":"s","account":"u1","ip":""}"#,
+            "ip",
+        ),
+        (
+            r#"{"type":"order_placed","id":"e1","at":"2020-04-01T20:00:00+08:00","session":"s","order":"o","product":"p","account":"u","quantity":1,"amount":1,"currency":"CNY","address":""}"#,
+            "address",
+        ),
+        (
+            r#"{"type":"order_placed","id":"e1","at":"2020-04-01T20:00:00+08:00","session":"s","order":"o","product":"p","account":"u","quantity":1,"amount":1,"currency":"CNY","payment":""}"#,
+            "payment",
+        ),
+    ] {
+        // The tree path too: a space after a colon takes the line off the flat path.
+        for line in [line.to_string(), line.replace("\"id\":", "\"id\": ")] {
+            let r = prepare(line.as_bytes(), Some(&p)).expect_err(&line);
+            assert_eq!(r.field.as_deref(), Some(field), "{line}");
+            assert!(r.reason.contains("non-empty"), "{line}: {}", r.reason);
+        }
+    }
+}
+
+#[test]
 fn unknown_fields_are_kept_in_the_stored_event() {
     let line = r#"{"type":"session_ended","id":"x","at":"2020-04-01T23:00:00+08:00","session":"s1","vendor_note":{"b":1,"a":[true]}}"#;
     let p = prepare(line.as_bytes(), None).unwrap();

@@ -70,6 +70,21 @@ pub fn serve(
     })
 }
 
+/// The token of an `Authorization: Bearer <token>` header; the scheme is
+/// case-insensitive (RFC 9110 §11.1).
+fn bearer(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim_start())
+}
+
+/// Equality that takes as long whatever the first differing byte, so a
+/// token cannot be guessed a byte at a time from response times.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
+}
+
 fn error(status: StatusCode, msg: &str) -> Response {
     (
         status,
@@ -113,11 +128,11 @@ async fn tile_file(
         return error(StatusCode::NOT_FOUND, "not a tlog-tiles path");
     };
     if let (Level::Entries, EntryAccess::Token(token)) = (t.level, &state.entries) {
-        let expected = format!("Bearer {token}");
         let given = headers
             .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok());
-        if given != Some(expected.as_str()) {
+            .and_then(|v| v.to_str().ok())
+            .and_then(bearer);
+        if !given.is_some_and(|g| same(g.as_bytes(), token.as_bytes())) {
             let mut r = error(
                 StatusCode::UNAUTHORIZED,
                 "entry bundles need a bearer token",
@@ -175,5 +190,22 @@ mod tests {
         assert!(covered(t(Level::Entries, 1, 10), 300));
         assert!(covered(t(Level::Hashes(1), 0, 1), 300));
         assert!(!covered(t(Level::Hashes(1), 0, 2), 300));
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive_and_the_token_exact() {
+        for h in [
+            "Bearer s3cret",
+            "bearer s3cret",
+            "BEARER  s3cret",
+            " Bearer s3cret ",
+        ] {
+            assert_eq!(bearer(h), Some("s3cret"), "{h:?}");
+        }
+        for h in ["Basic s3cret", "Bearers3cret", "s3cret", ""] {
+            assert_eq!(bearer(h), None, "{h:?}");
+        }
+        assert!(same(b"s3cret", b"s3cret"));
+        assert!(!same(b"s3cret", b"s3creT") && !same(b"s3cret", b"s3cre"));
     }
 }

@@ -37,7 +37,7 @@ use tlog::{Hash, LogReader};
 
 const MAGIC: &[u8; 8] = b"LLSTATE\0";
 /// Bumped whenever [`State`]'s serialised layout changes (a test pins it).
-pub const FORMAT: u32 = 2;
+pub const FORMAT: u32 = 3;
 /// Magic, format, size, root, the two lengths, the crowds' SHA-256, then
 /// the SHA-256 of all that and the core.
 const HEADER: usize = 8 + 4 + 8 + 32 + 8 + 8 + 32 + 32;
@@ -463,8 +463,8 @@ mod tests {
         assert_eq!(
             (FORMAT, digest.as_str()),
             (
-                2,
-                "e314bb834cd7a1cb610cb4761de6b6023bab17569d0494ce5b2fb9453ae1ecbc"
+                3,
+                "ccfe260860e5fb8791abf7d6cd38fe2cf32b642db8194c6e9feb83e7eb34c29f"
             ),
             "the analysis state's encoding changed: bump state::FORMAT"
         );

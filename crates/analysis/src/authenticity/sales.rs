@@ -34,7 +34,10 @@ pub struct Waterfall {
 impl Waterfall {
     /// Paid − refunded − brushing (what brushing still adds), never below 0.
     pub fn verified_gmv(&self) -> i64 {
-        (self.paid_gmv - self.refunded_gmv - self.brushing_net_gmv).max(0)
+        self.paid_gmv
+            .saturating_sub(self.refunded_gmv)
+            .saturating_sub(self.brushing_net_gmv)
+            .max(0)
     }
     pub fn refund_rate(&self) -> f64 {
         ratio(self.refunded_gmv, self.paid_gmv)
@@ -43,18 +46,18 @@ impl Waterfall {
     /// Counts one placed order.
     pub(crate) fn add(&mut self, o: &Order) {
         self.placed_orders += 1;
-        self.placed_gmv += o.amount;
+        self.placed_gmv = self.placed_gmv.saturating_add(o.amount);
         if o.paid > 0 {
             self.paid_orders += 1;
-            self.paid_gmv += o.paid;
+            self.paid_gmv = self.paid_gmv.saturating_add(o.paid);
         }
         if o.cancelled {
             self.cancelled_orders += 1;
-            self.cancelled_gmv += o.amount;
+            self.cancelled_gmv = self.cancelled_gmv.saturating_add(o.amount);
         }
         if o.refunded > 0 {
             self.refunded_orders += 1;
-            self.refunded_gmv += o.refunded;
+            self.refunded_gmv = self.refunded_gmv.saturating_add(o.refunded);
         }
     }
 }
@@ -111,12 +114,14 @@ pub(crate) fn sales(st: &State, rules: &Rules, s: &Session) -> Sales {
         w.add(o);
         if brushing.contains(&oi) {
             w.brushing_orders += 1;
-            w.brushing_gmv += o.amount;
-            w.brushing_net_gmv += (o.paid - o.refunded).max(0);
+            w.brushing_gmv = w.brushing_gmv.saturating_add(o.amount);
+            w.brushing_net_gmv = w
+                .brushing_net_gmv
+                .saturating_add((o.paid - o.refunded).max(0));
         } else if o.paid > 0 {
             out.organic_paid_orders += 1;
-            organic_paid += o.paid;
-            organic_refunded += o.refunded.min(o.paid);
+            organic_paid = organic_paid.saturating_add(o.paid);
+            organic_refunded = organic_refunded.saturating_add(o.refunded.min(o.paid));
             let cat = st
                 .categories
                 .get(&o.product)

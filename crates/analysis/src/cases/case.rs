@@ -372,6 +372,17 @@ fn case_of(st: &State, rules: &Rules, c: &ComplaintRec, now: Time) -> Case {
             let d = decide(pack, &facts, &parties, paid, 0);
             (facts, parties, Vec::new(), d)
         });
+    for again in st
+        .registry
+        .refiled
+        .iter()
+        .filter(|k| k.complaint == c.complaint)
+    {
+        notes.push(format!(
+            "complaint {} was filed again in event {} (leaf {}); the first filing stands",
+            c.complaint, again.event, again.leaf
+        ));
+    }
     let mut history = vec![Entry {
         at: c.at,
         what: format!("opened: {} complaint \"{}\"", c.category, c.text),
@@ -529,9 +540,9 @@ pub(crate) fn exposure(st: &State, rules: &Rules, product: &str) -> Option<Expos
         };
         let d = decide(pack, &facts, &parties, paid, o.refunded);
         e.orders += 1;
-        e.unrefunded += o.paid - o.refunded;
-        e.refund += d.remedy.refund;
-        e.compensation += d.remedy.compensation;
+        e.unrefunded = e.unrefunded.saturating_add(o.paid - o.refunded);
+        e.refund = e.refund.saturating_add(d.remedy.refund);
+        e.compensation = e.compensation.saturating_add(d.remedy.compensation);
         e.currency.get_or_insert(paid.currency);
     }
     Some(e)

@@ -350,12 +350,12 @@ impl State {
             }
             Body::OrderPaid { order, amount } => {
                 let (_, o) = self.order(order.as_str());
-                o.paid += amount;
+                o.paid = o.paid.saturating_add(*amount);
                 o.paid_leaf = leaf;
             }
             Body::OrderRefunded { order, amount, .. } => {
                 let (_, o) = self.order(order.as_str());
-                o.refunded += amount;
+                o.refunded = o.refunded.saturating_add(*amount);
                 o.refund_leaf = leaf;
             }
             Body::OrderCancelled { order } => {
@@ -371,7 +371,7 @@ impl State {
                 claim_ref,
             } => {
                 let (oi, _) = self.order(order.as_str());
-                self.registry.complaints.push(ComplaintRec {
+                self.registry.file_complaint(ComplaintRec {
                     complaint: complaint.clone(),
                     event: ev.id.clone(),
                     leaf,

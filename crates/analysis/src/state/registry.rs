@@ -107,6 +107,11 @@ pub struct Registry {
     pub listings: BTreeMap<String, Vec<ListingRec>>,
     pub claims: Vec<ClaimRec>,
     pub complaints: Vec<ComplaintRec>,
+    /// Complaints filed again under an id already on record (the first
+    /// filing, by time then leaf, stands as the case).
+    pub refiled: Vec<ComplaintRec>,
+    /// Complaint id → index into `complaints`.
+    complaint_ix: BTreeMap<String, usize>,
     /// What people did to after-sales cases, as logged.
     pub case_updates: Vec<CaseUpdateRec>,
 }
@@ -128,6 +133,23 @@ fn later(old: Option<(Time, u64)>, new: (Time, u64)) -> bool {
 }
 
 impl Registry {
+    /// Records a complaint; one filed again under the same id is kept
+    /// aside, so one complaint makes one case whatever the arrival order.
+    pub(crate) fn file_complaint(&mut self, c: ComplaintRec) {
+        match self.complaint_ix.get(c.complaint.as_str()) {
+            None => {
+                self.complaint_ix
+                    .insert(c.complaint.0.clone(), self.complaints.len());
+                self.complaints.push(c);
+            }
+            Some(&i) if (c.at, c.leaf) < (self.complaints[i].at, self.complaints[i].leaf) => {
+                let first = std::mem::replace(&mut self.complaints[i], c);
+                self.refiled.push(first);
+            }
+            Some(_) => self.refiled.push(c),
+        }
+    }
+
     /// Takes a registry event (no session); ignores the others.
     pub(crate) fn observe(&mut self, leaf: u64, ev: &Event) {
         let at = ev.at;

@@ -37,7 +37,15 @@ fn open_inputs(files: &[String]) -> Result<(Vec<Input>, u64)> {
             });
         } else {
             let file = std::fs::File::open(f).with_context(|| format!("cannot read input {f}"))?;
-            total += file.metadata().map(|m| m.len()).unwrap_or(0);
+            let meta = file
+                .metadata()
+                .with_context(|| format!("cannot read input {f}"))?;
+            // A directory opens, then fails at the first read — after the
+            // inputs before it were ingested. Refuse it before anything is.
+            if meta.is_dir() {
+                anyhow::bail!("cannot read input {f}: it is a directory");
+            }
+            total += meta.len();
             inputs.push(Input {
                 name: f.clone(),
                 reader: Box::new(file),
