@@ -1,7 +1,8 @@
-//! Runs the analysis over the log: every entry up to the signed checkpoint
-//! is parsed (on all cores) and fed, in log order, to one
-//! [`analysis::Analyzer`]. A report computed here names the checkpoint it
-//! was computed at, and every piece of evidence names its leaf and event id.
+//! Runs the analysis over the log: the state of the snapshot (see
+//! [`crate::state`]), and every entry past it up to the signed checkpoint,
+//! parsed on all cores and fed in log order to one [`analysis::Analyzer`].
+//! A report computed here names the checkpoint it was computed at, and
+//! every piece of evidence names its leaf and event id.
 
 use crate::answer::session::SessionAnswer;
 use crate::datadir::DataDir;
@@ -70,15 +71,11 @@ impl Analysis {
         progress: &dyn Fn(u64, u64),
     ) -> Result<Analysis> {
         let reader = dir.reader()?;
-        let state = resume(dir, &reader, part)?;
-        let from = state.events();
-        let mut analyzer = Analyzer::with_state(state, rules);
-        let size = reader.size();
-        if from < size {
-            feed(&mut analyzer, &reader, from, progress)?;
-        }
-        if size - from >= SAVE_AFTER {
-            save(dir, &analyzer, &reader)?;
+        let (analyzer, replayed) = caught_up(dir, &reader, rules, part, progress)?;
+        if replayed >= SAVE_AFTER {
+            // The snapshot only saves time: a reader that may not write
+            // (a read-only data directory) still answers, replaying again.
+            let _ = save(dir, &analyzer, &reader);
         }
         Ok(Analysis {
             analyzer,
@@ -92,14 +89,12 @@ impl Analysis {
     /// and saves.
     pub fn level(dir: &DataDir) -> Result<()> {
         let reader = dir.reader()?;
-        let state = resume(dir, &reader, Part::Whole)?;
-        let from = state.events();
-        if from == reader.size() {
-            return Ok(());
+        let (analyzer, replayed) =
+            caught_up(dir, &reader, Rules::default(), Part::Whole, &|_, _| {})?;
+        if replayed > 0 {
+            save(dir, &analyzer, &reader)?;
         }
-        let mut analyzer = Analyzer::with_state(state, Rules::default());
-        feed(&mut analyzer, &reader, from, &|_, _| {})?;
-        save(dir, &analyzer, &reader)
+        Ok(())
     }
 
     /// Rebuilds the snapshot from the whole log; returns the entries fed.
@@ -181,6 +176,24 @@ impl Analysis {
     pub fn session_json(&self, r: &SessionReport) -> Result<Value> {
         self.with_checkpoint(SessionAnswer::new(r, &|leaf| self.event_id(leaf)))
     }
+}
+
+/// An analyzer level with `reader`'s checkpoint: the snapshot's state and
+/// the tail past it; and how many entries were replayed.
+fn caught_up(
+    dir: &DataDir,
+    reader: &LogReader,
+    rules: Rules,
+    part: Part,
+    progress: &dyn Fn(u64, u64),
+) -> Result<(Analyzer, u64)> {
+    let state = resume(dir, reader, part)?;
+    let from = state.events();
+    let mut analyzer = Analyzer::with_state(state, rules);
+    if from < reader.size() {
+        feed(&mut analyzer, reader, from, progress)?;
+    }
+    Ok((analyzer, reader.size() - from))
 }
 
 /// The state to resume from: the snapshot's (`part` of it when it is
