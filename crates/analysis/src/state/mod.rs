@@ -135,6 +135,12 @@ pub(crate) struct Session {
 /// A session's audience: per account, device, network, second and comment text.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Crowd {
+    /// Each account's key, in the order of `accounts`: what a snapshot
+    /// keeps instead of the index, which only feeding needs and which is
+    /// rebuilt from these keys then (rebuilding a hash map of millions of
+    /// accounts was a quarter of a session report's time).
+    pub(crate) account_keys: Vec<u64>,
+    #[serde(skip)]
     pub(crate) account_ix: Map<u64, u32>,
     pub(crate) accounts: Vec<Account>,
     /// Distinct accounts per device / network (by each account's first).
@@ -171,10 +177,20 @@ impl Session {
     fn account(&mut self, account: &str) -> (u32, &mut Account) {
         let k = key(account);
         let c = &mut self.crowd;
+        if c.account_ix.len() != c.account_keys.len() {
+            // Read back from a snapshot: the index comes back on first use.
+            c.account_ix = c
+                .account_keys
+                .iter()
+                .enumerate()
+                .map(|(i, k)| (*k, i as u32))
+                .collect();
+        }
         let next = c.accounts.len() as u32;
         let ix = *c.account_ix.entry(k).or_insert(next);
         if ix == next {
             c.accounts.push(Account::new());
+            c.account_keys.push(k);
         }
         (ix, &mut c.accounts[ix as usize])
     }
