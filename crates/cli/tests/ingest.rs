@@ -482,3 +482,51 @@ fn amounts_beyond_any_real_sale_are_refused_and_sums_never_wrap() {
     );
     assert!(r["sales"]["verified_gmv"].as_i64().unwrap() >= 0);
 }
+
+#[test]
+fn lost_keys_are_not_silently_replaced_and_keys_stay_private_under_any_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let file = dir.path().join("in.ndjson");
+    fs::write(&file, events("k", 30)).unwrap();
+    // The first ingest, under umask 000, makes the keys owner-only.
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "umask 000; exec {} --data {} ingest {}",
+            env!("CARGO_BIN_EXE_liveledger"),
+            data.display(),
+            file.display()
+        ))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let mode = |p: &str| fs::metadata(data.join(p)).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode("keys"), 0o700);
+    assert_eq!(mode("keys/log.key"), 0o600);
+    assert_eq!(mode("keys/pseudonym.key"), 0o600);
+
+    let more = dir.path().join("more.ndjson");
+    fs::write(&more, events("m", 30)).unwrap();
+    let public = fs::read_to_string(data.join("keys/log.pub")).unwrap();
+    for key in ["pseudonym.key", "log.key"] {
+        let path = data.join("keys").join(key);
+        let saved = fs::read(&path).unwrap();
+        fs::remove_file(&path).unwrap();
+        let out = run(&data, &["ingest", more.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2), "{key}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(key) && err.contains("missing"), "{err}");
+        assert!(!path.exists(), "no new {key} was made");
+        assert_eq!(json(&run(&data, &["checkpoint", "--json"]))["size"], 30);
+        fs::write(&path, saved).unwrap();
+    }
+    assert_eq!(
+        fs::read_to_string(data.join("keys/log.pub")).unwrap(),
+        public
+    );
+    assert!(run(&data, &["ingest", more.to_str().unwrap()])
+        .status
+        .success());
+}

@@ -15,7 +15,7 @@ use crate::error::{Error, Result};
 use events::{parse_stored, stored_head, Event, Pseudonymiser};
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use store::{Db, EventRow, IdIndex};
 use tlog::{Log, LogReader, NoteSigner, NoteVerifier};
@@ -45,9 +45,14 @@ impl DataDir {
         self.root.join("index").join("ids.idx")
     }
 
+    /// Whether a log has been started here (its keys were made before it).
+    fn has_log(&self) -> bool {
+        self.log_dir().join("checkpoint").exists()
+    }
+
     /// Fails with a helpful message when there is no log here yet.
     pub fn require_existing(&self) -> Result<()> {
-        if !self.log_dir().join("checkpoint").exists() {
+        if !self.has_log() {
             return Err(Error::NoLog(self.root.clone()));
         }
         Ok(())
@@ -96,6 +101,13 @@ impl DataDir {
                 return Err(Error::Invalid(format!("this data directory's log is named {:?}, not {o:?}; the origin is fixed when the log is created", signer.name())));
             }
             return Ok(signer);
+        }
+        if self.has_log() {
+            return Err(Error::Key(format!(
+                "{} is missing, but the log it signed is here: a new key would be a new log \
+                 identity that verifiers would have to be told to trust. Restore the key from a backup",
+                p.display()
+            )));
         }
         let origin = origin
             .map(str::to_string)
@@ -151,6 +163,14 @@ impl DataDir {
     fn pseudonymiser(&self) -> Result<Pseudonymiser> {
         let p = self.key_path("pseudonym.key");
         if !p.exists() {
+            if self.has_log() {
+                return Err(Error::Key(format!(
+                    "{} is missing, but the log holds identifiers pseudonymised with it: a new key \
+                     would make every account, device and card a stranger to its past. Restore the \
+                     key from a backup",
+                    p.display()
+                )));
+            }
             let key = random32()?;
             let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
             write_private(&p, hex.as_bytes())?;
@@ -180,7 +200,12 @@ fn random32() -> Result<[u8; 32]> {
 
 fn write_private(path: &Path, data: &[u8]) -> Result<()> {
     if let Some(dir) = path.parent() {
-        fs::create_dir_all(dir).map_err(Error::io("creating", dir))?;
+        // Owner-only whatever the umask: the keys are the log's identity.
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(Error::io("creating", dir))?;
     }
     let mut f = OpenOptions::new()
         .write(true)
