@@ -15,13 +15,37 @@ fn snapshot(data: &Path) -> PathBuf {
     data.join("state").join("analysis.snap")
 }
 
+/// The session report computed from the state (rules given, even the
+/// defaults, bypass the judged answers).
 fn report(data: &Path) -> serde_json::Value {
+    let rules = data.with_extension("default-rules.json");
+    fs::write(&rules, "{}").unwrap();
+    let rules = rules.to_str().unwrap();
+    json(&run(
+        data,
+        &["--json", "report", "session", "s1", "--rules", rules],
+    ))
+}
+
+/// The session report as a user asks for it: the judged answer if level.
+fn judged(data: &Path) -> serde_json::Value {
     json(&run(data, &["--json", "report", "session", "s1"]))
 }
 
-fn ingest(data: &Path, file: &Path) {
-    let out = run(data, &["ingest", file.to_str().unwrap()]);
+fn answers(data: &Path) -> PathBuf {
+    data.join("state").join("answers.bin")
+}
+
+/// Ingests `file`; the analysis is left behind the log with `--log-only`.
+fn ingest_with(data: &Path, file: &Path, flags: &[&str]) {
+    let mut args = vec!["ingest", file.to_str().unwrap()];
+    args.extend_from_slice(flags);
+    let out = run(data, &args);
     assert!(out.status.success(), "{out:?}");
+}
+
+fn ingest(data: &Path, file: &Path) {
+    ingest_with(data, file, &[]);
 }
 
 /// `n` more events of session s1: other viewers, other orders.
@@ -43,7 +67,7 @@ fn rebuild_writes_a_snapshot_that_answers_as_the_log_does() {
     assert_eq!(report(&data), before);
 
     // More events after the snapshot: its tail is replayed.
-    ingest(&data, &more(dir.path(), 300));
+    ingest_with(&data, &more(dir.path(), 300), &["--log-only"]);
     let with_tail = report(&data);
     fs::remove_file(snapshot(&data)).unwrap();
     assert_eq!(with_tail, report(&data), "snapshot + tail == the whole log");
@@ -93,6 +117,46 @@ fn a_snapshot_ahead_of_a_rolled_back_log_is_set_aside() {
     fs::remove_dir_all(data.join("log")).unwrap();
     copy_dir(&old_log, &data.join("log"));
     assert_eq!(report(&data), truth);
+}
+
+#[test]
+fn ingest_leaves_every_session_judged_and_a_stale_or_damaged_answer_is_not_used() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    ingest(&data, &examples());
+    assert!(snapshot(&data).exists() && answers(&data).exists());
+    assert_eq!(judged(&data), report(&data));
+    let text = |args: &[&str]| run(&data, args).stdout;
+    let rules = data.with_extension("default-rules.json");
+    let rules = rules.to_str().unwrap();
+    for args in [
+        &["report", "session", "s1"][..],
+        &["sessions"],
+        &["--json", "sessions"],
+    ] {
+        let computed: Vec<&str> = args.iter().copied().chain(["--rules", rules]).collect();
+        assert_eq!(text(args), text(&computed), "{args:?}");
+    }
+    let before = judged(&data);
+
+    // The log moved on without the analysis: the saved answers are stale.
+    ingest_with(&data, &more(dir.path(), 300), &["--log-only"]);
+    let after = report(&data);
+    assert_ne!(after, before);
+    assert_eq!(judged(&data), after);
+
+    // Level again, then damaged: one digit changed, the checksum fails.
+    assert!(run(&data, &["rebuild"]).status.success());
+    let mut bytes = fs::read(answers(&data)).unwrap();
+    let mid = bytes.len() / 2;
+    let at = mid + bytes[mid..].iter().position(u8::is_ascii_digit).unwrap();
+    bytes[at] = if bytes[at] == b'9' {
+        b'1'
+    } else {
+        bytes[at] + 1
+    };
+    fs::write(answers(&data), &bytes).unwrap();
+    assert_eq!(judged(&data), after);
 }
 
 fn copy_dir(from: &Path, to: &Path) {

@@ -7,6 +7,7 @@
 use crate::answer::session::SessionAnswer;
 use crate::datadir::DataDir;
 use crate::error::{Error, Result};
+use crate::judged::{self, Answers};
 use crate::state::{self, Part};
 use analysis::cases::liability::Pack;
 use analysis::products::report::ProductReport;
@@ -72,27 +73,61 @@ impl Analysis {
     ) -> Result<Analysis> {
         let reader = dir.reader()?;
         let (analyzer, replayed) = caught_up(dir, &reader, rules, part, progress)?;
-        if replayed >= SAVE_AFTER {
-            // The snapshot only saves time: a reader that may not write
-            // (a read-only data directory) still answers, replaying again.
-            let _ = save(dir, &analyzer, &reader);
-        }
-        Ok(Analysis {
+        let a = Analysis {
             analyzer,
             public_key: dir.verifier()?.to_vkey(),
             reader,
             bundles: RefCell::default(),
-        })
+        };
+        if replayed >= SAVE_AFTER {
+            // The snapshot only saves time: a reader that may not write
+            // (a read-only data directory) still answers, replaying again.
+            let _ = a.save(dir);
+        }
+        Ok(a)
     }
 
     /// Brings the snapshot level with the log: replays the tail, if any,
-    /// and saves.
-    pub fn level(dir: &DataDir) -> Result<()> {
+    /// and saves. Returns the entries replayed.
+    pub fn level(dir: &DataDir, progress: &dyn Fn(u64, u64)) -> Result<u64> {
         let reader = dir.reader()?;
+        // Level already? The core's header and the answers say so cheaply;
+        // the whole state (gigabytes at scale) is read only to feed a tail.
+        let level = matches!(state::load(dir, &reader, Part::Core)?, Ok((_, size)) if size == reader.size());
+        if level && Answers::load(dir, &reader)?.is_some() {
+            return Ok(0);
+        }
         let (analyzer, replayed) =
-            caught_up(dir, &reader, Rules::default(), Part::Whole, &|_, _| {})?;
+            caught_up(dir, &reader, Rules::default(), Part::Whole, progress)?;
+        let a = Analysis {
+            analyzer,
+            public_key: dir.verifier()?.to_vkey(),
+            reader,
+            bundles: RefCell::default(),
+        };
         if replayed > 0 {
-            save(dir, &analyzer, &reader)?;
+            a.save(dir)?;
+        } else if Answers::load(dir, &a.reader)?.is_none() {
+            a.save_answers(dir)?;
+        }
+        Ok(replayed)
+    }
+
+    /// Saves the state as a snapshot at the analysis' checkpoint and, under
+    /// the default rules, every session's judged answer beside it.
+    fn save(&self, dir: &DataDir) -> Result<()> {
+        let cp = self.reader.checkpoint();
+        let at = state::At {
+            size: cp.size,
+            root: cp.root,
+        };
+        state::save(dir, self.analyzer.state(), at)?;
+        self.save_answers(dir)
+    }
+
+    fn save_answers(&self, dir: &DataDir) -> Result<()> {
+        if self.analyzer.state().has_crowds() && *self.analyzer.rules() == Rules::default() {
+            Answers::judge(self)?.save(dir, &self.reader)?;
         }
         Ok(())
     }
@@ -100,7 +135,8 @@ impl Analysis {
     /// Rebuilds the snapshot from the whole log; returns the entries fed.
     pub fn rebuild(dir: &DataDir) -> Result<u64> {
         state::remove(dir)?;
-        Analysis::level(dir)?;
+        judged::remove(dir)?;
+        Analysis::level(dir, &|_, _| {})?;
         Ok(dir.reader()?.size())
     }
 
@@ -120,33 +156,18 @@ impl Analysis {
 
     /// The signed checkpoint the analysis covers.
     pub fn checkpoint_json(&self) -> Value {
-        let cp = self.reader.checkpoint();
-        json!({
-            "origin": cp.origin,
-            "size": cp.size,
-            "root": cp.root.to_hex(),
-            "checkpoint": self.reader.note(),
-            "key": self.public_key,
-        })
+        checkpoint_json(&self.reader, &self.public_key)
     }
 
     pub fn session(&self, id: &str) -> Result<SessionReport> {
         self.analyzer.session_report(id).ok_or_else(|| {
-            let known: Vec<String> = self
+            let known: Vec<&str> = self
                 .analyzer
                 .session_ids()
                 .take(10)
-                .map(|s| s.0.clone())
+                .map(|s| &*s.0)
                 .collect();
-            Error::NotFound(format!(
-                "no session {id:?} in the log at size {} (sessions: {})",
-                self.reader.size(),
-                if known.is_empty() {
-                    "none".into()
-                } else {
-                    known.join(", ")
-                }
-            ))
+            no_session(id, self.reader.size(), &known)
         })
     }
 
@@ -176,6 +197,30 @@ impl Analysis {
     pub fn session_json(&self, r: &SessionReport) -> Result<Value> {
         self.with_checkpoint(SessionAnswer::new(r, &|leaf| self.event_id(leaf)))
     }
+}
+
+/// The signed checkpoint `reader` reads, as answers cite it.
+pub fn checkpoint_json(reader: &LogReader, public_key: &str) -> Value {
+    let cp = reader.checkpoint();
+    json!({
+        "origin": cp.origin,
+        "size": cp.size,
+        "root": cp.root.to_hex(),
+        "checkpoint": reader.note(),
+        "key": public_key,
+    })
+}
+
+/// The error for an unknown session id, naming (up to ten of) the known ones.
+pub(crate) fn no_session(id: &str, size: u64, known: &[&str]) -> Error {
+    Error::NotFound(format!(
+        "no session {id:?} in the log at size {size} (sessions: {})",
+        if known.is_empty() {
+            "none".into()
+        } else {
+            known.join(", ")
+        }
+    ))
 }
 
 /// An analyzer level with `reader`'s checkpoint: the snapshot's state and
@@ -210,16 +255,6 @@ fn resume(dir: &DataDir, reader: &LogReader, part: Part) -> Result<State> {
         }
     }
     Ok(State::default())
-}
-
-/// Saves the analyzer's state as it stands at `reader`'s checkpoint.
-fn save(dir: &DataDir, an: &Analyzer, reader: &LogReader) -> Result<()> {
-    let cp = reader.checkpoint();
-    let at = state::At {
-        size: cp.size,
-        root: cp.root,
-    };
-    state::save(dir, an.state(), at)
 }
 
 /// Parses the entries from `from` up to the checkpoint on every core and

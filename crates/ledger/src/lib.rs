@@ -9,6 +9,7 @@
 //! - [`analyze`]: the analysis of the log at a signed checkpoint ([`Analysis`]).
 //! - [`answer`]: the contract's answers as typed, serialisable structs.
 //! - [`state`]: the analysis state's snapshot, tied to a checkpoint.
+//! - [`judged`]: every session's answer, judged once per snapshot.
 //! - [`evidence`]: inclusion bundles, evidence packages, consistency proofs.
 //! - [`serve`]: the log over HTTP as C2SP tlog-tiles.
 //! - [`error`]: what can go wrong, as types a face can act on.
@@ -19,6 +20,7 @@ pub mod datadir;
 pub mod error;
 pub mod evidence;
 pub mod ingest;
+pub mod judged;
 pub mod serve;
 pub mod state;
 

@@ -248,19 +248,27 @@ fn signed(dir: &DataDir, reader: &LogReader, at: At) -> Result<bool> {
         .any(|(c, _)| c.size == at.size && c.root == at.root))
 }
 
-/// Saves `state` as it stands at `at`: a temporary file, fsynced, renamed
-/// over the snapshot, the directory fsynced.
+/// Saves `state` as it stands at `at`.
 pub fn save(dir: &DataDir, state: &State, at: At) -> Result<()> {
-    let bytes = encode(state, at)?;
-    let final_path = path(dir);
-    let parent = final_path.parent().expect("the snapshot is in a directory");
+    write_atomically(&path(dir), &encode(state, at)?)
+}
+
+/// Writes `bytes` to `final_path` so that a crash leaves the old file or
+/// the new one: a temporary file, fsynced, renamed over it, the directory
+/// fsynced.
+pub(crate) fn write_atomically(final_path: &Path, bytes: &[u8]) -> Result<()> {
+    let parent = final_path
+        .parent()
+        .expect("derived state is in a directory");
     fs::create_dir_all(parent).map_err(Error::io("creating", parent))?;
-    let tmp = final_path.with_extension("snap.tmp");
+    let mut tmp = final_path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
     let mut f = File::create(&tmp).map_err(Error::io("creating", &tmp))?;
-    f.write_all(&bytes)
+    f.write_all(bytes)
         .and_then(|()| f.sync_all())
         .map_err(Error::io("writing", &tmp))?;
-    fs::rename(&tmp, &final_path).map_err(Error::io("renaming", &tmp))?;
+    fs::rename(&tmp, final_path).map_err(Error::io("renaming", &tmp))?;
     File::open(parent)
         .and_then(|d| d.sync_all())
         .map_err(Error::io("syncing", parent))?;

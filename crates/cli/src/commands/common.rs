@@ -53,18 +53,25 @@ pub fn analyse(
     pack: Option<&Path>,
 ) -> Result<Analysis> {
     let rules = ledger::analyze::rules(rules, pack)?;
+    Ok(replaying(|progress| {
+        Analysis::run(dir, rules, part, progress)
+    })?)
+}
+
+/// Runs `f` with a progress bar for replaying the log, on a terminal.
+pub fn replaying<T>(f: impl FnOnce(&dyn Fn(u64, u64)) -> T) -> T {
     let bar =
         bar("{spinner} analyse [{bar:40}] {human_pos}/{human_len} events {per_sec} eta {eta}");
-    let a = Analysis::run(dir, rules, part, &|done, total| {
+    let out = f(&|done, total| {
         if let Some(b) = &bar {
             b.set_length(total);
             b.set_position(done);
         }
-    })?;
+    });
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    Ok(a)
+    out
 }
 
 pub fn print_json(v: &Value) -> Result<()> {

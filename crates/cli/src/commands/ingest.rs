@@ -1,6 +1,6 @@
 //! `ingest` and `rebuild`: events into the log, derived state from it.
 
-use crate::commands::common::{bar, PROBLEM};
+use crate::commands::common::{bar, replaying, PROBLEM};
 use anyhow::{Context, Result};
 use ledger::ingest::{Options, Progress};
 use ledger::{ingest, DataDir, IngestReport, Input, Ledger};
@@ -24,6 +24,10 @@ pub struct Args {
     /// Print a line to stderr after every durable commit.
     #[arg(long, short)]
     verbose: bool,
+    /// Leave the analysis state to the first answer instead of bringing it
+    /// level with the log (and judging every session) before returning.
+    #[arg(long)]
+    log_only: bool,
 }
 
 fn open_inputs(files: &[String]) -> Result<(Vec<Input>, u64)> {
@@ -92,7 +96,12 @@ pub fn run(dir: &DataDir, json_out: bool, a: Args) -> Result<u8> {
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    let (cp, _) = ledger.log.checkpoint();
+    let cp = ledger.log.checkpoint().0.clone();
+    drop(ledger);
+    if !a.log_only {
+        // The answers that follow then read the state instead of replaying.
+        replaying(|progress| ledger::Analysis::level(dir, progress))?;
+    }
     let several = a.files.len() > 1;
     if json_out {
         let mut out = report_json(&report, several);

@@ -5,6 +5,7 @@ use crate::commands::common::{analyse, now, print_json, PROBLEM};
 use anyhow::{Context, Result};
 use ledger::answer::product::{GateAnswer, ProductAnswer};
 use ledger::answer::session::SessionRow;
+use ledger::judged::Answers;
 use ledger::state::Part;
 use ledger::DataDir;
 use serde_json::json;
@@ -55,6 +56,23 @@ pub enum Check {
 }
 
 pub fn run(dir: &DataDir, json_out: bool, what: Report) -> Result<u8> {
+    // A session's answer judged under the default rules is read, not
+    // recomputed; an HTML page is drawn from the full report.
+    if let Report::Session {
+        id,
+        html: None,
+        rules: None,
+    } = &what
+    {
+        if let Some(judged) = judged(dir)? {
+            if json_out {
+                print_json(&judged.session_json(id)?)?;
+            } else {
+                print!("{}", judged.session(id)?.text);
+            }
+            return Ok(0);
+        }
+    }
     match what {
         Report::Session { id, html, rules } => {
             let a = analyse(dir, Part::Whole, rules.as_deref(), None)?;
@@ -123,6 +141,14 @@ pub fn check(dir: &DataDir, json_out: bool, what: Check) -> Result<u8> {
 
 /// `sessions`: every session's headline figures and flags.
 pub fn sessions(dir: &DataDir, json_out: bool, rules: Option<PathBuf>) -> Result<u8> {
+    if let Some(judged) = judged(dir)?.filter(|_| rules.is_none()) {
+        if json_out {
+            print_json(&judged.list_json())?;
+        } else {
+            print!("{}", judged.list_text);
+        }
+        return Ok(0);
+    }
     let a = analyse(dir, Part::Whole, rules.as_deref(), None)?;
     let mut reports = Vec::new();
     for id in a.analyzer.session_ids() {
@@ -135,4 +161,10 @@ pub fn sessions(dir: &DataDir, json_out: bool, rules: Option<PathBuf>) -> Result
         print!("{}", render::text::sessions(&reports));
     }
     Ok(0)
+}
+
+/// The sessions' answers judged at the log's checkpoint, if they are saved
+/// and level with it (see [`ledger::judged`]).
+fn judged(dir: &DataDir) -> Result<Option<Answers>> {
+    Ok(Answers::load(dir, &dir.reader()?)?)
 }
