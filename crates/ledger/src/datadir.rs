@@ -7,17 +7,18 @@
 //!   keys/pseudonym.key  HMAC key for personal identifiers (mode 0600)
 //!   log/                the tlog-tiles log: checkpoint, tile/…
 //!   index/ids.idx       id index (idempotency), rebuildable from the log
-//!   projection.db       SQLite projection, rebuildable from the log
+//!   state/analysis.snap the analysis state at a checkpoint (see `state`)
+//!   state/answers.bin   every session's judged answer at it (see `judged`)
 //!   lock                held by the one process that writes
 //! ```
 
 use crate::error::{Error, Result};
-use events::{parse_stored, stored_head, Event, Pseudonymiser};
+use events::{stored_head, Pseudonymiser};
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use store::{Db, EventRow, IdIndex};
+use store::IdIndex;
 use tlog::{Log, LogReader, NoteSigner, NoteVerifier};
 
 #[derive(Clone, Debug)]
@@ -37,9 +38,6 @@ impl DataDir {
     }
     pub fn public_key_path(&self) -> PathBuf {
         self.key_path("log.pub")
-    }
-    pub fn db_path(&self) -> PathBuf {
-        self.root.join("projection.db")
     }
     pub fn id_index_path(&self) -> PathBuf {
         self.root.join("index").join("ids.idx")
@@ -118,46 +116,6 @@ impl DataDir {
         fs::write(&public, format!("{}\n", signer.verifier().to_vkey()))
             .map_err(Error::io("writing", &public))?;
         Ok(signer)
-    }
-
-    /// The projection, first brought level with the signed log.
-    ///
-    /// Ingest does not wait for the projection: it acknowledges events once
-    /// the log holds them, and the projection catches up here, when it is
-    /// first queried. Any process may do this; [`Db::apply`] makes
-    /// concurrent catch-ups safe, so readers need not hold the writer's lock.
-    pub fn projection(&self) -> Result<(tokio::runtime::Runtime, Db)> {
-        let reader = self.reader()?;
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .map_err(Error::io("starting a runtime for", &self.root))?;
-        let mut db = rt.block_on(Db::open_sqlite(&self.db_path()))?;
-        let size = reader.size();
-        let mut projected = rt.block_on(db.log_size())?;
-        if projected > size {
-            // The projection is ahead of the log it derives from (the log was
-            // restored from an older copy): start it over.
-            rt.block_on(db.reset())?;
-            projected = 0;
-        }
-        const CHUNK: u64 = 1 << 16;
-        while projected < size {
-            let end = (projected + CHUNK).min(size);
-            let mut rows = Vec::with_capacity((end - projected) as usize);
-            reader.for_each_entry(projected, end, |leaf, e| {
-                let event = parse_stored(e)
-                    .map_err(|r| tlog::LogError::Corrupt(format!("entry {leaf}: {r}")))?;
-                rows.push(row(leaf, &event));
-                Ok(())
-            })?;
-            if !rt.block_on(db.apply(projected, &rows, end))? {
-                // Another process moved it on: continue from where it is now.
-                projected = rt.block_on(db.log_size())?;
-                continue;
-            }
-            projected = end;
-        }
-        Ok((rt, db))
     }
 
     fn pseudonymiser(&self) -> Result<Pseudonymiser> {
@@ -277,39 +235,18 @@ impl Ledger {
         Ok(())
     }
 
-    /// Drops the id index and the projection and rebuilds both from the log.
+    /// Drops the id index and rebuilds it from the log.
     pub fn rebuild(&mut self) -> Result<u64> {
-        let db_path = self.dir.db_path();
-        for p in [
-            db_path.clone(),
-            db_path.with_extension("db-wal"),
-            db_path.with_extension("db-shm"),
-        ] {
-            match fs::remove_file(&p) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                    return Err(Error::io("removing", &p)(e))
-                }
-                _ => {}
-            }
+        // The SQLite event table of earlier versions is no longer kept:
+        // exports scan the log, proofs use the id index.
+        let old = self.dir.root.join("projection.db");
+        for ext in ["db", "db-wal", "db-shm"] {
+            let _ = fs::remove_file(old.with_extension(ext));
         }
         let p = self.dir.id_index_path();
         fs::remove_file(&p).map_err(Error::io("removing", &p))?;
         self.ids = IdIndex::open(&p)?;
         self.catch_up()?;
-        self.dir.projection()?;
         Ok(self.log.checkpoint().0.size)
-    }
-}
-
-/// The event-index row of an event.
-pub fn row(leaf: u64, event: &Event) -> EventRow {
-    EventRow {
-        leaf,
-        id: event.id.0.clone(),
-        kind: event.body.type_name().into(),
-        session: event.body.session().map(|s| s.0.clone()),
-        at: event.at.to_rfc3339(),
-        order: event.body.order().map(|o| o.0.clone()),
-        product: event.body.product().map(|p| p.0.clone()),
     }
 }

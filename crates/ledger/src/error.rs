@@ -48,8 +48,6 @@ pub enum Error {
     #[error(transparent)]
     Proof(#[from] tlog::proof::ProofError),
     #[error(transparent)]
-    Db(#[from] store::DbError),
-    #[error(transparent)]
     Ids(#[from] store::IdIndexError),
     #[error(transparent)]
     Json(#[from] serde_json::Error),

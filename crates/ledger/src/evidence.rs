@@ -97,32 +97,81 @@ pub enum Subject {
     Product(String),
 }
 
+impl Subject {
+    /// The key and id as they appear in a stored (canonical) event.
+    fn needle(&self) -> Vec<u8> {
+        let (key, id) = match self {
+            Subject::Session(id) => ("session", id),
+            Subject::Order(id) => ("order", id),
+            Subject::Product(id) => ("product", id),
+        };
+        let mut out = format!("\"{key}\":").into_bytes();
+        events::canonical::write_str(id, &mut out);
+        out
+    }
+
+    /// Whether `event` is about this subject.
+    fn covers(&self, event: &events::Event) -> bool {
+        let b = &event.body;
+        match self {
+            Subject::Session(id) => b.session().is_some_and(|s| s.0 == *id),
+            Subject::Order(id) => b.order().is_some_and(|o| o.0 == *id),
+            Subject::Product(id) => b.product().is_some_and(|p| p.0 == *id),
+        }
+    }
+
+    fn to_json(&self) -> Value {
+        match self {
+            Subject::Session(s) => json!({ "session": s }),
+            Subject::Order(o) => json!({ "order": o }),
+            Subject::Product(p) => json!({ "product": p }),
+        }
+    }
+}
+
 /// `export --session|--order|--product ID`: every event about it, with one
 /// multi-leaf proof against the latest checkpoint.
+///
+/// The events are found by scanning the log: an entry bundle that does not
+/// hold the subject's key and id, as canonical JSON writes them, is passed
+/// over undecoded (a byte search); the events of the others are parsed and
+/// kept if they are about the subject. No derived index can then leave an
+/// event out.
 pub fn export(dir: &DataDir, subject: &Subject) -> Result<Value> {
     let reader = dir.reader()?;
-    let (rt, mut db) = dir.projection()?;
-    let (leaves, subject_json) = match subject {
-        Subject::Session(s) => (
-            rt.block_on(db.events_of_session(s))?
-                .into_iter()
-                .map(|r| r.leaf)
-                .collect::<Vec<_>>(),
-            json!({ "session": s }),
-        ),
-        Subject::Order(o) => (rt.block_on(db.leaves_of_order(o))?, json!({ "order": o })),
-        Subject::Product(p) => (
-            rt.block_on(db.leaves_of_product(p))?,
-            json!({ "product": p }),
-        ),
-    };
-    let leaves: Vec<u64> = leaves.into_iter().filter(|&l| l < reader.size()).collect();
-    if leaves.is_empty() {
+    let needle = subject.needle();
+    let finder = memchr::memmem::Finder::new(&needle);
+    let mut entries = Vec::new();
+    reader.for_each_entry_in(
+        0,
+        reader.size(),
+        |bundle| finder.find(bundle).is_some(),
+        |leaf, data| {
+            if finder.find(data).is_none() {
+                return Ok(());
+            }
+            let event = events::parse_stored(data).map_err(|r| {
+                tlog::LogError::Corrupt(format!(
+                    "log entry {leaf} is not a valid event: {}",
+                    r.reason
+                ))
+            })?;
+            if subject.covers(&event) {
+                entries.push(BundleEntry {
+                    leaf,
+                    data: data.to_vec(),
+                });
+            }
+            Ok(())
+        },
+    )?;
+    let subject_json = subject.to_json();
+    if entries.is_empty() {
         return Err(Error::NotFound(format!(
             "no events about {subject_json} in the log"
         )));
     }
-    let entries = read_entries(&reader, &leaves)?;
+    let leaves: Vec<u64> = entries.iter().map(|e| e.leaf).collect();
     let proof = proof::multi(&TileHashes::new(&reader), &leaves, reader.size())?;
     Ok(bundle::evidence_bundle(
         subject_json,

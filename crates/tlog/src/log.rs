@@ -654,6 +654,19 @@ impl LogReader {
         &self,
         start: u64,
         end: u64,
+        f: impl FnMut(u64, &[u8]) -> Result<(), LogError>,
+    ) -> Result<(), LogError> {
+        self.for_each_entry_in(start, end, |_| true, f)
+    }
+
+    /// [`Self::for_each_entry`] over only the entry bundles whose raw
+    /// bytes `keep` accepts: a scan for rare entries skips the others
+    /// without decoding them.
+    pub fn for_each_entry_in(
+        &self,
+        start: u64,
+        end: u64,
+        keep: impl Fn(&[u8]) -> bool,
         mut f: impl FnMut(u64, &[u8]) -> Result<(), LogError>,
     ) -> Result<(), LogError> {
         let end = end.min(self.size());
@@ -662,6 +675,10 @@ impl LogReader {
             let t =
                 tile::tile_in_tree(Level::Entries, b, self.size()).expect("bundle below the size");
             let data = self.read_file(t)?;
+            if !keep(&data) {
+                b += 1;
+                continue;
+            }
             let entries = tile::decode_bundle(&data, t.width)
                 .map_err(|e| LogError::Corrupt(format!("{}: {e}", t.path())))?;
             for (i, e) in entries.into_iter().enumerate() {
