@@ -27,6 +27,7 @@ pub mod claims;
 pub mod error;
 pub mod flag;
 pub mod format;
+pub mod owners;
 pub mod products;
 pub mod rules;
 pub mod state;
@@ -130,6 +131,49 @@ impl Analyzer {
     /// One case by its id (`c-<complaint>`).
     pub fn case(&self, id: &str, now: DateTime<FixedOffset>) -> Option<Case> {
         cases::case::case(&self.state, &self.rules, id, now)
+    }
+
+    /// The parties of a session (who may see it); `None` if no event named it.
+    pub fn session_owners(&self, id: &str) -> Option<owners::SessionOwners> {
+        Some(owners::session(&self.state, self.state.session_ix(id)?))
+    }
+
+    /// The merchant who registered `product`, if it was registered.
+    pub fn product_merchant(&self, product: &str) -> Option<&str> {
+        let p = self.state.registry.products.get(product)?;
+        Some(p.merchant.as_str())
+    }
+
+    /// The platforms of the sessions in which `product` was listed.
+    pub fn product_platforms(&self, product: &str) -> std::collections::BTreeSet<String> {
+        owners::product_platforms(&self.state, product)
+    }
+
+    /// The MCN agency of `anchor`, as its registration says.
+    pub fn anchor_mcn(&self, anchor: &str) -> Option<&str> {
+        self.state.registry.anchors.get(anchor)?.mcn.as_deref()
+    }
+
+    /// Whether `account` (pseudonymised, as logged) placed the order of `case`.
+    ///
+    /// # Panics
+    /// On a state without its crowds ([`State::has_crowds`]).
+    pub fn case_bought_by(&self, case: &Case, account: &str) -> bool {
+        assert!(self.state.has_crowds(), "buyers are known from the crowds");
+        owners::case_bought_by(&self.state, case, account)
+    }
+
+    /// The session in which `order` was placed, if it was; and whether
+    /// `account` (pseudonymised) placed it.
+    ///
+    /// # Panics
+    /// On a state without its crowds, when `account` is given.
+    pub fn order_session(&self, order: &str, account: Option<&str>) -> Option<(String, bool)> {
+        assert!(
+            account.is_none() || self.state.has_crowds(),
+            "buyers are known from the crowds"
+        );
+        owners::order(&self.state, order, account)
     }
 
     /// What recalling `product` would cost; `None` when no claim about it

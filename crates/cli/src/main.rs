@@ -5,7 +5,7 @@ mod commands;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use commands::{cases, evidence, ingest, report, simulate};
+use commands::{cases, evidence, ingest, report, service, simulate};
 use ledger::DataDir;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -110,21 +110,17 @@ enum Command {
         #[arg(long)]
         rules: Option<PathBuf>,
     },
-    /// Rebuild the id index and the projection from the log.
+    /// Rebuild the id index and the analysis state from the log.
     Rebuild,
     /// Write a simulated live session (NDJSON events) and its truth file.
     Simulate(simulate::Args),
-    /// Serve the log over HTTP as C2SP tlog-tiles (/checkpoint, /tile/...).
-    Serve {
-        /// Address to listen on (port 0 picks a free port).
-        #[arg(long, default_value = "127.0.0.1:8080")]
-        listen: String,
-        /// Who may read entry bundles: public, or token (needs --token).
-        #[arg(long, value_enum, default_value = "public")]
-        entries: evidence::Entries,
-        /// Bearer token for entry bundles when --entries token.
-        #[arg(long, env = "LIVELEDGER_TOKEN", hide_env_values = true)]
-        token: Option<String>,
+    /// The supervision service: the /v1 API for every party (api.md), and
+    /// the log over HTTP as C2SP tlog-tiles (/checkpoint, /tile/...).
+    Serve(service::Serve),
+    /// Issue or revoke the service's tokens (role and scope).
+    Token {
+        #[command(subcommand)]
+        what: service::Token,
     },
 }
 
@@ -167,11 +163,8 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Consistency { old_size, new_size } => {
             evidence::consistency(&dir, json, old_size, new_size)
         }
-        Command::Serve {
-            listen,
-            entries,
-            token,
-        } => evidence::serve(dir, &listen, entries, token),
+        Command::Serve(s) => service::serve(dir, s),
+        Command::Token { what } => service::token(&dir, json, what),
         Command::Report { what } => report::run(&dir, json, what),
         Command::Check { what } => report::check(&dir, json, what),
         Command::Sessions { rules } => report::sessions(&dir, json, rules),

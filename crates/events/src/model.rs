@@ -352,6 +352,13 @@ pub enum Body {
         actor: String,
         note: Option<String>,
     },
+    /// Someone was shown order- or account-level data by the service: who
+    /// looked at what is itself on the record.
+    Access {
+        actor: String,
+        role: String,
+        resource: String,
+    },
 }
 
 /// What a person did to an after-sales case.
@@ -373,7 +380,7 @@ names!(CaseAction {
 });
 
 /// The event types of the contract, by their `type` string.
-pub const TYPES: [&str; 21] = [
+pub const TYPES: [&str; 22] = [
     "merchant_registered",
     "anchor_registered",
     "product_registered",
@@ -395,6 +402,7 @@ pub const TYPES: [&str; 21] = [
     "order_delivered",
     "complaint",
     "case_updated",
+    "access",
 ];
 
 /// The fields that carry personal data and are pseudonymised before storage.
@@ -425,6 +433,7 @@ impl Body {
             Body::OrderDelivered { .. } => "order_delivered",
             Body::Complaint { .. } => "complaint",
             Body::CaseUpdated { .. } => "case_updated",
+            Body::Access { .. } => "access",
         }
     }
 

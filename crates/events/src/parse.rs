@@ -680,6 +680,11 @@ fn event(f: &Fields) -> R<Event> {
             actor: f.str("actor")?,
             note: f.opt_str("note")?,
         },
+        "access" => Body::Access {
+            actor: f.str("actor")?,
+            role: f.str("role")?,
+            resource: f.str("resource")?,
+        },
         _ => unreachable!("type checked against TYPES above"),
     };
     Ok(Event {

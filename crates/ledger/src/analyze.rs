@@ -140,6 +140,26 @@ impl Analysis {
         Ok(dir.reader()?.size())
     }
 
+    /// Follows the log: feeds the entries committed since this analysis'
+    /// checkpoint and moves it to the log's latest. Returns how many.
+    pub fn follow(&mut self, dir: &DataDir) -> Result<u64> {
+        let reader = dir.reader()?;
+        let from = self.reader.size();
+        if reader.size() > from {
+            feed(&mut self.analyzer, &reader, from, &|_, _| {})?;
+        }
+        // A partial bundle read before may have grown.
+        self.bundles.borrow_mut().clear();
+        self.reader = reader;
+        Ok(self.reader.size() - from)
+    }
+
+    /// Saves the state as a snapshot (and the judged answers) at its
+    /// checkpoint: what a service does on a clean shutdown.
+    pub fn persist(&self, dir: &DataDir) -> Result<()> {
+        self.save(dir)
+    }
+
     /// The id of the event at `leaf` (read from its entry bundle, cached).
     pub fn event_id(&self, leaf: u64) -> Option<String> {
         let mut cache = self.bundles.borrow_mut();

@@ -118,7 +118,7 @@ impl DataDir {
         Ok(signer)
     }
 
-    fn pseudonymiser(&self) -> Result<Pseudonymiser> {
+    pub(crate) fn pseudonymiser(&self) -> Result<Pseudonymiser> {
         let p = self.key_path("pseudonym.key");
         if !p.exists() {
             if self.has_log() {
@@ -156,14 +156,19 @@ fn random32() -> Result<[u8; 32]> {
     Ok(b)
 }
 
+/// Creates `dir` owner-only whatever the umask: the keys are the log's
+/// identity.
+pub(crate) fn private_dir(dir: &Path) -> Result<()> {
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(Error::io("creating", dir))
+}
+
 fn write_private(path: &Path, data: &[u8]) -> Result<()> {
     if let Some(dir) = path.parent() {
-        // Owner-only whatever the umask: the keys are the log's identity.
-        fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .map_err(Error::io("creating", dir))?;
+        private_dir(dir)?;
     }
     let mut f = OpenOptions::new()
         .write(true)

@@ -72,6 +72,11 @@ fn find(dir: &DataDir, reader: &LogReader, id: &str) -> Result<Option<u64>> {
 
 /// `prove EVENT_ID`: the inclusion bundle of one event.
 pub fn prove(dir: &DataDir, event_id: &str) -> Result<Value> {
+    Ok(prove_event(dir, event_id)?.0)
+}
+
+/// The inclusion bundle of one event, and the event (to decide who may see it).
+pub fn prove_event(dir: &DataDir, event_id: &str) -> Result<(Value, events::Event)> {
     let reader = dir.reader()?;
     let leaf = find(dir, &reader, event_id)?.ok_or_else(|| {
         Error::NotFound(format!(
@@ -80,14 +85,21 @@ pub fn prove(dir: &DataDir, event_id: &str) -> Result<Value> {
         ))
     })?;
     let entry = read_entries(&reader, &[leaf])?.remove(0);
+    let event = events::parse_stored(&entry.data).map_err(|r| {
+        tlog::LogError::Corrupt(format!(
+            "log entry {leaf} is not a valid event: {}",
+            r.reason
+        ))
+    })?;
     let proof = proof::inclusion(&TileHashes::new(&reader), leaf, reader.size())?;
-    Ok(bundle::inclusion_bundle(
+    let bundle = bundle::inclusion_bundle(
         &entry,
         &proof,
         reader.checkpoint(),
         reader.note(),
         &dir.verifier()?,
-    ))
+    );
+    Ok((bundle, event))
 }
 
 /// What an evidence package is about.

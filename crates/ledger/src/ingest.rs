@@ -56,6 +56,31 @@ pub struct IngestReport {
     pub errors: Vec<LineError>,
 }
 
+impl IngestReport {
+    /// The `ingest --json` object of the contract (`file` on each error
+    /// when `several` inputs were given).
+    pub fn to_json(&self, several: bool) -> serde_json::Value {
+        let errors: Vec<_> = self
+            .errors
+            .iter()
+            .map(|e| {
+                let mut o = serde_json::json!({ "line": e.line, "id": e.id, "field": e.field, "reason": e.reason });
+                if several {
+                    o["file"] = serde_json::json!(e.file);
+                }
+                o
+            })
+            .collect();
+        serde_json::json!({
+            "accepted": self.accepted,
+            "duplicates": self.duplicates,
+            "rejected": self.rejected,
+            "errors": errors,
+            "errors_omitted": self.rejected - self.errors.len() as u64,
+        })
+    }
+}
+
 /// Rejections kept for the report; the rest are counted only, so a file of
 /// garbage cannot exhaust memory.
 pub const MAX_KEPT_ERRORS: usize = 100_000;

@@ -10,8 +10,10 @@
 //! - [`answer`]: the contract's answers as typed, serialisable structs.
 //! - [`state`]: the analysis state's snapshot, tied to a checkpoint.
 //! - [`judged`]: every session's answer, judged once per snapshot.
+//! - [`record`]: events liveledger writes itself (case actions, access).
 //! - [`evidence`]: inclusion bundles, evidence packages, consistency proofs.
-//! - [`serve`]: the log over HTTP as C2SP tlog-tiles.
+//! - [`service`]: the supervision service: tokens, roles and scopes, the `/v1` API.
+//! - [`serve`]: the HTTP server: the service's API and the log as C2SP tlog-tiles.
 //! - [`error`]: what can go wrong, as types a face can act on.
 
 pub mod analyze;
@@ -21,7 +23,9 @@ pub mod error;
 pub mod evidence;
 pub mod ingest;
 pub mod judged;
+pub mod record;
 pub mod serve;
+pub mod service;
 pub mod state;
 
 pub use analyze::Analysis;

@@ -1,5 +1,6 @@
-//! `liveledger serve`: the C2SP tlog-tiles read API over HTTP, so any
-//! tlog-tiles client can mirror and audit the log.
+//! `liveledger serve`: the service's API ([`crate::service`]) and the C2SP
+//! tlog-tiles read API over HTTP, so any tlog-tiles client can mirror and
+//! audit the log.
 //!
 //! - `GET /checkpoint`: the signed checkpoint, `text/plain; charset=utf-8`,
 //!   not cached (it changes);
@@ -13,6 +14,7 @@
 
 use crate::datadir::DataDir;
 use crate::error::{Error, Result};
+use crate::service::Service;
 use axum::extract::{Path as UrlPath, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -43,18 +45,27 @@ pub fn router(dir: DataDir, entries: EntryAccess) -> Router {
         .with_state(state)
 }
 
-/// Serves until the process is stopped; `on_ready` hears the bound address.
+/// Serves the API and the log until the process is stopped (SIGINT or
+/// SIGTERM: then the analysis is saved as a snapshot); `on_ready` hears the
+/// bound address.
 pub fn serve(
     dir: DataDir,
     listen: &str,
     entries: EntryAccess,
+    max_body: usize,
     on_ready: impl FnOnce(std::net::SocketAddr),
 ) -> Result<()> {
-    dir.require_existing()?;
     let failed = |what: &str| {
         let what = what.to_string();
         move |e: std::io::Error| Error::Invalid(format!("{what}: {e}"))
     };
+    let svc = Arc::new(Service::open(&dir, max_body)?);
+    let app = router(dir, entries)
+        .merge(crate::service::api::router(svc.clone()))
+        .fallback(|| async {
+            let body = serde_json::json!({"error": {"code": "not_found", "message": "no such endpoint (api.md lists them)"}});
+            (StatusCode::NOT_FOUND, axum::Json(body))
+        });
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_io()
         .build()
@@ -64,15 +75,35 @@ pub fn serve(
             .await
             .map_err(failed(&format!("cannot listen on {listen}")))?;
         on_ready(listener.local_addr().map_err(failed("no local address"))?);
-        axum::serve(listener, router(dir, entries))
+        axum::serve(listener, app)
+            .with_graceful_shutdown(stopped())
             .await
             .map_err(failed("HTTP server"))
-    })
+    })?;
+    svc.persist()
+}
+
+/// Resolves when the process is asked to stop.
+async fn stopped() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) {
+        (Ok(mut int), Ok(mut term)) => {
+            tokio::select! {
+                _ = int.recv() => {}
+                _ = term.recv() => {}
+            }
+        }
+        // No signal handling: run until killed (the log loses nothing).
+        _ => std::future::pending().await,
+    }
 }
 
 /// The token of an `Authorization: Bearer <token>` header; the scheme is
 /// case-insensitive (RFC 9110 §11.1).
-fn bearer(value: &str) -> Option<&str> {
+pub(crate) fn bearer(value: &str) -> Option<&str> {
     let (scheme, token) = value.trim().split_once(' ')?;
     scheme
         .eq_ignore_ascii_case("bearer")
@@ -81,7 +112,7 @@ fn bearer(value: &str) -> Option<&str> {
 
 /// Equality that takes as long whatever the first differing byte, so a
 /// token cannot be guessed a byte at a time from response times.
-fn same(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
 }
 

@@ -327,6 +327,11 @@ impl State {
         ids
     }
 
+    /// The index of an order, if any event named it.
+    pub(crate) fn order_ix(&self, id: &str) -> Option<u32> {
+        self.order_ix.get(&key(id)).copied()
+    }
+
     /// The index of a session, if any event named it.
     pub(crate) fn session_ix(&self, id: &str) -> Option<usize> {
         self.session_ix.get(id).map(|ix| *ix as usize)

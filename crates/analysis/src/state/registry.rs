@@ -49,6 +49,8 @@ pub struct PartyRec {
     /// Anchors: real-name verified.
     pub verified: Option<bool>,
     pub licenses: Vec<License>,
+    /// Anchors: the MCN agency that manages them.
+    pub mcn: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -191,23 +193,33 @@ impl Registry {
                 merchant.as_str(),
                 leaf,
                 at,
-                name,
-                None,
-                licenses,
+                PartyRec {
+                    leaf,
+                    at,
+                    name: name.clone(),
+                    verified: None,
+                    licenses: licenses.clone(),
+                    mcn: None,
+                },
             ),
             Body::AnchorRegistered {
                 anchor,
                 name,
                 verified,
-                ..
+                mcn,
             } => Self::party(
                 &mut self.anchors,
                 anchor.as_str(),
                 leaf,
                 at,
-                name,
-                *verified,
-                &[],
+                PartyRec {
+                    leaf,
+                    at,
+                    name: name.clone(),
+                    verified: *verified,
+                    licenses: Vec::new(),
+                    mcn: mcn.clone(),
+                },
             ),
             Body::InspectionReport {
                 report,
@@ -271,26 +283,9 @@ impl Registry {
         }
     }
 
-    fn party(
-        map: &mut BTreeMap<String, PartyRec>,
-        id: &str,
-        leaf: u64,
-        at: Time,
-        name: &str,
-        verified: Option<bool>,
-        licenses: &[License],
-    ) {
+    fn party(map: &mut BTreeMap<String, PartyRec>, id: &str, leaf: u64, at: Time, rec: PartyRec) {
         if later(map.get(id).map(|p| (p.at, p.leaf)), (at, leaf)) {
-            map.insert(
-                id.to_string(),
-                PartyRec {
-                    leaf,
-                    at,
-                    name: name.to_string(),
-                    verified,
-                    licenses: licenses.to_vec(),
-                },
-            );
+            map.insert(id.to_string(), rec);
         }
     }
 

@@ -6,9 +6,8 @@ use analysis::cases::case::{Case, Status};
 use anyhow::{bail, Result};
 use events::CaseAction;
 use ledger::answer::case::CaseAnswer;
-use ledger::ingest::{Options, Progress};
 use ledger::state::Part;
-use ledger::{ingest, Analysis, DataDir, Input, Ledger};
+use ledger::{Analysis, DataDir, Ledger};
 use serde_json::json;
 use std::path::PathBuf;
 
@@ -139,8 +138,7 @@ pub fn one(dir: &DataDir, json_out: bool, o: One) -> Result<u8> {
     Ok(0)
 }
 
-/// Appends the `case_updated` event of an action; a decision carries the
-/// liability and remedy as computed when the person acted.
+/// Logs the `case_updated` event of an action.
 fn log_action(
     dir: &DataDir,
     case: &Case,
@@ -150,34 +148,8 @@ fn log_action(
     at: Time,
 ) -> Result<()> {
     let size = dir.reader()?.size();
-    let mut ev = json!({
-        "type": "case_updated",
-        "id": format!("{}-{action}-{size}", case.id),
-        "at": at.to_rfc3339(),
-        "case": case.id,
-        "action": action,
-        "actor": actor,
-    });
-    if let Some(n) = note {
-        ev["note"] = json!(n);
-    }
-    if action == CaseAction::Decide {
-        let c = serde_json::to_value(CaseAnswer::new(case, &|_| None))?;
-        ev["liable"] = c["liable"].clone();
-        ev["remedy"] = c["remedy"].clone();
-    }
-    let mut ledger = Ledger::open(dir, None)?;
-    let report = ingest(
-        &mut ledger,
-        vec![Input {
-            name: "case".into(),
-            reader: Box::new(std::io::Cursor::new(format!("{ev}\n").into_bytes())),
-        }],
-        &Options::default(),
-        &mut Progress::none(),
-    )?;
-    if report.accepted != 1 {
-        bail!("the case update was not logged: {:?}", report.errors);
-    }
+    let id = format!("{}-{action}-{size}", case.id);
+    let ev = ledger::record::case_updated(id, case, action, actor, note.as_deref(), at)?;
+    ledger::record::append(&mut Ledger::open(dir, None)?, &[ev])?;
     Ok(())
 }

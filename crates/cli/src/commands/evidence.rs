@@ -1,20 +1,12 @@
 //! The log as evidence: `checkpoint`, `verify`, `prove`, `export`,
-//! `consistency`, and `serve` (the log over HTTP as tlog-tiles).
+//! `consistency`.
 
 use crate::commands::common::{failed, write_artifact, PROBLEM};
 use anyhow::{bail, Context, Result};
 use ledger::evidence::{self, Subject};
-use ledger::serve::EntryAccess;
 use ledger::DataDir;
 use serde_json::json;
 use std::path::{Path, PathBuf};
-
-/// Who may read entry bundles over HTTP.
-#[derive(Clone, Copy, clap::ValueEnum)]
-pub enum Entries {
-    Public,
-    Token,
-}
 
 pub fn checkpoint(dir: &DataDir, json_out: bool) -> Result<u8> {
     let reader = dir.reader()?;
@@ -142,19 +134,4 @@ pub fn consistency(dir: &DataDir, json_out: bool, old: u64, new: Option<u64>) ->
         println!("FAILED: {}", v["error"].as_str().unwrap_or("inconsistent"));
     }
     Ok(if ok { 0 } else { PROBLEM })
-}
-
-pub fn serve(dir: DataDir, listen: &str, entries: Entries, token: Option<String>) -> Result<u8> {
-    let access = match (entries, token) {
-        (Entries::Token, Some(t)) if !t.is_empty() => EntryAccess::Token(t),
-        (Entries::Token, _) => bail!("--entries token needs --token (or LIVELEDGER_TOKEN)"),
-        (Entries::Public, _) => EntryAccess::Public,
-    };
-    let shown = dir.root.display().to_string();
-    ledger::serve::serve(dir, listen, access, |addr| {
-        use std::io::Write;
-        println!("serving {shown} on http://{addr}");
-        let _ = std::io::stdout().flush();
-    })?;
-    Ok(0)
 }

@@ -104,7 +104,7 @@ pub fn run(dir: &DataDir, json_out: bool, a: Args) -> Result<u8> {
     }
     let several = a.files.len() > 1;
     if json_out {
-        let mut out = report_json(&report, several);
+        let mut out = report.to_json(several);
         out["checkpoint"] =
             json!({ "origin": cp.origin, "size": cp.size, "root": cp.root.to_hex() });
         println!("{out}");
@@ -113,28 +113,6 @@ pub fn run(dir: &DataDir, json_out: bool, a: Args) -> Result<u8> {
         println!("log         {} entries, root {}", cp.size, cp.root);
     }
     Ok(if report.rejected > 0 { PROBLEM } else { 0 })
-}
-
-/// The `ingest --json` object of the contract.
-fn report_json(report: &IngestReport, several: bool) -> serde_json::Value {
-    let errors: Vec<_> = report
-        .errors
-        .iter()
-        .map(|e| {
-            let mut o = json!({ "line": e.line, "id": e.id, "field": e.field, "reason": e.reason });
-            if several {
-                o["file"] = json!(e.file);
-            }
-            o
-        })
-        .collect();
-    json!({
-        "accepted": report.accepted,
-        "duplicates": report.duplicates,
-        "rejected": report.rejected,
-        "errors": errors,
-        "errors_omitted": report.rejected - report.errors.len() as u64,
-    })
 }
 
 fn print_report(report: &IngestReport, several: bool) {

@@ -8,4 +8,5 @@ pub mod demo;
 pub mod evidence;
 pub mod ingest;
 pub mod report;
+pub mod service;
 pub mod simulate;

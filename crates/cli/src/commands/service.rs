@@ -1,0 +1,120 @@
+//! `serve` and `token`: the supervision service and who may use it.
+
+use crate::commands::common::{names, now};
+use anyhow::{bail, Result};
+use ledger::serve::EntryAccess;
+use ledger::service::tokens::{self, Role};
+use ledger::DataDir;
+use serde_json::json;
+
+#[derive(clap::Args)]
+pub struct Serve {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// Who may read entry bundles: public, or token (needs --token).
+    #[arg(long, value_enum, default_value = "public")]
+    entries: Entries,
+    /// Bearer token for entry bundles when --entries token.
+    #[arg(long, env = "LIVELEDGER_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// The largest request body accepted (bytes); larger ones get 413.
+    #[arg(long, default_value_t = 64 << 20)]
+    max_body: usize,
+    /// PostgreSQL for the service's projections (not built yet).
+    #[arg(long)]
+    database: Option<String>,
+    /// NATS JetStream for intake and alerts (not built yet).
+    #[arg(long)]
+    nats: Option<String>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum Entries {
+    Public,
+    Token,
+}
+
+#[derive(clap::Subcommand)]
+pub enum Token {
+    /// Issue a token; it is shown once and stored only as a hash.
+    Issue {
+        #[arg(long, value_parser = names(&Role::ALL))]
+        role: Role,
+        /// Platform name, agency, merchant, anchor or account id (not for a regulator).
+        #[arg(long)]
+        scope: Option<String>,
+        /// The actor recorded on everything the token does (default: role-N).
+        #[arg(long)]
+        name: Option<String>,
+        /// Lifetime, as 30d, 12h or 45m (default: until revoked).
+        #[arg(long)]
+        expires: Option<String>,
+    },
+    /// Revoke the token NAME.
+    Revoke { name: String },
+}
+
+pub fn serve(dir: DataDir, s: Serve) -> Result<u8> {
+    if s.database.is_some() || s.nats.is_some() {
+        bail!("--database and --nats are not built yet: serve runs on the data directory alone");
+    }
+    let access = match (s.entries, s.token) {
+        (Entries::Token, Some(t)) if !t.is_empty() => EntryAccess::Token(t),
+        (Entries::Token, _) => bail!("--entries token needs --token (or LIVELEDGER_TOKEN)"),
+        (Entries::Public, _) => EntryAccess::Public,
+    };
+    let shown = dir.root.display().to_string();
+    ledger::serve::serve(dir, &s.listen, access, s.max_body, |addr| {
+        use std::io::Write;
+        println!("serving {shown} on http://{addr}");
+        let _ = std::io::stdout().flush();
+    })?;
+    Ok(0)
+}
+
+pub fn token(dir: &DataDir, json_out: bool, t: Token) -> Result<u8> {
+    match t {
+        Token::Issue {
+            role,
+            scope,
+            name,
+            expires,
+        } => {
+            let lifetime = expires.as_deref().map(tokens::parse_lifetime).transpose()?;
+            let req = tokens::Request {
+                role,
+                scope: scope.clone(),
+                name,
+                lifetime,
+            };
+            let (token, rec) = tokens::issue(dir, req, now())?;
+            if json_out {
+                // The scope as given (a consumer's is stored pseudonymised).
+                println!(
+                    "{}",
+                    json!({ "token": token, "role": role.as_str(), "scope": scope, "name": rec.name, "expires": rec.expires.map(|e| e.to_rfc3339()) })
+                );
+            } else {
+                println!("{token}");
+                eprintln!(
+                    "issued {} token {:?}{}; it is shown only now",
+                    role.as_str(),
+                    rec.name,
+                    rec.expires
+                        .map(|e| format!(", expires {}", e.to_rfc3339()))
+                        .unwrap_or_default()
+                );
+            }
+        }
+        Token::Revoke { name } => {
+            tokens::revoke(dir, &name)?;
+            if json_out {
+                println!("{}", json!({ "revoked": name }));
+            } else {
+                println!("revoked {name}");
+            }
+        }
+    }
+    Ok(0)
+}

@@ -1,0 +1,457 @@
+//! The `/v1` API of api.md through the real server: tokens, roles and
+//! scopes (401 / 403 / 404), ingest over HTTP, cases and their actions,
+//! complaints, proofs, and the `access` record of who looked at what.
+
+mod common;
+use common::{bin, json, run};
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+
+struct Server(Child);
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start(data: &Path, args: &[&str]) -> (Server, String) {
+    let mut child = bin()
+        .args([
+            "--data",
+            data.to_str().unwrap(),
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .args(args)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line.trim().rsplit("http://").next().unwrap().to_string();
+    (Server(child), addr)
+}
+
+/// One HTTP/1.1 request: status and body (JSON when it parses, else a string).
+fn call(addr: &str, method: &str, path: &str, token: Option<&str>, body: &[u8]) -> (u16, Value) {
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    if let Some(t) = token {
+        req.push_str(&format!("Authorization: Bearer {t}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).unwrap();
+    s.write_all(body).unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+    let head = String::from_utf8_lossy(&raw[..split]).to_string();
+    let status: u16 = head.split(' ').nth(1).unwrap().parse().unwrap();
+    let mut body = raw[split + 4..].to_vec();
+    if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        body = unchunk(&body);
+    }
+    let v = serde_json::from_slice(&body)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).to_string()));
+    (status, v)
+}
+
+fn unchunk(mut b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let eol = b.windows(2).position(|w| w == b"\r\n").unwrap();
+        let n = usize::from_str_radix(std::str::from_utf8(&b[..eol]).unwrap().trim(), 16).unwrap();
+        if n == 0 {
+            return out;
+        }
+        out.extend_from_slice(&b[eol + 2..eol + 2 + n]);
+        b = &b[eol + 2 + n + 2..];
+    }
+}
+
+fn get(addr: &str, path: &str, token: &str) -> (u16, Value) {
+    call(addr, "GET", path, Some(token), b"")
+}
+
+fn post(addr: &str, path: &str, token: &str, body: Value) -> (u16, Value) {
+    call(addr, "POST", path, Some(token), body.to_string().as_bytes())
+}
+
+fn issue(data: &Path, role: &str, scope: Option<&str>, name: &str) -> String {
+    let mut args = vec!["--json", "token", "issue", "--role", role, "--name", name];
+    if let Some(s) = scope {
+        args.extend(["--scope", s]);
+    }
+    let out = run(data, &args);
+    assert!(out.status.success(), "{out:?}");
+    let v = json(&out);
+    assert_eq!(v["role"], role);
+    v["token"].as_str().unwrap().to_string()
+}
+
+fn examples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/evening.ndjson")
+}
+
+/// The evening of `examples/` (session s1 on douyin, anchor a1 of mcn-fn,
+/// merchant m1) and, on taobao, session s2 of anchor a2 selling m2's p2.
+fn second_platform() -> String {
+    [
+        r#"{"type":"merchant_registered","id":"x-m2","at":"2020-03-20T10:00:00+08:00","merchant":"m2","name":"Other Co."}"#,
+        r#"{"type":"anchor_registered","id":"x-a2","at":"2020-03-20T10:00:00+08:00","anchor":"a2","name":"B","mcn":"mcn-other"}"#,
+        r#"{"type":"product_registered","id":"x-p2","at":"2020-03-21T10:00:00+08:00","product":"p2","merchant":"m2","name":"Towel","category":"household"}"#,
+        r#"{"type":"session_started","id":"x-s2","at":"2020-04-02T20:00:00+08:00","session":"s2","anchor":"a2","platform":"taobao"}"#,
+        r#"{"type":"product_listed","id":"x-l2","at":"2020-04-02T20:01:00+08:00","session":"s2","product":"p2","price":1000,"currency":"CNY"}"#,
+        r#"{"type":"order_placed","id":"x-o2","at":"2020-04-02T20:03:00+08:00","session":"s2","order":"t1","product":"p2","account":"u000","quantity":1,"amount":1000,"currency":"CNY"}"#,
+        r#"{"type":"complaint","id":"x-k2","at":"2020-04-10T10:00:00+08:00","complaint":"k2","order":"t1","category":"quality","text":"frayed"}"#,
+    ]
+    .join("\n")
+        + "\n"
+}
+
+#[test]
+fn every_party_sees_its_own_part_and_what_it_saw_is_on_the_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let more = dir.path().join("more.ndjson");
+    std::fs::write(&more, second_platform()).unwrap();
+    let out = run(
+        &data,
+        &[
+            "ingest",
+            examples().to_str().unwrap(),
+            more.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+
+    let regulator = issue(&data, "regulator", None, "samr");
+    let douyin = issue(&data, "platform", Some("douyin"), "douyin-ts");
+    let taobao = issue(&data, "platform", Some("taobao"), "taobao-ts");
+    let mcn = issue(&data, "mcn", Some("mcn-fn"), "fn-agency");
+    let m1 = issue(&data, "merchant", Some("m1"), "xinyan");
+    let a2 = issue(&data, "anchor", Some("a2"), "anchor-b");
+    let buyer = issue(&data, "consumer", Some("u000"), "buyer-0");
+    let producer = issue(&data, "producer", Some("douyin"), "douyin-feed");
+    // Scope rules are checked when issuing.
+    assert_eq!(
+        run(&data, &["token", "issue", "--role", "merchant"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        run(
+            &data,
+            &["token", "issue", "--role", "regulator", "--scope", "x"]
+        )
+        .status
+        .code(),
+        Some(2)
+    );
+    let (_server, addr) = start(&data, &[]);
+    let addr = addr.as_str();
+
+    // No token, a bad one: 401, in the contract's error shape.
+    let (status, v) = call(addr, "GET", "/v1/sessions", None, b"");
+    assert_eq!(status, 401);
+    assert_eq!(v["error"]["code"], "unauthorized");
+    assert_eq!(get(addr, "/v1/sessions", "ll_nope").0, 401);
+
+    // Sessions within scope.
+    let sessions = |t: &str| -> Vec<String> {
+        let (status, v) = get(addr, "/v1/sessions", t);
+        assert_eq!(status, 200, "{v}");
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["session"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(sessions(&regulator), ["s2", "s1"], "newest first");
+    assert_eq!(sessions(&douyin), ["s1"]);
+    assert_eq!(sessions(&taobao), ["s2"]);
+    assert_eq!(sessions(&mcn), ["s1"]);
+    assert_eq!(sessions(&m1), ["s1"]);
+    assert_eq!(sessions(&a2), ["s2"]);
+    assert!(sessions(&buyer).is_empty() && sessions(&producer).is_empty());
+    let (_, rows) = get(addr, "/v1/sessions", &regulator);
+    let s1 = &rows[1];
+    for key in [
+        "anchor",
+        "platform",
+        "started",
+        "ended",
+        "verified_gmv",
+        "estimated_real",
+    ] {
+        assert!(s1.get(key).is_some(), "{key} in {s1}");
+    }
+    assert!(s1["flags"].as_array().unwrap().iter().all(Value::is_string));
+
+    // A session report: the same answer as the command line; out of scope is 404.
+    let (status, report) = get(addr, "/v1/sessions/s1/report", &douyin);
+    assert_eq!(status, 200, "{report}");
+    let cli = json(&run(&data, &["--json", "report", "session", "s1"]));
+    assert_eq!(report["sales"], cli["sales"]);
+    assert_eq!(report["flags"], cli["flags"]);
+    assert_eq!(get(addr, "/v1/sessions/s1/report", &taobao).0, 404);
+    assert_eq!(get(addr, "/v1/sessions/nope/report", &regulator).0, 404);
+    let (_, merchant_view) = get(addr, "/v1/sessions/s1/report", &m1);
+    assert!(
+        merchant_view["sales"].is_null(),
+        "no session sales for a merchant"
+    );
+
+    // Products: the merchant's own, and those listed on a platform's sessions.
+    assert_eq!(get(addr, "/v1/products/p1/report", &m1).0, 200);
+    assert_eq!(get(addr, "/v1/products/p2/report", &m1).0, 404);
+    assert_eq!(get(addr, "/v1/products/p2/report", &taobao).0, 200);
+    assert_eq!(get(addr, "/v1/products/p1/report", &a2).0, 404);
+
+    // Listing checks: for the anchor itself, the agency's anchors, the
+    // merchant's products; a platform may not ask.
+    let check = |t: &str, product: &str, anchor: &str| {
+        post(
+            addr,
+            "/v1/listing-checks",
+            t,
+            json!({"product": product, "anchor": anchor}),
+        )
+        .0
+    };
+    assert_eq!(check(&a2, "p2", "a2"), 200);
+    assert_eq!(check(&a2, "p1", "a1"), 404);
+    assert_eq!(check(&mcn, "p1", "a1"), 200);
+    assert_eq!(check(&m1, "p1", "a2"), 200);
+    assert_eq!(check(&douyin, "p1", "a1"), 403);
+    let (status, v) = post(
+        addr,
+        "/v1/listing-checks",
+        &regulator,
+        json!({"product": "p1"}),
+    );
+    assert_eq!(status, 400);
+    assert!(
+        v["error"]["message"].as_str().unwrap().contains("anchor"),
+        "{v}"
+    );
+
+    // Cases: each party's own.
+    let cases = |t: &str| -> Vec<String> {
+        let (status, v) = get(addr, "/v1/cases", t);
+        assert_eq!(status, 200, "{v}");
+        v["cases"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["case"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(cases(&regulator), ["c-k1", "c-k2"]);
+    assert_eq!(cases(&douyin), ["c-k1"]);
+    assert_eq!(cases(&taobao), ["c-k2"]);
+    assert_eq!(cases(&m1), ["c-k1"]);
+    assert_eq!(cases(&buyer), ["c-k1", "c-k2"], "u000 bought o0 and t1");
+    assert_eq!(get(addr, "/v1/cases/c-k2", &douyin).0, 404);
+    assert_eq!(get(addr, "/v1/cases/c-k2", &taobao).0, 200);
+
+    // Actions: the role decides (403), the status the order (409).
+    let act = |t: &str, case: &str, action: &str| {
+        post(
+            addr,
+            &format!("/v1/cases/{case}/actions"),
+            t,
+            json!({"action": action, "note": "checked"}),
+        )
+    };
+    assert_eq!(act(&m1, "c-k1", "decide").0, 403);
+    assert_eq!(act(&douyin, "c-k2", "decide").0, 404);
+    assert_eq!(act(&douyin, "c-k1", "fly").0, 400);
+    let (status, v) = act(&douyin, "c-k1", "decide");
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["status"], "decided");
+    let actor = v["history"].as_array().unwrap().last().unwrap()["actor"].clone();
+    assert_eq!(actor, "douyin-ts", "the token's name is the actor");
+    // The consumer may not remedy (403); the platform may not remedy a case
+    // that is not decided (409): c-k2 is open.
+    assert_eq!(act(&buyer, "c-k1", "remedy").0, 403);
+    let (status, v) = act(&taobao, "c-k2", "remedy");
+    assert_eq!(status, 409, "{v}");
+    assert_eq!(v["error"]["code"], "conflict");
+
+    // Complaints: a consumer, on its own order only.
+    let (status, v) = post(
+        addr,
+        "/v1/complaints",
+        &buyer,
+        json!({"order": "o5", "category": "quality"}),
+    );
+    assert_eq!(status, 404, "{v}");
+    let (status, v) = post(
+        addr,
+        "/v1/complaints",
+        &m1,
+        json!({"order": "o0", "category": "quality"}),
+    );
+    assert_eq!(status, 403, "{v}");
+    let (status, v) = post(
+        addr,
+        "/v1/complaints",
+        &buyer,
+        json!({"order": "o0", "category": "counterfeit", "text": "fake"}),
+    );
+    assert_eq!(status, 200, "{v}");
+    let new_case = v["case"].as_str().unwrap().to_string();
+    assert!(cases(&buyer).contains(&new_case) && cases(&douyin).contains(&new_case));
+    let (status, _) = post(
+        addr,
+        "/v1/complaints",
+        &buyer,
+        json!({"order": "o0", "category": "bad"}),
+    );
+    assert_eq!(status, 400);
+
+    // Ingest over HTTP: a producer sends its own platform's events; a line
+    // about another platform's session is rejected with its line number.
+    let body = [
+        r#"{"type":"comment","id":"h1","at":"2020-04-01T20:30:00+08:00","session":"s1","account":"u9","text":"hi"}"#,
+        r#"{"type":"comment","id":"h2","at":"2020-04-02T20:30:00+08:00","session":"s2","account":"u9","text":"hi"}"#,
+        r#"not json"#,
+    ]
+    .join("\n");
+    let (status, v) = call(addr, "POST", "/v1/events", Some(&producer), body.as_bytes());
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(
+        (v["accepted"].as_u64(), v["rejected"].as_u64()),
+        (Some(1), Some(2))
+    );
+    assert_eq!(v["errors"][0]["line"], 2);
+    assert!(
+        v["errors"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("taobao"),
+        "{v}"
+    );
+    assert_eq!(v["errors"][1]["line"], 3);
+    assert_eq!(
+        v["checkpoint"]["size"],
+        json!(v["checkpoint"]["size"].as_u64().unwrap())
+    );
+    assert_eq!(call(addr, "POST", "/v1/events", Some(&m1), b"").0, 403);
+    // The comment is in the answers at once.
+    let (_, r) = get(addr, "/v1/sessions/s1/report", &regulator);
+    assert_eq!(r["events"], report["events"].as_u64().unwrap() + 1);
+
+    // Proofs: of events in scope.
+    assert_eq!(get(addr, "/v1/proofs/x-o2", &taobao).0, 200);
+    assert_eq!(get(addr, "/v1/proofs/x-o2", &douyin).0, 404);
+    assert_eq!(get(addr, "/v1/proofs/x-o2", &buyer).0, 200);
+    assert_eq!(get(addr, "/v1/proofs/s1-o-5", &buyer).0, 404);
+    let (status, bundle) = get(addr, "/v1/proofs/x-o2", &regulator);
+    assert_eq!(status, 200);
+    let p = dir.path().join("b.json");
+    std::fs::write(&p, bundle.to_string()).unwrap();
+    assert_eq!(
+        run(Path::new("/nonexistent"), &["verify", p.to_str().unwrap()])
+            .status
+            .code(),
+        Some(0)
+    );
+
+    // Unknown routes, health and metrics.
+    assert_eq!(get(addr, "/v1/nothing", &regulator).0, 404);
+    let (status, h) = call(addr, "GET", "/healthz", None, b"");
+    assert_eq!((status, h["ok"].clone()), (200, json!(true)));
+    let (status, m) = call(addr, "GET", "/metrics", None, b"");
+    assert_eq!(status, 200);
+    let m = m.as_str().unwrap().to_string();
+    assert!(
+        m.contains(r#"liveledger_http_requests_total{route="/v1/cases",status="200"}"#),
+        "{m}"
+    );
+    assert!(m.contains("liveledger_http_request_duration_seconds_bucket"));
+    assert!(m.contains("liveledger_events_accepted_total 1"));
+
+    // Who looked at what is in the log.
+    drop(_server);
+    let accesses = access_events(&data);
+    assert!(accesses
+        .iter()
+        .any(|a| a["actor"] == "douyin-ts" && a["resource"] == "/v1/sessions/s1/report"));
+    assert!(accesses.iter().any(|a| a["actor"] == "buyer-0"
+        && a["role"] == "consumer"
+        && a["resource"] == "/v1/cases"));
+    assert!(accesses
+        .iter()
+        .any(|a| a["actor"] == "samr" && a["resource"] == "/v1/proofs/x-o2"));
+    // A refused request shows nothing, so records nothing.
+    assert!(!accesses
+        .iter()
+        .any(|a| a["actor"] == "taobao-ts" && a["resource"] == "/v1/sessions/s1/report"));
+}
+
+/// The `access` events in the log.
+fn access_events(data: &Path) -> Vec<Value> {
+    let reader = tlog::LogReader::open(
+        &data.join("log"),
+        &tlog::NoteVerifier::from_vkey(
+            &std::fs::read_to_string(data.join("keys/log.pub")).unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    reader
+        .for_each_entry(0, reader.size(), |_, e| {
+            let v: Value = serde_json::from_slice(e).unwrap();
+            if v["type"] == "access" {
+                out.push(v);
+            }
+            Ok(())
+        })
+        .unwrap();
+    out
+}
+
+#[test]
+fn a_revoked_token_is_refused_at_once_and_bodies_have_a_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    assert!(run(&data, &["ingest", examples().to_str().unwrap()])
+        .status
+        .success());
+    let t = issue(&data, "producer", Some("douyin"), "feed");
+    let (_server, addr) = start(&data, &["--max-body", "1000"]);
+    let line = r#"{"type":"comment","id":"z1","at":"2020-04-01T20:30:00+08:00","session":"s1","account":"u9","text":"hi"}"#;
+    assert_eq!(
+        call(&addr, "POST", "/v1/events", Some(&t), line.as_bytes()).0,
+        200
+    );
+    let big = format!("{line}\n").repeat(20);
+    let (status, v) = call(&addr, "POST", "/v1/events", Some(&t), big.as_bytes());
+    assert_eq!(status, 413, "{v}");
+    assert_eq!(v["error"]["code"], "too_large");
+    assert!(run(&data, &["token", "revoke", "feed"]).status.success());
+    assert_eq!(
+        call(&addr, "POST", "/v1/events", Some(&t), line.as_bytes()).0,
+        401
+    );
+    assert_eq!(
+        run(&data, &["token", "revoke", "nobody"]).status.code(),
+        Some(2)
+    );
+}

@@ -1,0 +1,557 @@
+//! The `/v1` HTTP API of api.md, with `/healthz` and `/metrics`.
+//!
+//! Every `/v1` request carries `Authorization: Bearer <token>`: none or an
+//! unknown one is 401; a resource outside the token's scope is 404, as if
+//! it did not exist; an action its role may not take is 403. Errors are
+//! `{"error": {"code", "message"}}`. Responses with order- or account-level
+//! data (a session report, cases, proofs) are recorded as `access` events
+//! before they are sent.
+
+use super::tokens::{Principal, Role};
+use super::{now, Service};
+use crate::answer::case::CaseAnswer;
+use crate::answer::product::{GateAnswer, ProductAnswer};
+use crate::error::Error;
+use crate::record;
+use analysis::cases::case::Status;
+use axum::body::{Body, Bytes};
+use axum::extract::{MatchedPath, Path, Query, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use events::CaseAction;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::Instant;
+
+type Svc = Arc<Service>;
+
+/// An error as the API reports it.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+    fn not_found(what: &str) -> ApiError {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no {what}"))
+    }
+    fn forbidden(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::FORBIDDEN, "forbidden", message)
+    }
+    fn invalid(message: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid", message)
+    }
+}
+
+impl From<Error> for ApiError {
+    fn from(e: Error) -> ApiError {
+        let (status, code) = match &e {
+            Error::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            Error::Invalid(_) => (StatusCode::BAD_REQUEST, "invalid"),
+            Error::Busy(_) => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
+            _ => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        };
+        ApiError::new(status, code, e.to_string())
+    }
+}
+
+impl From<serde_json::Error> for ApiError {
+    fn from(e: serde_json::Error) -> ApiError {
+        ApiError::from(Error::from(e))
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({ "error": { "code": self.code, "message": self.message } });
+        let mut r = (self.status, axum::Json(body)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            r.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        r
+    }
+}
+
+type Answer = Result<Response, ApiError>;
+
+fn ok(v: Value) -> Answer {
+    Ok(axum::Json(v).into_response())
+}
+
+pub fn router(svc: Svc) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route("/v1/events", post(post_events))
+        .route("/v1/sessions", get(sessions))
+        .route("/v1/sessions/{id}/report", get(session_report))
+        .route("/v1/products/{id}/report", get(product_report))
+        .route("/v1/listing-checks", post(listing_check))
+        .route("/v1/cases", get(cases))
+        .route("/v1/cases/{id}", get(case))
+        .route("/v1/cases/{id}/actions", post(case_action))
+        .route("/v1/complaints", post(complaint))
+        .route("/v1/proofs/{event_id}", get(proof))
+        .route_layer(middleware::from_fn_with_state(svc.clone(), track))
+        .with_state(svc)
+}
+
+/// Counts every request by route and status, and times it.
+async fn track(State(svc): State<Svc>, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let start = Instant::now();
+    let r = next.run(req).await;
+    svc.metrics
+        .request(&route, r.status().as_u16(), start.elapsed());
+    r
+}
+
+/// Runs `f` on the blocking pool: the log's fsyncs and judging must not
+/// hold up the threads that serve connections.
+async fn blocking<T: Send + 'static>(
+    svc: &Svc,
+    f: impl FnOnce(&Service) -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let svc = svc.clone();
+    tokio::task::spawn_blocking(move || f(&svc))
+        .await
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string()))?
+}
+
+/// The principal of the request's bearer token.
+async fn who(svc: &Svc, headers: &HeaderMap) -> Result<Principal, ApiError> {
+    let unauthorized = |m: &str| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", m);
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(crate::serve::bearer)
+        .ok_or_else(|| unauthorized("send Authorization: Bearer <token> (liveledger token issue)"))?
+        .to_string();
+    blocking(svc, move |s| Ok(s.principal(&token)?))
+        .await?
+        .ok_or_else(|| unauthorized("unknown, revoked or expired token"))
+}
+
+async fn healthz(State(svc): State<Svc>) -> Answer {
+    let size = blocking(&svc, |s| Ok(s.live()?.analysis.reader.size())).await?;
+    ok(json!({ "ok": true, "size": size }))
+}
+
+async fn metrics(State(svc): State<Svc>) -> Answer {
+    let size = blocking(&svc, |s| Ok(s.live()?.analysis.reader.size())).await?;
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        svc.metrics.render(size),
+    )
+        .into_response())
+}
+
+async fn post_events(State(svc): State<Svc>, headers: HeaderMap, body: Body) -> Answer {
+    let p = who(&svc, &headers).await?;
+    if !p.ingests() {
+        return Err(ApiError::forbidden(format!(
+            "a {} token may not send events",
+            p.role.as_str()
+        )));
+    }
+    let bytes = axum::body::to_bytes(body, svc.max_body)
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                format!(
+                    "the body is over {} bytes: send it in parts (events are deduplicated by id)",
+                    svc.max_body
+                ),
+            )
+        })?;
+    let report = blocking(&svc, move |s| Ok(s.ingest_body(&p, bytes.to_vec())?)).await?;
+    let mut v = report.to_json(false);
+    v["checkpoint"] = blocking(&svc, |s| Ok(s.live()?.analysis.checkpoint_json())).await?;
+    ok(v)
+}
+
+/// The api.md row of a session: SessionRow's figures, flags as codes.
+fn api_row(row: &Value) -> Value {
+    let mut r = row.clone();
+    let codes: Vec<Value> = row["flags"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|f| f["code"].clone())
+        .collect();
+    r["flags"] = Value::Array(codes);
+    r
+}
+
+async fn sessions(State(svc): State<Svc>, headers: HeaderMap) -> Answer {
+    let p = who(&svc, &headers).await?;
+    let rows = blocking(&svc, move |s| {
+        let mut live = s.live()?;
+        let visible: Vec<String> = live
+            .analysis
+            .analyzer
+            .session_ids()
+            .filter(|id| {
+                live.analysis
+                    .analyzer
+                    .session_owners(&id.0)
+                    .is_some_and(|o| p.sees_session(&o))
+            })
+            .map(|id| id.0.clone())
+            .collect();
+        let judged = live.judged()?;
+        // Newest first.
+        let mut rows: Vec<Value> = judged
+            .sessions
+            .iter()
+            .filter(|j| visible.contains(&j.id))
+            .map(|j| api_row(&j.row))
+            .collect();
+        rows.sort_by(|a, b| b["started"].as_str().cmp(&a["started"].as_str()));
+        Ok(rows)
+    })
+    .await?;
+    ok(Value::Array(rows))
+}
+
+async fn session_report(
+    State(svc): State<Svc>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Answer {
+    let p = who(&svc, &headers).await?;
+    let resource = format!("/v1/sessions/{id}/report");
+    blocking(&svc, move |s| {
+        let v = {
+            let mut live = s.live()?;
+            let owners = live.analysis.analyzer.session_owners(&id);
+            if !owners.is_some_and(|o| p.sees_session(&o)) {
+                return Err(ApiError::not_found(&format!("session {id:?}")));
+            }
+            let mut v = live.judged()?.session_json(&id)?;
+            if p.role == Role::Merchant {
+                // Other merchants' sales are theirs: a merchant is not
+                // shown the session's sales.
+                v["sales"] = Value::Null;
+                v["sales_withheld"] =
+                    json!("a session's sales are shown to merchants only in their product reports");
+            }
+            v
+        };
+        s.access(&p, &resource)?;
+        Ok(v)
+    })
+    .await
+    .and_then(ok)
+}
+
+async fn product_report(
+    State(svc): State<Svc>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Answer {
+    let p = who(&svc, &headers).await?;
+    blocking(&svc, move |s| {
+        let live = s.live()?;
+        let a = &live.analysis;
+        if !p.sees_product(&a.analyzer, &id) {
+            return Err(ApiError::not_found(&format!("product {id:?}")));
+        }
+        let r = a.product(&id, now().date_naive())?;
+        Ok(a.with_checkpoint(ProductAnswer::new(&r, &|l| a.event_id(l)))?)
+    })
+    .await
+    .and_then(ok)
+}
+
+/// A JSON request body, or a 400 naming what is wrong with it.
+fn body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes).map_err(|e| ApiError::invalid(format!("request body: {e}")))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListingCheck {
+    product: String,
+    anchor: String,
+    at: Option<chrono::DateTime<chrono::FixedOffset>>,
+}
+
+async fn listing_check(State(svc): State<Svc>, headers: HeaderMap, bytes: Bytes) -> Answer {
+    let p = who(&svc, &headers).await?;
+    let req: ListingCheck = body(&bytes)?;
+    blocking(&svc, move |s| {
+        let live = s.live()?;
+        let an = &live.analysis.analyzer;
+        match p.checks_listing(an, &req.product, &req.anchor) {
+            None => Err(ApiError::forbidden(format!(
+                "a {} token may not run listing checks",
+                p.role.as_str()
+            ))),
+            Some(false) => Err(ApiError::not_found(&format!(
+                "product {:?} for anchor {:?} in your scope",
+                req.product, req.anchor
+            ))),
+            Some(true) => {
+                let gate = an.listing_gate(&req.product, &req.anchor, req.at.unwrap_or_else(now));
+                Ok(serde_json::to_value(GateAnswer::new(&gate))?)
+            }
+        }
+    })
+    .await
+    .and_then(ok)
+}
+
+#[derive(Deserialize)]
+struct CaseFilter {
+    session: Option<String>,
+    product: Option<String>,
+    status: Option<String>,
+    #[serde(default)]
+    overdue: bool,
+}
+
+async fn cases(State(svc): State<Svc>, headers: HeaderMap, Query(f): Query<CaseFilter>) -> Answer {
+    let p = who(&svc, &headers).await?;
+    let status = match &f.status {
+        None => None,
+        Some(s) => Some(
+            Status::ALL
+                .iter()
+                .find(|(n, _)| n == s)
+                .map(|(_, st)| *st)
+                .ok_or_else(|| ApiError::invalid(format!("status {s:?} is not a case status")))?,
+        ),
+    };
+    blocking(&svc, move |s| {
+        let v = {
+            let live = s.live()?;
+            let a = &live.analysis;
+            let at = now();
+            let answers: Vec<CaseAnswer> = a
+                .analyzer
+                .cases(at)
+                .iter()
+                .filter(|c| f.session.is_none() || c.session == f.session)
+                .filter(|c| f.product.is_none() || c.product == f.product)
+                .filter(|c| status.is_none_or(|st| c.status == st))
+                .filter(|c| !f.overdue || c.overdue)
+                .filter(|c| p.sees_case(&a.analyzer, c))
+                .map(|c| CaseAnswer::new(c, &|l| a.event_id(l)))
+                .collect();
+            json!({
+                "pack": a.analyzer.rules().liability.name,
+                "now": at.to_rfc3339(),
+                "cases": serde_json::to_value(answers)?,
+                "checkpoint": a.checkpoint_json(),
+            })
+        };
+        s.access(&p, "/v1/cases")?;
+        Ok(v)
+    })
+    .await
+    .and_then(ok)
+}
+
+/// The case `id` as `p` may see it, with its checkpoint.
+fn visible_case(
+    s: &Service,
+    p: &Principal,
+    id: &str,
+) -> Result<(analysis::cases::case::Case, Value), ApiError> {
+    let live = s.live()?;
+    let a = &live.analysis;
+    match a.analyzer.case(id, now()) {
+        Some(c) if p.sees_case(&a.analyzer, &c) => {
+            let v = a.with_checkpoint(CaseAnswer::new(&c, &|l| a.event_id(l)))?;
+            Ok((c, v))
+        }
+        _ => Err(ApiError::not_found(&format!("case {id:?}"))),
+    }
+}
+
+async fn case(State(svc): State<Svc>, headers: HeaderMap, Path(id): Path<String>) -> Answer {
+    let p = who(&svc, &headers).await?;
+    blocking(&svc, move |s| {
+        let (_, v) = visible_case(s, &p, &id)?;
+        s.access(&p, &format!("/v1/cases/{id}"))?;
+        Ok(v)
+    })
+    .await
+    .and_then(ok)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Action {
+    action: String,
+    note: Option<String>,
+}
+
+async fn case_action(
+    State(svc): State<Svc>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    bytes: Bytes,
+) -> Answer {
+    let p = who(&svc, &headers).await?;
+    let req: Action = body(&bytes)?;
+    let action = CaseAction::ALL
+        .iter()
+        .find(|(n, _)| *n == req.action)
+        .map(|(_, a)| *a)
+        .ok_or_else(|| {
+            let names: Vec<&str> = CaseAction::ALL.iter().map(|(n, _)| *n).collect();
+            ApiError::invalid(format!(
+                "action {:?}: expected one of {}",
+                req.action,
+                names.join(", ")
+            ))
+        })?;
+    blocking(&svc, move |s| {
+        let (case, _) = visible_case(s, &p, &id)?;
+        if !p.may(action) {
+            return Err(ApiError::forbidden(format!(
+                "a {} token may not {action} a case",
+                p.role.as_str()
+            )));
+        }
+        if let Err(why) = case.status.after(action) {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                format!("cannot {action} case {id}: {why}"),
+            ));
+        }
+        let ev = record::case_updated(
+            record::fresh_id(&format!("{id}-{action}"))?,
+            &case,
+            action,
+            &p.name,
+            req.note.as_deref(),
+            now(),
+        )?;
+        s.write(&[ev])?;
+        let (_, v) = visible_case(s, &p, &id)?;
+        s.access(&p, &format!("/v1/cases/{id}"))?;
+        Ok(v)
+    })
+    .await
+    .and_then(ok)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Complaint {
+    order: String,
+    category: String,
+    text: Option<String>,
+    claim_ref: Option<String>,
+}
+
+async fn complaint(State(svc): State<Svc>, headers: HeaderMap, bytes: Bytes) -> Answer {
+    let p = who(&svc, &headers).await?;
+    if p.role != Role::Consumer {
+        return Err(ApiError::forbidden(
+            "complaints are filed by consumers, on their own orders",
+        ));
+    }
+    let req: Complaint = body(&bytes)?;
+    blocking(&svc, move |s| {
+        let theirs = {
+            let live = s.live()?;
+            live.analysis
+                .analyzer
+                .order_session(&req.order, p.scope.as_deref())
+                .is_some_and(|(_, bought)| bought)
+        };
+        if !theirs {
+            return Err(ApiError::not_found(&format!(
+                "order {:?} of yours",
+                req.order
+            )));
+        }
+        let complaint = record::fresh_id("complaint")?;
+        let mut ev = json!({
+            "type": "complaint",
+            "id": complaint,
+            "at": now().to_rfc3339(),
+            "complaint": complaint,
+            "order": req.order,
+            "category": req.category,
+            "text": req.text.unwrap_or_default(),
+        });
+        if let Some(c) = req.claim_ref {
+            ev["claim_ref"] = json!(c);
+        }
+        // A bad category is refused by the event contract, with its reason.
+        s.write(&[ev])
+            .map_err(|e| ApiError::invalid(e.to_string()))?;
+        let id = analysis::cases::case::case_id(&complaint);
+        let (_, v) = visible_case(s, &p, &id)?;
+        s.access(&p, &format!("/v1/cases/{id}"))?;
+        Ok(v)
+    })
+    .await
+    .and_then(ok)
+}
+
+async fn proof(State(svc): State<Svc>, headers: HeaderMap, Path(event_id): Path<String>) -> Answer {
+    let p = who(&svc, &headers).await?;
+    blocking(&svc, move |s| {
+        let (bundle, event) = crate::evidence::prove_event(&s.dir, &event_id)?;
+        let visible = p.role == Role::Regulator || {
+            let live = s.live()?;
+            let an = &live.analysis.analyzer;
+            let b = &event.body;
+            let order = b.order().and_then(|o| {
+                an.order_session(
+                    &o.0,
+                    p.scope.as_deref().filter(|_| p.role == Role::Consumer),
+                )
+            });
+            let session = b
+                .session()
+                .map(|s| s.0.clone())
+                .or(order.as_ref().map(|(s, _)| s.clone()));
+            match p.role {
+                Role::Consumer => order.is_some_and(|(_, bought)| bought),
+                _ => {
+                    session
+                        .and_then(|s| an.session_owners(&s))
+                        .is_some_and(|o| p.sees_session(&o))
+                        || b.product().is_some_and(|pr| p.sees_product(an, &pr.0))
+                }
+            }
+        };
+        if !visible {
+            return Err(ApiError::not_found(&format!("event {event_id:?}")));
+        }
+        s.access(&p, &format!("/v1/proofs/{event_id}"))?;
+        Ok(bundle)
+    })
+    .await
+    .and_then(ok)
+}

@@ -1,0 +1,225 @@
+//! The supervision service behind `liveledger serve` (api.md): one process
+//! that holds the log, keeps the analysis level with it in memory, and
+//! answers every party within its token's role and scope.
+//!
+//! - The service is the single writer: it holds the data directory's lock
+//!   (a `Ledger`) for its whole life, and every write — events over HTTP,
+//!   case actions, complaints, `access` records — goes through it.
+//! - The analysis follows the log: after each write the new entries are
+//!   fed to the in-memory analyzer, so every read answers at the latest
+//!   checkpoint without replaying anything. Session answers, which judge
+//!   every viewer, are judged once per checkpoint and cached.
+//! - Work that blocks (the log's fsyncs, judging) runs on tokio's blocking
+//!   pool, never on the threads that serve connections.
+//!
+//! Locks are taken writer first, then the analysis, never the other way,
+//! so a write and a read cannot deadlock.
+
+pub mod api;
+pub mod metrics;
+pub mod scope;
+pub mod tokens;
+
+use crate::analyze::Analysis;
+use crate::datadir::{DataDir, Ledger};
+use crate::error::{Error, Result};
+use crate::ingest::{ingest, IngestReport, Input, LineError, Options, Progress};
+use crate::judged::Answers;
+use crate::record;
+use crate::state::Part;
+use analysis::Rules;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+use std::time::SystemTime;
+use tokens::{Principal, TokenRec};
+
+type Time = chrono::DateTime<chrono::FixedOffset>;
+
+/// The present moment.
+pub fn now() -> Time {
+    chrono::DateTime::<chrono::Utc>::from(SystemTime::now()).fixed_offset()
+}
+
+/// The analysis, level with the log, and the session answers judged at its
+/// latest revision (if any were asked for since it last changed).
+pub struct Live {
+    pub analysis: Analysis,
+    judged: Option<Answers>,
+    /// Bumped whenever events that may change an answer are fed: the
+    /// service's own `access` records move the log, not the answers.
+    revision: u64,
+    judged_revision: u64,
+}
+
+impl Live {
+    /// Every session's answer, judged on first use after a change.
+    pub fn judged(&mut self) -> Result<&Answers> {
+        if self.judged.is_none() || self.judged_revision != self.revision {
+            self.judged = Some(Answers::judge(&self.analysis)?);
+            self.judged_revision = self.revision;
+        }
+        Ok(self.judged.as_ref().expect("judged above"))
+    }
+
+    /// Feeds what the log gained; `changes` when it may change answers.
+    fn follow(&mut self, dir: &DataDir, changes: bool) -> Result<()> {
+        self.analysis.follow(dir)?;
+        self.revision += u64::from(changes);
+        Ok(())
+    }
+}
+
+pub struct Service {
+    pub dir: DataDir,
+    writer: Mutex<Ledger>,
+    live: Mutex<Live>,
+    /// The token list and the modification time it was read at: `token
+    /// issue` and `revoke` take effect without a restart.
+    tokens: Mutex<(Option<SystemTime>, Vec<TokenRec>)>,
+    pub metrics: metrics::Metrics,
+    /// The largest request body accepted, in bytes.
+    pub max_body: usize,
+}
+
+fn poisoned<T>(_: T) -> Error {
+    Error::Invalid("the service's state is unusable after an earlier failure; restart it".into())
+}
+
+impl Service {
+    /// Opens the data directory for writing and brings the analysis level
+    /// with the log (the snapshot and its tail).
+    pub fn open(dir: &DataDir, max_body: usize) -> Result<Service> {
+        dir.require_existing()?;
+        let writer = Ledger::open(dir, None)?;
+        let analysis = Analysis::run(dir, Rules::default(), Part::Whole, &|_, _| {})?;
+        // Answers judged at this very checkpoint (by ingest) need no judging.
+        let judged = Answers::load(dir, &analysis.reader)?;
+        Ok(Service {
+            dir: dir.clone(),
+            writer: Mutex::new(writer),
+            live: Mutex::new(Live {
+                analysis,
+                judged,
+                revision: 0,
+                judged_revision: 0,
+            }),
+            tokens: Mutex::new((None, Vec::new())),
+            metrics: metrics::Metrics::default(),
+            max_body,
+        })
+    }
+
+    /// The analysis, for reading.
+    pub fn live(&self) -> Result<MutexGuard<'_, Live>> {
+        self.live.lock().map_err(poisoned)
+    }
+
+    /// Who `token` stands for, if anyone.
+    pub fn principal(&self, token: &str) -> Result<Option<Principal>> {
+        let p = tokens::path(&self.dir);
+        let modified = std::fs::metadata(&p).and_then(|m| m.modified()).ok();
+        let mut cache = self.tokens.lock().map_err(poisoned)?;
+        if cache.0 != modified || modified.is_none() {
+            *cache = (modified, tokens::load(&self.dir)?);
+        }
+        Ok(tokens::authenticate(&cache.1, token, now()))
+    }
+
+    /// Appends events the service writes itself, commits them, and brings
+    /// the analysis level.
+    pub fn write(&self, events: &[Value]) -> Result<()> {
+        let mut writer = self.writer.lock().map_err(poisoned)?;
+        record::append(&mut writer, events)?;
+        let changes = events.iter().any(|e| e["type"] != "access");
+        self.live()?.follow(&self.dir, changes)
+    }
+
+    /// Records that `who` was shown `resource` (order- or account-level data).
+    pub fn access(&self, who: &Principal, resource: &str) -> Result<()> {
+        let ev = record::access(&who.name, who.role.as_str(), resource, now())?;
+        self.write(&[ev])?;
+        self.metrics.accessed();
+        Ok(())
+    }
+
+    /// Ingests an NDJSON body sent by `who`: lines about another platform's
+    /// sessions are rejected like any bad line, with the reason; the rest
+    /// go through the ingest pipeline. Returns once the accepted lines are
+    /// in a signed checkpoint.
+    pub fn ingest_body(&self, who: &Principal, body: Vec<u8>) -> Result<IngestReport> {
+        let mut writer = self.writer.lock().map_err(poisoned)?;
+        let (body, refused) = {
+            let live = self.live()?;
+            screen(who, &live.analysis.analyzer, body)
+        };
+        let mut report = ingest(
+            &mut writer,
+            vec![Input {
+                name: "body".into(),
+                reader: Box::new(std::io::Cursor::new(body)),
+            }],
+            &Options::default(),
+            &mut Progress::none(),
+        )?;
+        report.rejected += refused.len() as u64;
+        report.errors.extend(refused);
+        report.errors.sort_by_key(|e| e.line);
+        self.metrics
+            .ingested(report.accepted, report.duplicates, report.rejected);
+        self.live()?.follow(&self.dir, report.accepted > 0)?;
+        Ok(report)
+    }
+
+    /// Saves the analysis as a snapshot: on a clean shutdown.
+    pub fn persist(&self) -> Result<()> {
+        let _writer = self.writer.lock().map_err(poisoned)?;
+        self.live()?.analysis.persist(&self.dir)
+    }
+}
+
+/// Blanks the lines of `body` that `who` may not send (keeping the line
+/// numbers of the rest) and says why each was refused. A session started in
+/// the body itself counts as started on the platform it names.
+fn screen(
+    who: &Principal,
+    an: &analysis::Analyzer,
+    mut body: Vec<u8>,
+) -> (Vec<u8>, Vec<LineError>) {
+    let mut refused = Vec::new();
+    if who.scope.is_none() {
+        return (body, refused);
+    }
+    let mut started: HashMap<String, Value> = HashMap::new();
+    let mut start = 0;
+    let mut line_no = 0;
+    while start < body.len() {
+        line_no += 1;
+        let end = memchr::memchr(b'\n', &body[start..]).map_or(body.len(), |i| start + i);
+        if let Ok(v) = serde_json::from_slice::<Value>(&body[start..end]) {
+            let session = v.get("session").and_then(Value::as_str).map(str::to_string);
+            if v.get("type").and_then(Value::as_str) == Some("session_started") {
+                if let Some(s) = &session {
+                    started.insert(s.clone(), v.clone());
+                }
+            }
+            // A session started earlier in this body is judged by that line.
+            let why = match session.as_ref().and_then(|s| started.get(s)) {
+                Some(first) if first != &v => who.refuses_line(an, first),
+                _ => who.refuses_line(an, &v),
+            };
+            if let Some(reason) = why {
+                refused.push(LineError {
+                    file: "body".into(),
+                    line: line_no,
+                    id: v.get("id").and_then(Value::as_str).map(str::to_string),
+                    field: Some("session".into()),
+                    reason,
+                });
+                body[start..end].fill(b' ');
+            }
+        }
+        start = end + 1;
+    }
+    (body, refused)
+}

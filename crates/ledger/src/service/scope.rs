@@ -1,0 +1,112 @@
+//! What each role may see and do (api.md, "Roles and scopes"): decisions
+//! from a token's principal and the facts of the analysis, nothing else.
+//!
+//! A resource outside the scope is as if it did not exist (404); an action
+//! the role may not take on a resource it can see is refused (403).
+
+use super::tokens::{Principal, Role};
+use analysis::cases::case::Case;
+use analysis::owners::SessionOwners;
+use analysis::Analyzer;
+use events::CaseAction;
+
+impl Principal {
+    fn scope_is(&self, value: Option<&str>) -> bool {
+        self.scope.is_some() && self.scope.as_deref() == value
+    }
+
+    /// May see the session with these parties (and its report).
+    pub fn sees_session(&self, o: &SessionOwners) -> bool {
+        match self.role {
+            Role::Regulator => true,
+            Role::Platform => self.scope_is(o.platform.as_deref()),
+            Role::Mcn => self.scope_is(o.mcn.as_deref()),
+            Role::Anchor => self.scope_is(o.anchor.as_deref()),
+            Role::Merchant => self.scope.as_ref().is_some_and(|m| o.merchants.contains(m)),
+            Role::Consumer | Role::Producer => false,
+        }
+    }
+
+    /// May see the product's report.
+    pub fn sees_product(&self, an: &Analyzer, product: &str) -> bool {
+        match self.role {
+            Role::Regulator => true,
+            Role::Merchant => self.scope_is(an.product_merchant(product)),
+            Role::Platform => self
+                .scope
+                .as_ref()
+                .is_some_and(|p| an.product_platforms(product).contains(p)),
+            _ => false,
+        }
+    }
+
+    /// May see the case.
+    pub fn sees_case(&self, an: &Analyzer, c: &Case) -> bool {
+        let session = || c.session.as_deref().and_then(|s| an.session_owners(s));
+        match self.role {
+            Role::Regulator => true,
+            Role::Platform => session().is_some_and(|o| self.scope_is(o.platform.as_deref())),
+            Role::Mcn => session().is_some_and(|o| self.scope_is(o.mcn.as_deref())),
+            Role::Anchor => session().is_some_and(|o| self.scope_is(o.anchor.as_deref())),
+            Role::Merchant => c
+                .product
+                .as_deref()
+                .is_some_and(|p| self.scope_is(an.product_merchant(p))),
+            Role::Consumer => self
+                .scope
+                .as_deref()
+                .is_some_and(|account| an.case_bought_by(c, account)),
+            Role::Producer => false,
+        }
+    }
+
+    /// The case actions the role may take (on cases it can see).
+    pub fn may(&self, action: CaseAction) -> bool {
+        use CaseAction::*;
+        match self.role {
+            Role::Regulator => matches!(action, Escalate | Close),
+            Role::Platform => matches!(action, Decide | Remedy | Close | Escalate),
+            Role::Mcn | Role::Anchor => action == Dispute,
+            Role::Merchant => matches!(action, Remedy | Dispute),
+            Role::Consumer => matches!(action, Dispute | Escalate),
+            Role::Producer => false,
+        }
+    }
+
+    /// May send events (`POST /v1/events`).
+    pub fn ingests(&self) -> bool {
+        matches!(self.role, Role::Platform | Role::Producer)
+    }
+
+    /// For a listing check of `product` in `anchor`'s room: `Some(true)`
+    /// allowed, `Some(false)` out of scope (404), `None` not the role's to
+    /// ask (403).
+    pub fn checks_listing(&self, an: &Analyzer, product: &str, anchor: &str) -> Option<bool> {
+        match self.role {
+            Role::Regulator => Some(true),
+            Role::Mcn => Some(self.scope_is(an.anchor_mcn(anchor))),
+            Role::Merchant => Some(self.scope_is(an.product_merchant(product))),
+            Role::Anchor => Some(self.scope_is(Some(anchor))),
+            Role::Platform | Role::Consumer | Role::Producer => None,
+        }
+    }
+
+    /// Whether a line of an ingest body is this token's to send: a
+    /// platform or producer sends only its own platform's sessions. `None`
+    /// if it may; otherwise why not.
+    pub fn refuses_line(&self, an: &Analyzer, line: &serde_json::Value) -> Option<String> {
+        let platform = self.scope.as_deref()?;
+        let str_of = |k: &str| line.get(k).and_then(|v| v.as_str());
+        let theirs: Option<String> = match str_of("type") {
+            Some("session_started") => str_of("platform").map(str::to_string),
+            _ => an.session_owners(str_of("session")?)?.platform,
+        };
+        match theirs {
+            Some(p) if p != platform => Some(format!(
+                "this session is on platform {p:?}; a {} token of {platform:?} may send only its own",
+                self.role.as_str()
+            )),
+            _ => None,
+        }
+    }
+}
