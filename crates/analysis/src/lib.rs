@@ -112,6 +112,33 @@ impl Analyzer {
         ))
     }
 
+    /// The session's report as `merchant` may see it: sales counted over
+    /// its own products' orders only, and no flag's evidence (other
+    /// parties' orders and accounts); `None` if no event named the session.
+    ///
+    /// # Panics
+    /// On a state without its crowds ([`State::has_crowds`]).
+    pub fn session_report_for_merchant(&self, id: &str, merchant: &str) -> Option<SessionReport> {
+        let mut r = self.session_report(id)?;
+        let s = &self.state.sessions[self.state.session_ix(id)?];
+        let own: std::collections::HashSet<u64> = self
+            .state
+            .registry
+            .products
+            .iter()
+            .filter(|(_, p)| p.merchant.as_str() == merchant)
+            .map(|(id, _)| state::key(id))
+            .collect();
+        r.sales = authenticity::sales::sales_of(&self.state, &self.rules, s, |o| {
+            own.contains(&o.product)
+        });
+        r.ring_graph = None;
+        for f in &mut r.flags {
+            f.evidence.leaves.clear();
+        }
+        Some(r)
+    }
+
     /// The findings about one product, with its qualifications judged on
     /// day `on`; `None` if the log never mentions it.
     pub fn product_report(&self, id: &str, on: NaiveDate) -> Option<ProductReport> {

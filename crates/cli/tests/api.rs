@@ -106,7 +106,8 @@ fn examples() -> PathBuf {
 }
 
 /// The evening of `examples/` (session s1 on douyin, anchor a1 of mcn-fn,
-/// merchant m1) and, on taobao, session s2 of anchor a2 selling m2's p2.
+/// merchant m1) with one of m2's p2 sold in it too; and, on taobao, session
+/// s2 of anchor a2 selling m2's p2.
 fn second_platform() -> String {
     [
         r#"{"type":"merchant_registered","id":"x-m2","at":"2020-03-20T10:00:00+08:00","merchant":"m2","name":"Other Co."}"#,
@@ -115,6 +116,8 @@ fn second_platform() -> String {
         r#"{"type":"session_started","id":"x-s2","at":"2020-04-02T20:00:00+08:00","session":"s2","anchor":"a2","platform":"taobao"}"#,
         r#"{"type":"product_listed","id":"x-l2","at":"2020-04-02T20:01:00+08:00","session":"s2","product":"p2","price":1000,"currency":"CNY"}"#,
         r#"{"type":"order_placed","id":"x-o2","at":"2020-04-02T20:03:00+08:00","session":"s2","order":"t1","product":"p2","account":"u000","quantity":1,"amount":1000,"currency":"CNY"}"#,
+        r#"{"type":"product_listed","id":"x-l3","at":"2020-04-01T20:05:00+08:00","session":"s1","product":"p2","price":500,"currency":"CNY"}"#,
+        r#"{"type":"order_placed","id":"x-o3","at":"2020-04-01T20:06:00+08:00","session":"s1","order":"t2","product":"p2","account":"u001","quantity":1,"amount":500,"currency":"CNY"}"#,
         r#"{"type":"complaint","id":"x-k2","at":"2020-04-10T10:00:00+08:00","complaint":"k2","order":"t1","category":"quality","text":"frayed"}"#,
     ]
     .join("\n")
@@ -209,11 +212,16 @@ fn every_party_sees_its_own_part_and_what_it_saw_is_on_the_record() {
     assert_eq!(report["flags"], cli["flags"]);
     assert_eq!(get(addr, "/v1/sessions/s1/report", &taobao).0, 404);
     assert_eq!(get(addr, "/v1/sessions/nope/report", &regulator).0, 404);
-    let (_, merchant_view) = get(addr, "/v1/sessions/s1/report", &m1);
-    assert!(
-        merchant_view["sales"].is_null(),
-        "no session sales for a merchant"
-    );
+    // A merchant sees its own sales only: s1 sold m1's p1 and one of m2's p2.
+    let placed = |t: &str| {
+        let (status, v) = get(addr, "/v1/sessions/s1/report", t);
+        assert_eq!(status, 200, "{v}");
+        v["sales"]["placed_gmv"].as_i64().unwrap()
+    };
+    let m2 = issue(&data, "merchant", Some("m2"), "other-co");
+    let all = report["sales"]["placed_gmv"].as_i64().unwrap();
+    assert_eq!(placed(&m2), 500);
+    assert_eq!(placed(&m1), all - 500);
 
     // Products: the merchant's own, and those listed on a platform's sessions.
     assert_eq!(get(addr, "/v1/products/p1/report", &m1).0, 200);
@@ -355,6 +363,37 @@ fn every_party_sees_its_own_part_and_what_it_saw_is_on_the_record() {
     // The comment is in the answers at once.
     let (_, r) = get(addr, "/v1/sessions/s1/report", &regulator);
     assert_eq!(r["events"], report["events"].as_u64().unwrap() + 1);
+
+    // Interventions: by the regulator or the session's platform, logged.
+    let stop = json!({"action": "take_off_sale", "product": "p1", "reason": "sugar water"});
+    let (status, v) = post(addr, "/v1/sessions/s1/interventions", &douyin, stop.clone());
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(
+        (v["type"].as_str(), v["actor"].as_str()),
+        (Some("intervention"), Some("douyin-ts"))
+    );
+    assert_eq!(
+        get(
+            addr,
+            &format!("/v1/proofs/{}", v["id"].as_str().unwrap()),
+            &regulator
+        )
+        .0,
+        200
+    );
+    assert_eq!(
+        post(addr, "/v1/sessions/s1/interventions", &taobao, stop.clone()).0,
+        404
+    );
+    assert_eq!(
+        post(addr, "/v1/sessions/s1/interventions", &mcn, stop).0,
+        403
+    );
+    let bad = json!({"action": "ban_forever", "reason": "x"});
+    assert_eq!(
+        post(addr, "/v1/sessions/s1/interventions", &regulator, bad).0,
+        400
+    );
 
     // Proofs: of events in scope.
     assert_eq!(get(addr, "/v1/proofs/x-o2", &taobao).0, 200);

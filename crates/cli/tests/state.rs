@@ -171,3 +171,107 @@ fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// SIGKILL while the analysis is brought level and saved (replaying,
+/// writing the snapshot, writing the judged answers): the next answer is
+/// still the log's.
+#[test]
+fn a_kill_while_the_state_is_saved_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let file = dir.path().join("sim.ndjson");
+    let sim = [
+        "simulate",
+        "--scale",
+        "0.001",
+        "--seed",
+        "4",
+        "-o",
+        file.to_str().unwrap(),
+    ];
+    assert!(run(&data, &sim).status.success());
+    ingest_with(&data, &file, &["--log-only"]);
+    let sessions = json(&run(
+        &data,
+        &["--json", "sessions", "--rules", &default_rules(&data)],
+    ));
+    let truth = |data: &Path| -> Vec<serde_json::Value> {
+        let rules = default_rules(data);
+        sessions["sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                let id = s["session"].as_str().unwrap();
+                json(&run(
+                    data,
+                    &["--json", "report", "session", id, "--rules", &rules],
+                ))
+            })
+            .collect()
+    };
+    let want = truth(&data);
+    let answered = |data: &Path| -> Vec<serde_json::Value> {
+        sessions["sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                json(&run(
+                    data,
+                    &[
+                        "--json",
+                        "report",
+                        "session",
+                        s["session"].as_str().unwrap(),
+                    ],
+                ))
+            })
+            .collect()
+    };
+    // How long bringing the state level takes, uninterrupted.
+    let level = || {
+        common::bin()
+            .args(["--data", data.to_str().unwrap(), "ingest", "/dev/null"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    // From nothing, as each round below (answering above saved a snapshot).
+    fs::remove_dir_all(data.join("state")).unwrap();
+    let started = std::time::Instant::now();
+    assert!(level().wait().unwrap().success());
+    let took = started.elapsed();
+    assert_eq!(answered(&data), want);
+
+    let mut rng = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+        | 1;
+    println!("seed {rng}, level takes {took:?}");
+    let mut killed = 0;
+    for round in 0..6 {
+        fs::remove_dir_all(data.join("state")).unwrap();
+        let mut child = level();
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        // Anywhere in the run, more often late (where the files are written).
+        let frac = 0.3 + (rng % 1000) as f64 / 1000.0 * 0.8;
+        std::thread::sleep(took.mul_f64(frac));
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap();
+            killed += 1;
+        }
+        child.wait().unwrap();
+        assert_eq!(answered(&data), want, "round {round} (seed {rng})");
+    }
+    println!("{killed} of 6 runs killed");
+}
+
+fn default_rules(data: &Path) -> String {
+    let rules = data.with_extension("default-rules.json");
+    fs::write(&rules, "{}").unwrap();
+    rules.to_str().unwrap().to_string()
+}

@@ -352,6 +352,16 @@ pub enum Body {
         actor: String,
         note: Option<String>,
     },
+    /// A regulator or platform acted on a live session.
+    Intervention {
+        session: SessionId,
+        action: InterventionAction,
+        product: Option<ProductId>,
+        reason: String,
+        /// The alert that prompted it, if any.
+        alert: Option<String>,
+        actor: String,
+    },
     /// Someone was shown order- or account-level data by the service: who
     /// looked at what is itself on the record.
     Access {
@@ -360,6 +370,22 @@ pub enum Body {
         resource: String,
     },
 }
+
+/// What a regulator or platform does to a live session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum InterventionAction {
+    Warn,
+    TakeOffSale,
+    Reinstate,
+    Suspend,
+}
+
+names!(InterventionAction {
+    Warn = "warn",
+    TakeOffSale = "take_off_sale",
+    Reinstate = "reinstate",
+    Suspend = "suspend",
+});
 
 /// What a person did to an after-sales case.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -380,7 +406,7 @@ names!(CaseAction {
 });
 
 /// The event types of the contract, by their `type` string.
-pub const TYPES: [&str; 22] = [
+pub const TYPES: [&str; 23] = [
     "merchant_registered",
     "anchor_registered",
     "product_registered",
@@ -402,6 +428,7 @@ pub const TYPES: [&str; 22] = [
     "order_delivered",
     "complaint",
     "case_updated",
+    "intervention",
     "access",
 ];
 
@@ -433,6 +460,7 @@ impl Body {
             Body::OrderDelivered { .. } => "order_delivered",
             Body::Complaint { .. } => "complaint",
             Body::CaseUpdated { .. } => "case_updated",
+            Body::Intervention { .. } => "intervention",
             Body::Access { .. } => "access",
         }
     }
@@ -476,6 +504,7 @@ impl Body {
             | Body::MetricsReported { session, .. }
             | Body::ViewerJoined { session, .. }
             | Body::ViewerLeft { session, .. }
+            | Body::Intervention { session, .. }
             | Body::Comment { session, .. }
             | Body::Like { session, .. }
             | Body::OrderPlaced { session, .. } => Some(session),

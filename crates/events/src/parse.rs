@@ -680,6 +680,14 @@ fn event(f: &Fields) -> R<Event> {
             actor: f.str("actor")?,
             note: f.opt_str("note")?,
         },
+        "intervention" => Body::Intervention {
+            session: SessionId(f.str("session")?),
+            action: f.choice("action", &InterventionAction::ALL)?,
+            product: f.opt_str("product")?.map(ProductId),
+            reason: f.str("reason")?,
+            alert: f.opt_str("alert")?,
+            actor: f.str("actor")?,
+        },
         "access" => Body::Access {
             actor: f.str("actor")?,
             role: f.str("role")?,

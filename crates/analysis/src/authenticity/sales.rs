@@ -97,7 +97,37 @@ pub struct Sales {
 }
 
 pub(crate) fn sales(st: &State, rules: &Rules, s: &Session) -> Sales {
-    let rings = rings(st, s, &rules.brushing);
+    sales_of(st, rules, s, |_| true)
+}
+
+/// [`sales`] counting only the orders `keep` keeps (one merchant's, say);
+/// brushing groups are found among all the session's orders, then cut
+/// down to the kept ones.
+pub(crate) fn sales_of(
+    st: &State,
+    rules: &Rules,
+    s: &Session,
+    keep: impl Fn(&crate::state::Order) -> bool,
+) -> Sales {
+    let kept = |oi: &u32| keep(&st.orders[*oi as usize]);
+    let mut rings = rings(st, s, &rules.brushing);
+    for r in &mut rings {
+        let (orders, leaves): (Vec<u32>, Vec<u64>) = r
+            .orders
+            .iter()
+            .zip(&r.order_leaves)
+            .filter(|(oi, _)| kept(oi))
+            .map(|(oi, l)| (*oi, *l))
+            .unzip();
+        let mut accounts: Vec<u32> = orders
+            .iter()
+            .map(|oi| st.orders[*oi as usize].account)
+            .collect();
+        accounts.sort_unstable();
+        accounts.dedup();
+        (r.orders, r.order_leaves, r.accounts) = (orders, leaves, accounts);
+    }
+    rings.retain(|r| !r.orders.is_empty());
     let brushing: std::collections::HashSet<u32> = rings
         .iter()
         .flat_map(|r| r.orders.iter().copied())
@@ -107,7 +137,7 @@ pub(crate) fn sales(st: &State, rules: &Rules, s: &Session) -> Sales {
         ..Sales::default()
     };
     let (mut organic_paid, mut organic_refunded, mut expected) = (0i64, 0i64, 0.0f64);
-    for &oi in &s.orders {
+    for &oi in s.orders.iter().filter(|oi| kept(oi)) {
         let o = &st.orders[oi as usize];
         let Some(cur) = o.currency else { continue };
         let w = out.by_currency.entry(cur).or_default();

@@ -11,6 +11,7 @@ use super::tokens::{Principal, Role};
 use super::{now, Service};
 use crate::answer::case::CaseAnswer;
 use crate::answer::product::{GateAnswer, ProductAnswer};
+use crate::answer::session::SessionAnswer;
 use crate::error::Error;
 use crate::record;
 use analysis::cases::case::Status;
@@ -99,6 +100,7 @@ pub fn router(svc: Svc) -> Router {
         .route("/v1/events", post(post_events))
         .route("/v1/sessions", get(sessions))
         .route("/v1/sessions/{id}/report", get(session_report))
+        .route("/v1/sessions/{id}/interventions", post(intervention))
         .route("/v1/products/{id}/report", get(product_report))
         .route("/v1/listing-checks", post(listing_check))
         .route("/v1/cases", get(cases))
@@ -250,18 +252,72 @@ async fn session_report(
             if !owners.is_some_and(|o| p.sees_session(&o)) {
                 return Err(ApiError::not_found(&format!("session {id:?}")));
             }
-            let mut v = live.judged()?.session_json(&id)?;
-            if p.role == Role::Merchant {
-                // Other merchants' sales are theirs: a merchant is not
-                // shown the session's sales.
-                v["sales"] = Value::Null;
-                v["sales_withheld"] =
-                    json!("a session's sales are shown to merchants only in their product reports");
+            match (p.role, p.scope.as_deref()) {
+                // Other merchants' sales are theirs: a merchant sees its own.
+                (Role::Merchant, Some(m)) => {
+                    let a = &live.analysis;
+                    let r = a
+                        .analyzer
+                        .session_report_for_merchant(&id, m)
+                        .ok_or_else(|| ApiError::not_found(&format!("session {id:?}")))?;
+                    a.with_checkpoint(SessionAnswer::new(&r, &|l| a.event_id(l)))?
+                }
+                _ => live.judged()?.session_json(&id)?,
             }
-            v
         };
         s.access(&p, &resource)?;
         Ok(v)
+    })
+    .await
+    .and_then(ok)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Intervention {
+    action: String,
+    product: Option<String>,
+    reason: String,
+    alert: Option<String>,
+}
+
+async fn intervention(
+    State(svc): State<Svc>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    bytes: Bytes,
+) -> Answer {
+    let p = who(&svc, &headers).await?;
+    let req: Intervention = body(&bytes)?;
+    blocking(&svc, move |s| {
+        let owners = s.live()?.analysis.analyzer.session_owners(&id);
+        if !owners.is_some_and(|o| p.sees_session(&o)) {
+            return Err(ApiError::not_found(&format!("session {id:?}")));
+        }
+        if !matches!(p.role, Role::Regulator | Role::Platform) {
+            return Err(ApiError::forbidden(format!(
+                "a {} token may not intervene in a session",
+                p.role.as_str()
+            )));
+        }
+        let mut ev = json!({
+            "type": "intervention",
+            "id": record::fresh_id("intervention")?,
+            "at": now().to_rfc3339(),
+            "session": id,
+            "action": req.action,
+            "reason": req.reason,
+            "actor": p.name,
+        });
+        for (k, v) in [("product", req.product), ("alert", req.alert)] {
+            if let Some(v) = v {
+                ev[k] = json!(v);
+            }
+        }
+        // A bad action is refused by the event contract, with its reason.
+        s.write(std::slice::from_ref(&ev))
+            .map_err(|e| ApiError::invalid(e.to_string()))?;
+        Ok(ev)
     })
     .await
     .and_then(ok)
@@ -538,12 +594,12 @@ async fn proof(State(svc): State<Svc>, headers: HeaderMap, Path(event_id): Path<
                 .or(order.as_ref().map(|(s, _)| s.clone()));
             match p.role {
                 Role::Consumer => order.is_some_and(|(_, bought)| bought),
-                _ => {
-                    session
-                        .and_then(|s| an.session_owners(&s))
-                        .is_some_and(|o| p.sees_session(&o))
-                        || b.product().is_some_and(|pr| p.sees_product(an, &pr.0))
-                }
+                // An event of a session (an order's included) is seen with
+                // its session; a product's registry events with the product.
+                _ => match session {
+                    Some(s) => an.session_owners(&s).is_some_and(|o| p.sees_session(&o)),
+                    None => b.product().is_some_and(|pr| p.sees_product(an, &pr.0)),
+                },
             }
         };
         if !visible {
