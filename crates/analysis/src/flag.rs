@@ -57,6 +57,21 @@ pub enum FlagCode {
 }
 
 impl FlagCode {
+    pub const ALL: [FlagCode; 12] = [
+        FlagCode::ViewerInflation,
+        FlagCode::BotViewers,
+        FlagCode::GmvInflation,
+        FlagCode::OrderBrushing,
+        FlagCode::RefundSurge,
+        FlagCode::MetricsInconsistent,
+        FlagCode::ClaimBannedTerm,
+        FlagCode::ClaimMedical,
+        FlagCode::ClaimContradicted,
+        FlagCode::ClaimUnsupported,
+        FlagCode::ClaimUnapproved,
+        FlagCode::ProductUnqualified,
+    ];
+
     /// The claim codes, in the order their flags are listed.
     pub const CLAIMS: [FlagCode; 5] = [
         FlagCode::ClaimContradicted,

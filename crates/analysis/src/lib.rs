@@ -165,6 +165,13 @@ impl Analyzer {
         Some(owners::session(&self.state, self.state.session_ix(id)?))
     }
 
+    /// Whether the session has started and not ended.
+    pub fn session_live(&self, id: &str) -> bool {
+        self.state.session_ix(id).is_some_and(|ix| {
+            self.state.sessions[ix].started.is_some() && self.state.sessions[ix].ended.is_none()
+        })
+    }
+
     /// The merchant who registered `product`, if it was registered.
     pub fn product_merchant(&self, product: &str) -> Option<&str> {
         let p = self.state.registry.products.get(product)?;

@@ -3,82 +3,18 @@
 //! complaints, proofs, and the `access` record of who looked at what.
 
 mod common;
-use common::{bin, json, run};
+use common::{issue, json, run, serve};
 use serde_json::{json, Value};
-use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Stdio};
 
-struct Server(Child);
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start(data: &Path, args: &[&str]) -> (Server, String) {
-    let mut child = bin()
-        .args([
-            "--data",
-            data.to_str().unwrap(),
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .args(args)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line.trim().rsplit("http://").next().unwrap().to_string();
-    (Server(child), addr)
-}
-
-/// One HTTP/1.1 request: status and body (JSON when it parses, else a string).
+/// One request: status and body (JSON when it parses, else a string).
 fn call(addr: &str, method: &str, path: &str, token: Option<&str>, body: &[u8]) -> (u16, Value) {
-    let mut s = std::net::TcpStream::connect(addr).unwrap();
-    let mut req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    if let Some(t) = token {
-        req.push_str(&format!("Authorization: Bearer {t}\r\n"));
-    }
-    req.push_str("\r\n");
-    s.write_all(req.as_bytes()).unwrap();
-    s.write_all(body).unwrap();
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).unwrap();
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
-    let head = String::from_utf8_lossy(&raw[..split]).to_string();
-    let status: u16 = head.split(' ').nth(1).unwrap().parse().unwrap();
-    let mut body = raw[split + 4..].to_vec();
-    if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        body = unchunk(&body);
-    }
+    let auth = token.map(|t| format!("Bearer {t}"));
+    let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("Authorization", a.as_str())).collect();
+    let (status, _, body) = common::http(addr, method, path, &headers, body);
     let v = serde_json::from_slice(&body)
         .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&body).to_string()));
     (status, v)
-}
-
-fn unchunk(mut b: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    loop {
-        let eol = b.windows(2).position(|w| w == b"\r\n").unwrap();
-        let n = usize::from_str_radix(std::str::from_utf8(&b[..eol]).unwrap().trim(), 16).unwrap();
-        if n == 0 {
-            return out;
-        }
-        out.extend_from_slice(&b[eol + 2..eol + 2 + n]);
-        b = &b[eol + 2 + n + 2..];
-    }
 }
 
 fn get(addr: &str, path: &str, token: &str) -> (u16, Value) {
@@ -87,18 +23,6 @@ fn get(addr: &str, path: &str, token: &str) -> (u16, Value) {
 
 fn post(addr: &str, path: &str, token: &str, body: Value) -> (u16, Value) {
     call(addr, "POST", path, Some(token), body.to_string().as_bytes())
-}
-
-fn issue(data: &Path, role: &str, scope: Option<&str>, name: &str) -> String {
-    let mut args = vec!["--json", "token", "issue", "--role", role, "--name", name];
-    if let Some(s) = scope {
-        args.extend(["--scope", s]);
-    }
-    let out = run(data, &args);
-    assert!(out.status.success(), "{out:?}");
-    let v = json(&out);
-    assert_eq!(v["role"], role);
-    v["token"].as_str().unwrap().to_string()
 }
 
 fn examples() -> PathBuf {
@@ -164,7 +88,7 @@ fn every_party_sees_its_own_part_and_what_it_saw_is_on_the_record() {
         .code(),
         Some(2)
     );
-    let (_server, addr) = start(&data, &[]);
+    let (_server, addr) = serve(&data, &[]);
     let addr = addr.as_str();
 
     // No token, a bad one: 401, in the contract's error shape.
@@ -474,7 +398,7 @@ fn a_revoked_token_is_refused_at_once_and_bodies_have_a_limit() {
         .status
         .success());
     let t = issue(&data, "producer", Some("douyin"), "feed");
-    let (_server, addr) = start(&data, &["--max-body", "1000"]);
+    let (_server, addr) = serve(&data, &["--max-body", "1000"]);
     let line = r#"{"type":"comment","id":"z1","at":"2020-04-01T20:30:00+08:00","session":"s1","account":"u9","text":"hi"}"#;
     assert_eq!(
         call(&addr, "POST", "/v1/events", Some(&t), line.as_bytes()).0,

@@ -130,3 +130,93 @@ fn the_html_report_renders_in_chromium_with_its_charts() {
         "a real screenshot"
     );
 }
+
+/// The dashboard in Chinese, opened in Chromium: the public log page served
+/// live, and the sessions page as a signed-in regulator sees it (saved,
+/// since a headless browser cannot be handed the sign-in cookie). Chinese
+/// fonts must be installed for the glyphs to render (CI installs
+/// fonts-noto-cjk); the screenshot goes to $LIVELEDGER_DASHBOARD_SCREENSHOT.
+#[test]
+fn the_dashboard_renders_in_chinese_in_chromium() {
+    let Some(browser) = chromium() else {
+        assert!(
+            std::env::var_os("LIVELEDGER_REQUIRE_BROWSER").is_none(),
+            "LIVELEDGER_REQUIRE_BROWSER is set but no Chromium was found"
+        );
+        eprintln!("skipping: no Chromium (apt-get install chromium)");
+        return;
+    };
+    if std::env::var_os("LIVELEDGER_REQUIRE_BROWSER").is_some() {
+        let fonts = Command::new("fc-list")
+            .arg(":lang=zh")
+            .output()
+            .expect("fc-list");
+        assert!(
+            !fonts.stdout.is_empty(),
+            "no Chinese font installed (apt-get install fonts-noto-cjk)"
+        );
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let evening =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/evening.ndjson");
+    assert!(run(&data, &["ingest", evening.to_str().unwrap()])
+        .status
+        .success());
+    let token = common::issue(&data, "regulator", None, "samr");
+    let (_server, addr) = common::serve(&data, &[]);
+    let common_args = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--enable-logging=stderr",
+        "--v=0",
+    ];
+
+    let dom = Command::new(browser)
+        .args(common_args)
+        .arg("--dump-dom")
+        .arg(format!("http://{addr}/log?lang=zh"))
+        .output()
+        .expect("run chromium");
+    let text = String::from_utf8_lossy(&dom.stdout);
+    assert!(
+        text.contains("离线自行验证") && text.contains("lang=\"zh-CN\""),
+        "{text}"
+    );
+
+    let cookie = format!("ll_token={token}; ll_lang=zh");
+    let (status, _, body) = common::http_get(&addr, "/", &[("Cookie", &cookie)]);
+    assert_eq!(status, 200);
+    let saved = dir.path().join("sessions.html");
+    std::fs::write(&saved, &body).unwrap();
+    let url = format!("file://{}", saved.display());
+    let dom = Command::new(browser)
+        .args(common_args)
+        .arg("--dump-dom")
+        .arg(&url)
+        .output()
+        .expect("run chromium");
+    let text = String::from_utf8_lossy(&dom.stdout);
+    assert!(
+        text.contains("直播场次") && text.contains("/sessions/s1"),
+        "{text}"
+    );
+    let log = String::from_utf8_lossy(&dom.stderr);
+    for bad in ["CONSOLE", "Uncaught", "Failed to load"] {
+        let hits: Vec<&str> = log.lines().filter(|l| l.contains(bad)).collect();
+        assert!(hits.is_empty(), "browser log has {bad}: {hits:?}");
+    }
+    let shot = std::env::var("LIVELEDGER_DASHBOARD_SCREENSHOT")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| dir.path().join("dashboard.png"));
+    let out = Command::new(browser)
+        .args(common_args)
+        .arg("--window-size=1100,500")
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(&url)
+        .output()
+        .expect("run chromium");
+    assert!(out.status.success());
+    assert!(std::fs::read(&shot).unwrap().starts_with(b"\x89PNG"));
+}

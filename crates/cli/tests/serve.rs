@@ -2,41 +2,10 @@
 //! reconstructs the log and the root of the latest signed checkpoint.
 
 mod common;
-use common::{bin, events, http_get, run};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
+use common::{events, http_get, run, serve};
 use std::{fs, thread};
 use tlog::tile::{self, Level, TileId};
 use tlog::{leaf_hash, Checkpoint, Hash, NoteVerifier};
-
-struct Server(Child);
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start(data: &std::path::Path, args: &[&str]) -> (Server, String) {
-    let mut child = bin()
-        .args([
-            "--data",
-            data.to_str().unwrap(),
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .args(args)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line.trim().rsplit("http://").next().unwrap().to_string();
-    (Server(child), addr)
-}
 
 #[test]
 fn a_mirror_rebuilds_the_log_from_http_alone() {
@@ -50,7 +19,7 @@ fn a_mirror_rebuilds_the_log_from_http_alone() {
         &["ingest", "--batch", "30000", file.to_str().unwrap()],
     );
     let vkey = fs::read_to_string(data.join("keys/log.pub")).unwrap();
-    let (_server, addr) = start(&data, &["--entries", "token", "--token", "s3cret"]);
+    let (_server, addr) = serve(&data, &["--entries", "token", "--token", "s3cret"]);
     let auth = [("Authorization", "Bearer s3cret")];
 
     // The client trusts only the public key.

@@ -49,6 +49,9 @@ pub struct Judged {
     pub text: String,
     /// Its row of the sessions list.
     pub row: Value,
+    /// Its HTML page: kept in memory by the service, not saved.
+    #[serde(skip)]
+    pub html: Option<String>,
 }
 
 /// Every session's judged answer at one checkpoint.
@@ -77,6 +80,7 @@ impl Answers {
                 json: serde_json::to_value(SessionAnswer::new(&r, &ids))?,
                 text: render::text::session(&r, &ids, &checkpoint),
                 row: serde_json::to_value(SessionRow::new(&r))?,
+                html: Some(render::html::session(&r, &ids, &checkpoint)),
             });
             reports.push(r);
         }

@@ -62,12 +62,13 @@ pub fn serve(
     let svc = Arc::new(Service::open(&dir, max_body)?);
     let app = router(dir, entries)
         .merge(crate::service::api::router(svc.clone()))
+        .merge(crate::service::dashboard::router(svc.clone()))
         .fallback(|| async {
             let body = serde_json::json!({"error": {"code": "not_found", "message": "no such endpoint (api.md lists them)"}});
             (StatusCode::NOT_FOUND, axum::Json(body))
         });
     let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_io()
+        .enable_all()
         .build()
         .map_err(failed("no runtime for the HTTP server"))?;
     rt.block_on(async {

@@ -59,14 +59,30 @@ pub fn http_get(
     path: &str,
     extra: &[(&str, &str)],
 ) -> (u16, std::collections::HashMap<String, String>, Vec<u8>) {
+    http(addr, "GET", path, extra, b"")
+}
+
+/// One HTTP/1.1 request on its own connection: status, lower-cased
+/// headers, body (de-chunked).
+pub fn http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    extra: &[(&str, &str)],
+    body: &[u8],
+) -> (u16, std::collections::HashMap<String, String>, Vec<u8>) {
     use std::io::{Read, Write};
     let mut s = std::net::TcpStream::connect(addr).expect("connect");
-    let mut req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    let mut req = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        body.len()
+    );
     for (k, v) in extra {
         req.push_str(&format!("{k}: {v}\r\n"));
     }
     req.push_str("\r\n");
     s.write_all(req.as_bytes()).unwrap();
+    s.write_all(body).unwrap();
     let mut raw = Vec::new();
     s.read_to_end(&mut raw).unwrap();
     let split = raw
@@ -83,11 +99,77 @@ pub fn http_get(
         .unwrap()
         .parse()
         .unwrap();
-    let headers = lines
+    let headers: std::collections::HashMap<String, String> = lines
         .filter_map(|l| l.split_once(": "))
         .map(|(k, v)| (k.to_ascii_lowercase(), v.to_string()))
         .collect();
-    (status, headers, raw[split + 4..].to_vec())
+    let mut body = raw[split + 4..].to_vec();
+    if headers
+        .get("transfer-encoding")
+        .is_some_and(|t| t == "chunked")
+    {
+        body = unchunk(&body);
+    }
+    (status, headers, body)
+}
+
+fn unchunk(mut b: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let eol = b.windows(2).position(|w| w == b"\r\n").unwrap();
+        let n = usize::from_str_radix(std::str::from_utf8(&b[..eol]).unwrap().trim(), 16).unwrap();
+        if n == 0 {
+            return out;
+        }
+        out.extend_from_slice(&b[eol + 2..eol + 2 + n]);
+        b = &b[eol + 2 + n + 2..];
+    }
+}
+
+/// A `liveledger serve` process, killed when dropped.
+pub struct Server(pub std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `serve` on a free port; its address.
+pub fn serve(data: &Path, args: &[&str]) -> (Server, String) {
+    use std::io::BufRead;
+    let mut child = bin()
+        .args([
+            "--data",
+            data.to_str().unwrap(),
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .args(args)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line.trim().rsplit("http://").next().unwrap().to_string();
+    (Server(child), addr)
+}
+
+/// Issues a token (`role`, `scope`, `name`); the token.
+pub fn issue(data: &Path, role: &str, scope: Option<&str>, name: &str) -> String {
+    let mut args = vec!["--json", "token", "issue", "--role", role, "--name", name];
+    if let Some(s) = scope {
+        args.extend(["--scope", s]);
+    }
+    let out = run(data, &args);
+    assert!(out.status.success(), "{out:?}");
+    let v = json(&out);
+    assert_eq!(v["role"], role);
+    v["token"].as_str().unwrap().to_string()
 }
 
 /// Compares `actual` with the golden file `tests/golden/NAME`

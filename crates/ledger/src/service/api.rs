@@ -33,20 +33,24 @@ type Svc = Arc<Service>;
 /// An error as the API reports it.
 #[derive(Debug)]
 pub struct ApiError {
-    status: StatusCode,
-    code: &'static str,
-    message: String,
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
 }
 
 impl ApiError {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+    pub(super) fn new(
+        status: StatusCode,
+        code: &'static str,
+        message: impl Into<String>,
+    ) -> ApiError {
         ApiError {
             status,
             code,
             message: message.into(),
         }
     }
-    fn not_found(what: &str) -> ApiError {
+    pub(super) fn not_found(what: &str) -> ApiError {
         ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("no {what}"))
     }
     fn forbidden(message: impl Into<String>) -> ApiError {
@@ -127,7 +131,7 @@ async fn track(State(svc): State<Svc>, req: Request, next: Next) -> Response {
 
 /// Runs `f` on the blocking pool: the log's fsyncs and judging must not
 /// hold up the threads that serve connections.
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     svc: &Svc,
     f: impl FnOnce(&Service) -> Result<T, ApiError> + Send + 'static,
 ) -> Result<T, ApiError> {
@@ -207,35 +211,30 @@ fn api_row(row: &Value) -> Value {
     r
 }
 
+/// The sessions `p` may see, as `sessions --json` rows, newest first.
+pub(super) fn session_rows(s: &Service, p: &Principal) -> Result<Vec<Value>, ApiError> {
+    let mut live = s.live()?;
+    let an = &live.analysis.analyzer;
+    let visible: Vec<String> = an
+        .session_ids()
+        .filter(|id| an.session_owners(&id.0).is_some_and(|o| p.sees_session(&o)))
+        .map(|id| id.0.clone())
+        .collect();
+    let mut rows: Vec<Value> = live
+        .judged()?
+        .sessions
+        .iter()
+        .filter(|j| visible.contains(&j.id))
+        .map(|j| j.row.clone())
+        .collect();
+    rows.sort_by(|a, b| b["started"].as_str().cmp(&a["started"].as_str()));
+    Ok(rows)
+}
+
 async fn sessions(State(svc): State<Svc>, headers: HeaderMap) -> Answer {
     let p = who(&svc, &headers).await?;
-    let rows = blocking(&svc, move |s| {
-        let mut live = s.live()?;
-        let visible: Vec<String> = live
-            .analysis
-            .analyzer
-            .session_ids()
-            .filter(|id| {
-                live.analysis
-                    .analyzer
-                    .session_owners(&id.0)
-                    .is_some_and(|o| p.sees_session(&o))
-            })
-            .map(|id| id.0.clone())
-            .collect();
-        let judged = live.judged()?;
-        // Newest first.
-        let mut rows: Vec<Value> = judged
-            .sessions
-            .iter()
-            .filter(|j| visible.contains(&j.id))
-            .map(|j| api_row(&j.row))
-            .collect();
-        rows.sort_by(|a, b| b["started"].as_str().cmp(&a["started"].as_str()));
-        Ok(rows)
-    })
-    .await?;
-    ok(Value::Array(rows))
+    let rows = blocking(&svc, move |s| session_rows(s, &p)).await?;
+    ok(Value::Array(rows.iter().map(api_row).collect()))
 }
 
 async fn session_report(
@@ -459,6 +458,43 @@ async fn case(State(svc): State<Svc>, headers: HeaderMap, Path(id): Path<String>
     .and_then(ok)
 }
 
+/// `p` takes `action` on the case `id`: logged with `p`'s name as the
+/// actor; the case after it.
+pub(super) fn act(
+    s: &Service,
+    p: &Principal,
+    id: &str,
+    action: CaseAction,
+    note: Option<&str>,
+) -> Result<Value, ApiError> {
+    let (case, _) = visible_case(s, p, id)?;
+    if !p.may(action) {
+        return Err(ApiError::forbidden(format!(
+            "a {} token may not {action} a case",
+            p.role.as_str()
+        )));
+    }
+    if let Err(why) = case.status.after(action) {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "conflict",
+            format!("cannot {action} case {id}: {why}"),
+        ));
+    }
+    let ev = record::case_updated(
+        record::fresh_id(&format!("{id}-{action}"))?,
+        &case,
+        action,
+        &p.name,
+        note,
+        now(),
+    )?;
+    s.write(&[ev])?;
+    let (_, v) = visible_case(s, p, id)?;
+    s.access(p, &format!("/v1/cases/{id}"))?;
+    Ok(v)
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Action {
@@ -486,36 +522,9 @@ async fn case_action(
                 names.join(", ")
             ))
         })?;
-    blocking(&svc, move |s| {
-        let (case, _) = visible_case(s, &p, &id)?;
-        if !p.may(action) {
-            return Err(ApiError::forbidden(format!(
-                "a {} token may not {action} a case",
-                p.role.as_str()
-            )));
-        }
-        if let Err(why) = case.status.after(action) {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "conflict",
-                format!("cannot {action} case {id}: {why}"),
-            ));
-        }
-        let ev = record::case_updated(
-            record::fresh_id(&format!("{id}-{action}"))?,
-            &case,
-            action,
-            &p.name,
-            req.note.as_deref(),
-            now(),
-        )?;
-        s.write(&[ev])?;
-        let (_, v) = visible_case(s, &p, &id)?;
-        s.access(&p, &format!("/v1/cases/{id}"))?;
-        Ok(v)
-    })
-    .await
-    .and_then(ok)
+    blocking(&svc, move |s| act(s, &p, &id, action, req.note.as_deref()))
+        .await
+        .and_then(ok)
 }
 
 #[derive(Deserialize)]

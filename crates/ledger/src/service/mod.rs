@@ -16,6 +16,8 @@
 //! so a write and a read cannot deadlock.
 
 pub mod api;
+pub mod dashboard;
+pub mod i18n;
 pub mod metrics;
 pub mod scope;
 pub mod tokens;
@@ -30,6 +32,7 @@ use crate::state::Part;
 use analysis::Rules;
 use serde_json::Value;
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::SystemTime;
 use tokens::{Principal, TokenRec};
@@ -62,6 +65,15 @@ impl Live {
         Ok(self.judged.as_ref().expect("judged above"))
     }
 
+    /// A session's HTML page (judging again if the answers were read from
+    /// disk, which keeps no pages).
+    pub fn session_html(&mut self, id: &str) -> Result<String> {
+        if self.judged()?.session(id)?.html.is_none() {
+            self.judged = None;
+        }
+        Ok(self.judged()?.session(id)?.html.clone().unwrap_or_default())
+    }
+
     /// Feeds what the log gained; `changes` when it may change answers.
     fn follow(&mut self, dir: &DataDir, changes: bool) -> Result<()> {
         self.analysis.follow(dir)?;
@@ -78,6 +90,9 @@ pub struct Service {
     /// issue` and `revoke` take effect without a restart.
     tokens: Mutex<(Option<SystemTime>, Vec<TokenRec>)>,
     pub metrics: metrics::Metrics,
+    /// Writes that may have moved an answer, so far: what live pages watch
+    /// (read without the analysis' lock).
+    changes: AtomicU64,
     /// The largest request body accepted, in bytes.
     pub max_body: usize,
 }
@@ -106,6 +121,7 @@ impl Service {
             }),
             tokens: Mutex::new((None, Vec::new())),
             metrics: metrics::Metrics::default(),
+            changes: AtomicU64::new(0),
             max_body,
         })
     }
@@ -132,7 +148,20 @@ impl Service {
         let mut writer = self.writer.lock().map_err(poisoned)?;
         record::append(&mut writer, events)?;
         let changes = events.iter().any(|e| e["type"] != "access");
-        self.live()?.follow(&self.dir, changes)
+        self.followed(changes)
+    }
+
+    /// Brings the analysis level with what was just written.
+    fn followed(&self, changes: bool) -> Result<()> {
+        self.live()?.follow(&self.dir, changes)?;
+        self.changes
+            .fetch_add(u64::from(changes), Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Writes so far that may have moved an answer.
+    pub fn changes(&self) -> u64 {
+        self.changes.load(Ordering::Relaxed)
     }
 
     /// Records that `who` was shown `resource` (order- or account-level data).
@@ -167,7 +196,7 @@ impl Service {
         report.errors.sort_by_key(|e| e.line);
         self.metrics
             .ingested(report.accepted, report.duplicates, report.rejected);
-        self.live()?.follow(&self.dir, report.accepted > 0)?;
+        self.followed(report.accepted > 0)?;
         Ok(report)
     }
 
