@@ -7,6 +7,7 @@
 //! data (a session report, cases, proofs) are recorded as `access` events
 //! before they are sent.
 
+use super::openapi::{self, Routes};
 use super::tokens::{Principal, Role};
 use super::{now, Service};
 use crate::answer::case::CaseAnswer;
@@ -17,15 +18,14 @@ use crate::record;
 use analysis::cases::case::Status;
 use axum::body::{Body, Bytes};
 use axum::extract::{MatchedPath, Path, Query, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use axum::Router;
 use events::CaseAction;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 type Svc = Arc<Service>;
@@ -98,22 +98,62 @@ fn ok(v: Value) -> Answer {
 }
 
 pub fn router(svc: Svc) -> Router {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics))
-        .route("/v1/events", post(post_events))
-        .route("/v1/sessions", get(sessions))
-        .route("/v1/sessions/{id}/report", get(session_report))
-        .route("/v1/sessions/{id}/interventions", post(intervention))
-        .route("/v1/products/{id}/report", get(product_report))
-        .route("/v1/listing-checks", post(listing_check))
-        .route("/v1/cases", get(cases))
-        .route("/v1/cases/{id}", get(case))
-        .route("/v1/cases/{id}/actions", post(case_action))
-        .route("/v1/complaints", post(complaint))
-        .route("/v1/proofs/{event_id}", get(proof))
+    routes()
+        .router
         .route_layer(middleware::from_fn_with_state(svc.clone(), track))
         .with_state(svc)
+}
+
+/// Every route of the API with its documentation (`/openapi.json`).
+pub fn routes() -> Routes<Svc> {
+    use openapi::{object, Op};
+    let op = |summary, roles, answer| Op {
+        summary,
+        roles,
+        answer,
+        body: None,
+        auth: true,
+    };
+    let with = |o: Op, schema: Value, example: Value| Op {
+        body: Some((schema, example)),
+        ..o
+    };
+    let public = |o: Op| Op { auth: false, ..o };
+    let document: Arc<OnceLock<Value>> = Arc::default();
+    let served = document.clone();
+    let r = Routes::new()
+        .add(Method::GET, "/healthz", healthz, public(op("Liveness, with the log's size", "anyone", "{ok, size}")))
+        .add(Method::GET, "/metrics", metrics, public(op("Prometheus metrics", "anyone", "the text exposition format")))
+        .add(Method::POST, "/v1/events", post_events, op("Ingest an NDJSON body of events", "platform, producer (their own platform's sessions)", "the `ingest --json` object with the checkpoint, once every accepted line is in it"))
+        .add(Method::GET, "/v1/sessions", sessions, op("The sessions in scope", "all but consumer and producer", "[{session, anchor, platform, started, ended, flags: [code], verified_gmv, estimated_real, ...}], newest first"))
+        .add(Method::GET, "/v1/sessions/{id}/report", session_report, op("A session report", "regulator, its platform, MCN, anchor; a merchant that sold in it (its own sales)", "report.md §1"))
+        .add(Method::POST, "/v1/sessions/{id}/interventions", intervention, with(
+            op("Act on a session (logged)", "regulator; the session's platform", "the logged `intervention` event"),
+            object(&["action", "reason"], &["product", "alert"]),
+            json!({"action": "warn", "reason": "claims under review"}),
+        ))
+        .add(Method::GET, "/v1/products/{id}/report", product_report, op("A product report", "regulator; its merchant; platforms it was listed on", "report.md §2"))
+        .add(Method::POST, "/v1/listing-checks", listing_check, with(
+            op("The pre-live gate", "regulator; an anchor for itself; an MCN for its anchors; a merchant for its products", "{allowed, reasons}"),
+            object(&["product", "anchor"], &["at"]),
+            json!({"product": "p1", "anchor": "a1"}),
+        ))
+        .add(Method::GET, "/v1/cases", cases, op("After-sales cases in scope (?session= &product= &status= &overdue=true)", "everyone with a scope", "report.md §3 list"))
+        .add(Method::GET, "/v1/cases/{id}", case, op("One case", "everyone with a scope", "report.md §3 case"))
+        .add(Method::POST, "/v1/cases/{id}/actions", case_action, with(
+            op("Act on a case; the token's name is the actor", "by role: see api.md", "the case after it"),
+            object(&["action"], &["note"]),
+            json!({"action": "escalate", "note": "overdue"}),
+        ))
+        .add(Method::POST, "/v1/complaints", complaint, with(
+            op("File a complaint on one's own order", "consumer", "the new case"),
+            object(&["order", "category"], &["text", "claim_ref"]),
+            json!({"order": "o0", "category": "quality", "text": "broken seal"}),
+        ))
+        .add(Method::GET, "/v1/proofs/{event_id}", proof, op("An inclusion bundle for one event", "whoever may see the event", "the `prove` bundle"))
+        .add(Method::GET, "/openapi.json", move || async move { axum::Json(served.get().cloned().unwrap_or_default()) }, public(op("This document", "anyone", "OpenAPI 3.1")));
+    let _ = document.set(r.document());
+    r
 }
 
 /// Counts every request by route and status, and times it.

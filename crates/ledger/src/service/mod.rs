@@ -19,6 +19,7 @@ pub mod api;
 pub mod dashboard;
 pub mod i18n;
 pub mod metrics;
+pub mod openapi;
 pub mod scope;
 pub mod tokens;
 
