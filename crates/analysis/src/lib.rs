@@ -165,6 +165,25 @@ impl Analyzer {
         Some(owners::session(&self.state, self.state.session_ix(id)?))
     }
 
+    /// Each session's id and its count of events so far: what changed
+    /// since a count was last seen needs judging again.
+    pub fn session_event_counts(&self) -> impl Iterator<Item = (&str, u64)> {
+        self.state
+            .sessions
+            .iter()
+            .map(|s| (s.id.as_str(), s.events))
+    }
+
+    /// The alerts raised so far, in log order.
+    pub fn alerts(&self) -> &[state::registry::AlertRec] {
+        &self.state.registry.alerts
+    }
+
+    /// The interventions so far, in log order.
+    pub fn interventions(&self) -> &[state::registry::InterventionRec] {
+        &self.state.registry.interventions
+    }
+
     /// Whether the session has started and not ended.
     pub fn session_live(&self, id: &str) -> bool {
         self.state.session_ix(id).is_some_and(|ix| {

@@ -318,6 +318,49 @@ fn every_party_sees_its_own_part_and_what_it_saw_is_on_the_record() {
         post(addr, "/v1/sessions/s1/interventions", &regulator, bad).0,
         400
     );
+    // Taken off sale in a1's room: the gate refuses p1 there until reinstated.
+    let gate = |product: &str| {
+        let (status, v) = post(
+            addr,
+            "/v1/listing-checks",
+            &regulator,
+            json!({"product": product, "anchor": "a1"}),
+        );
+        assert_eq!(status, 200, "{v}");
+        let codes: Vec<String> = v["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["code"].as_str().unwrap().to_string())
+            .collect();
+        codes
+    };
+    assert!(gate("p1").contains(&"TAKEN_OFF_SALE".to_string()));
+    assert!(
+        !gate("p2").contains(&"TAKEN_OFF_SALE".to_string()),
+        "another product stays on sale"
+    );
+    let back = json!({"action": "reinstate", "product": "p1", "reason": "relabelled"});
+    assert_eq!(
+        post(addr, "/v1/sessions/s1/interventions", &douyin, back).0,
+        200
+    );
+    assert!(!gate("p1").contains(&"TAKEN_OFF_SALE".to_string()));
+    let suspend = json!({"action": "suspend", "reason": "repeated false claims"});
+    assert_eq!(
+        post(addr, "/v1/sessions/s1/interventions", &regulator, suspend).0,
+        200
+    );
+    assert!(gate("p2").contains(&"ROOM_SUSPENDED".to_string()));
+    // The session report shows them, in order.
+    let (_, r) = get(addr, "/v1/sessions/s1/report", &regulator);
+    let acts: Vec<&str> = r["interventions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(acts, ["take_off_sale", "reinstate", "suspend"]);
 
     // Proofs: of events in scope.
     assert_eq!(get(addr, "/v1/proofs/x-o2", &taobao).0, 200);

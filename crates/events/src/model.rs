@@ -362,6 +362,18 @@ pub enum Body {
         alert: Option<String>,
         actor: String,
     },
+    /// A flag first raised on a session, or raised to a higher severity,
+    /// as the service judged it at log size `checkpoint`.
+    Alert {
+        session: SessionId,
+        alert: String,
+        code: String,
+        severity: String,
+        summary: String,
+        /// Event ids the flag rests on (a sample).
+        evidence: Vec<String>,
+        checkpoint: u64,
+    },
     /// Someone was shown order- or account-level data by the service: who
     /// looked at what is itself on the record.
     Access {
@@ -406,7 +418,7 @@ names!(CaseAction {
 });
 
 /// The event types of the contract, by their `type` string.
-pub const TYPES: [&str; 23] = [
+pub const TYPES: [&str; 24] = [
     "merchant_registered",
     "anchor_registered",
     "product_registered",
@@ -429,6 +441,7 @@ pub const TYPES: [&str; 23] = [
     "complaint",
     "case_updated",
     "intervention",
+    "alert",
     "access",
 ];
 
@@ -461,6 +474,7 @@ impl Body {
             Body::Complaint { .. } => "complaint",
             Body::CaseUpdated { .. } => "case_updated",
             Body::Intervention { .. } => "intervention",
+            Body::Alert { .. } => "alert",
             Body::Access { .. } => "access",
         }
     }
@@ -505,6 +519,7 @@ impl Body {
             | Body::ViewerJoined { session, .. }
             | Body::ViewerLeft { session, .. }
             | Body::Intervention { session, .. }
+            | Body::Alert { session, .. }
             | Body::Comment { session, .. }
             | Body::Like { session, .. }
             | Body::OrderPlaced { session, .. } => Some(session),

@@ -688,6 +688,22 @@ fn event(f: &Fields) -> R<Event> {
             alert: f.opt_str("alert")?,
             actor: f.str("actor")?,
         },
+        "alert" => Body::Alert {
+            session: SessionId(f.str("session")?),
+            alert: f.str("alert")?,
+            code: f.str("code")?,
+            severity: f
+                .choice(
+                    "severity",
+                    &[("low", "low"), ("medium", "medium"), ("high", "high")],
+                )?
+                .to_string(),
+            summary: f.str("summary")?,
+            evidence: f.strings("evidence")?,
+            checkpoint: f.req("checkpoint", |s, v| {
+                s.int_of("checkpoint", v, 0, "a log size")
+            })? as u64,
+        },
         "access" => Body::Access {
             actor: f.str("actor")?,
             role: f.str("role")?,

@@ -41,6 +41,7 @@ const VALID: &[&str] = &[
     r#"{"type":"complaint","id":"e14","at":"2020-04-10T20:04:30+08:00","complaint":"k1","order":"o1","category":"false_advertising","text":"not bird's nest","claim_ref":"e5"}"#,
     r#"{"type":"case_updated","id":"e15","at":"2020-04-11T10:00:00+08:00","case":"c-k1","action":"decide","actor":"alice","note":"per the lab report","remedy":{"refund":12900}}"#,
     r#"{"type":"intervention","id":"e17","at":"2020-04-01T20:10:00+08:00","session":"s1","action":"take_off_sale","product":"p1","reason":"claim contradicts the lab report","actor":"douyin-ts"}"#,
+    r#"{"type":"alert","id":"e18","at":"2020-04-01T20:10:01+08:00","session":"s1","alert":"al-1","code":"BOT_VIEWERS","severity":"high","summary":"bots","evidence":["e3"],"checkpoint":17}"#,
     r#"{"type":"access","id":"e16","at":"2020-04-11T10:00:01+08:00","actor":"samr","role":"regulator","resource":"/v1/cases/c-k1"}"#,
 ];
 

@@ -60,6 +60,19 @@ pub fn serve(
         move |e: std::io::Error| Error::Invalid(format!("{what}: {e}"))
     };
     let svc = Arc::new(Service::open(&dir, max_body)?);
+    let alerter = svc.clone();
+    std::thread::Builder::new()
+        .name("alerter".into())
+        .spawn(move || {
+            let mut a = crate::service::alerts::Alerter::default();
+            loop {
+                std::thread::sleep(crate::service::alerts::TICK);
+                if let Err(e) = a.tick(&alerter) {
+                    eprintln!("alerts: {e}");
+                }
+            }
+        })
+        .map_err(Error::Thread)?;
     let app = router(dir, entries)
         .merge(crate::service::api::router(svc.clone()))
         .merge(crate::service::dashboard::router(svc.clone()))

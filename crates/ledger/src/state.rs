@@ -37,7 +37,7 @@ use tlog::{Hash, LogReader};
 
 const MAGIC: &[u8; 8] = b"LLSTATE\0";
 /// Bumped whenever [`State`]'s serialised layout changes (a test pins it).
-pub const FORMAT: u32 = 5;
+pub const FORMAT: u32 = 6;
 /// Magic, format, size, root, the two lengths, the crowds' SHA-256, then
 /// the SHA-256 of all that and the core.
 const HEADER: usize = 8 + 4 + 8 + 32 + 8 + 8 + 32 + 32;
@@ -471,8 +471,8 @@ mod tests {
         assert_eq!(
             (FORMAT, digest.as_str()),
             (
-                5,
-                "ce1dd86ca49acab099ad2238a2c88d647b905ba0e59ca4862f9c64dba54f5996"
+                6,
+                "eafc0241e9d1bd728c07ff3db8aaec3ad130a0954dedf970f5e632dff6318b05"
             ),
             "the analysis state's encoding changed: bump state::FORMAT"
         );

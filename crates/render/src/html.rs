@@ -138,6 +138,49 @@ pub fn session(
         o.push_str(&ring_chart(g));
     }
     claims(&mut o, &r.claims, false);
+    if !r.alerts.is_empty() || !r.interventions.is_empty() {
+        o.push_str("<h2>Alerts and interventions</h2>\n<table class=\"list\">\n");
+        let mut rows: Vec<(String, String)> = r
+            .alerts
+            .iter()
+            .map(|(a, waited)| {
+                let answer = waited.map_or("not answered".into(), |d| {
+                    format!("answered after {} s", d.num_seconds())
+                });
+                (
+                    a.at.to_rfc3339(),
+                    format!(
+                        "<td>alert</td><td>{} {}</td><td>{}</td>",
+                        esc(&a.code),
+                        esc(&a.severity),
+                        esc(&answer)
+                    ),
+                )
+            })
+            .chain(r.interventions.iter().map(|i| {
+                let product = i
+                    .product
+                    .as_ref()
+                    .map(|p| format!(" {p}"))
+                    .unwrap_or_default();
+                (
+                    i.at.to_rfc3339(),
+                    format!(
+                        "<td>{}</td><td>{}</td><td>{}: {}</td>",
+                        esc(i.action.as_str()),
+                        esc(product.trim()),
+                        esc(&i.actor),
+                        esc(&i.reason)
+                    ),
+                )
+            }))
+            .collect();
+        rows.sort();
+        for (at, cells) in rows {
+            let _ = writeln!(o, "<tr><td>{}</td>{cells}</tr>", esc(&at));
+        }
+        o.push_str("</table>\n");
+    }
     for n in &r.notes {
         let _ = writeln!(o, r#"<p class="muted">Note: {}</p>"#, esc(n));
     }

@@ -144,11 +144,52 @@ pub fn session(
         ids,
         "NO FLAGS: the reported figures agree with what the events show, and every claim checks out.",
     );
+    supervision(&mut o, r);
     for n in &r.notes {
         let _ = writeln!(o, "\nnote: {n}");
     }
     o.push_str(PROVE);
     o
+}
+
+/// The alerts raised on a session live and what was done about it.
+fn supervision(o: &mut String, r: &SessionReport) {
+    if !r.alerts.is_empty() {
+        let _ = writeln!(o, "\nALERTS RAISED LIVE");
+        for (a, waited) in &r.alerts {
+            let answer = match waited {
+                Some(d) => format!("answered after {} s", d.num_seconds()),
+                None => "not answered".into(),
+            };
+            let _ = writeln!(
+                o,
+                "  {} {} {} ({answer}; event {})",
+                a.at.to_rfc3339(),
+                a.code,
+                a.severity,
+                a.event
+            );
+        }
+    }
+    if !r.interventions.is_empty() {
+        let _ = writeln!(o, "\nINTERVENTIONS");
+        for i in &r.interventions {
+            let product = i
+                .product
+                .as_ref()
+                .map(|p| format!(" {p}"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                o,
+                "  {} {}{product} by {}: {} (event {})",
+                i.at.to_rfc3339(),
+                i.action,
+                i.actor,
+                i.reason,
+                i.event
+            );
+        }
+    }
 }
 
 const PROVE: &str = "\nCheck any evidence offline: liveledger prove EVENT_ID > bundle.json && liveledger verify bundle.json\n";

@@ -6,6 +6,7 @@ use crate::authenticity::sales::{RingGraph, Sales, Waterfall};
 use crate::authenticity::viewers::Audience;
 use crate::claims::finding::ClaimFinding;
 use crate::flag::Flag;
+use crate::state::registry::{AlertRec, InterventionRec};
 use chrono::{DateTime, FixedOffset};
 use events::Currency;
 
@@ -68,6 +69,11 @@ pub struct SessionReport {
     pub claims: Vec<ClaimFinding>,
     /// Things the analysis could not take at face value (dangling references, ...).
     pub notes: Vec<String>,
+    /// What a regulator or platform did to the session, in log order.
+    pub interventions: Vec<InterventionRec>,
+    /// The alerts raised on it, each with how long it waited for an
+    /// intervention that answers it (None: not answered).
+    pub alerts: Vec<(AlertRec, Option<chrono::TimeDelta>)>,
 }
 
 impl SessionReport {

@@ -49,7 +49,36 @@ pub(crate) fn session_report(st: &State, rules: &Rules, ix: usize) -> SessionRep
         flags: Vec::new(),
         claims: Vec::new(),
         notes: Vec::new(),
+        interventions: st
+            .registry
+            .interventions
+            .iter()
+            .filter(|i| i.session == s.id)
+            .cloned()
+            .collect(),
+        alerts: Vec::new(),
     };
+    // Each alert with how long it waited for an intervention answering it.
+    r.alerts = st
+        .registry
+        .alerts
+        .iter()
+        .filter(|a| a.session == s.id)
+        .map(|a| {
+            let answer = r
+                .interventions
+                .iter()
+                .filter(|i| {
+                    i.alert
+                        .as_deref()
+                        .is_some_and(|x| x == a.alert || x == a.event.as_str())
+                        && i.at >= a.at
+                })
+                .map(|i| i.at - a.at)
+                .min();
+            (a.clone(), answer)
+        })
+        .collect();
     if s.started.is_none() {
         r.notes
             .push("no session_started event: anchor, platform and start are unknown".into());

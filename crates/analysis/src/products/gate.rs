@@ -5,9 +5,10 @@
 use crate::claims::finding;
 use crate::format::plural;
 use crate::rules::Rules;
+use crate::state::registry::InterventionRec;
 use crate::state::State;
 use chrono::{DateTime, FixedOffset};
-use events::AnchorId;
+use events::{AnchorId, InterventionAction};
 use serde::Serialize;
 
 type Time = DateTime<FixedOffset>;
@@ -69,6 +70,26 @@ pub(crate) fn listing_gate(
         ),
         Some(_) => {}
     }
+    if let Some(i) = standing_intervention(st, anchor, product, at) {
+        let (code, what) = match i.action {
+            InterventionAction::Suspend => (GateCode::RoomSuspended, "the room was suspended"),
+            _ => (
+                GateCode::TakenOffSale,
+                "the product was taken off sale in this room",
+            ),
+        };
+        block(
+            code,
+            format!(
+                "{what} by {} at {} ({}; event {}), and not reinstated since",
+                i.actor,
+                i.at.to_rfc3339(),
+                i.reason,
+                i.event
+            ),
+            "Online Live-Streaming Marketing Measures (trial, 2021) art. 32",
+        );
+    }
     let anchor_id = AnchorId(anchor.to_string());
     if reg
         .agreements_for(Some(&anchor_id), product, at)
@@ -112,6 +133,35 @@ pub(crate) fn listing_gate(
     }
 }
 
+/// The suspension of `anchor`'s room, or the taking off sale of `product`
+/// in it, that stands at `at`: the latest such act by then, unless a
+/// reinstatement came after it.
+fn standing_intervention<'a>(
+    st: &'a State,
+    anchor: &str,
+    product: &str,
+    at: Time,
+) -> Option<&'a InterventionRec> {
+    let in_room = |i: &&InterventionRec| {
+        i.at <= at
+            && st
+                .session_ix(i.session.as_str())
+                .and_then(|ix| st.sessions[ix].anchor.as_ref())
+                .is_some_and(|a| a.as_str() == anchor)
+    };
+    let about_product =
+        |i: &&InterventionRec| i.product.as_ref().is_none_or(|p| p.as_str() == product);
+    let latest = st
+        .registry
+        .interventions
+        .iter()
+        .filter(in_room)
+        .filter(about_product)
+        .filter(|i| i.action != InterventionAction::Warn)
+        .max_by_key(|i| (i.at, i.leaf))?;
+    (latest.action != InterventionAction::Reinstate).then_some(latest)
+}
+
 /// Why the gate says what it says (a closed list, printed in SCREAMING_SNAKE_CASE).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
@@ -123,6 +173,8 @@ pub enum GateCode {
     AnchorNotVerified,
     NoAgreement,
     PriorFalseClaims,
+    TakenOffSale,
+    RoomSuspended,
 }
 
 impl GateCode {
@@ -135,6 +187,8 @@ impl GateCode {
             GateCode::AnchorNotVerified => "ANCHOR_NOT_VERIFIED",
             GateCode::NoAgreement => "NO_AGREEMENT",
             GateCode::PriorFalseClaims => "PRIOR_FALSE_CLAIMS",
+            GateCode::TakenOffSale => "TAKEN_OFF_SALE",
+            GateCode::RoomSuspended => "ROOM_SUSPENDED",
         }
     }
 }

@@ -407,6 +407,11 @@ impl State {
             _ => {}
         }
         self.registry.observe(leaf, ev);
+        // Supervision acts are about a session, not part of it: they leave
+        // its counts and time span alone.
+        if matches!(ev.body, Body::Intervention { .. } | Body::Alert { .. }) {
+            return;
+        }
         let Some(sid) = ev.body.session() else {
             return;
         };

@@ -6,8 +6,8 @@
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use events::{
     AgreementId, AnchorId, Assert, AttrValue, Body, CaseAction, Category, ComplaintCategory,
-    ComplaintId, Conclusion, Event, EventId, InspectionResult, License, MerchantId, Money, OrderId,
-    ProductId, ReportId, Seller,
+    ComplaintId, Conclusion, Event, EventId, InspectionResult, InterventionAction, License,
+    MerchantId, Money, OrderId, ProductId, ReportId, Seller, SessionId,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -116,6 +116,38 @@ pub struct Registry {
     complaint_ix: BTreeMap<String, usize>,
     /// What people did to after-sales cases, as logged.
     pub case_updates: Vec<CaseUpdateRec>,
+    /// Acts of a regulator or platform on live sessions.
+    pub interventions: Vec<InterventionRec>,
+    /// Alerts the service raised, in log order.
+    pub alerts: Vec<AlertRec>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct InterventionRec {
+    pub event: EventId,
+    pub leaf: u64,
+    pub at: Time,
+    pub session: SessionId,
+    pub action: InterventionAction,
+    pub product: Option<ProductId>,
+    pub reason: String,
+    pub alert: Option<String>,
+    pub actor: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AlertRec {
+    pub event: EventId,
+    pub leaf: u64,
+    pub at: Time,
+    pub session: SessionId,
+    pub alert: String,
+    pub code: String,
+    /// `low`, `medium` or `high`.
+    pub severity: String,
+    pub summary: String,
+    pub evidence: Vec<String>,
+    pub checkpoint: u64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -265,6 +297,44 @@ impl Registry {
                     seller: *seller,
                     approved: approved_claims.clone(),
                 }),
+            Body::Intervention {
+                session,
+                action,
+                product,
+                reason,
+                alert,
+                actor,
+            } => self.interventions.push(InterventionRec {
+                event: ev.id.clone(),
+                leaf,
+                at,
+                session: session.clone(),
+                action: *action,
+                product: product.clone(),
+                reason: reason.clone(),
+                alert: alert.clone(),
+                actor: actor.clone(),
+            }),
+            Body::Alert {
+                session,
+                alert,
+                code,
+                severity,
+                summary,
+                evidence,
+                checkpoint,
+            } => self.alerts.push(AlertRec {
+                event: ev.id.clone(),
+                leaf,
+                at,
+                session: session.clone(),
+                alert: alert.clone(),
+                code: code.clone(),
+                severity: severity.clone(),
+                summary: summary.clone(),
+                evidence: evidence.clone(),
+                checkpoint: *checkpoint,
+            }),
             Body::CaseUpdated {
                 case,
                 action,

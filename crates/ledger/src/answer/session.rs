@@ -22,6 +22,34 @@ pub struct SessionAnswer {
     pub flags: Vec<FlagAnswer>,
     pub claims: Vec<ClaimAnswer>,
     pub notes: Vec<String>,
+    /// What a regulator or platform did to the session (when anything).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub interventions: Vec<InterventionAnswer>,
+    /// The alerts raised on it live (when any).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub alerts: Vec<AlertAnswer>,
+}
+
+#[derive(Serialize)]
+pub struct InterventionAnswer {
+    pub at: String,
+    pub action: String,
+    pub product: Option<String>,
+    pub reason: String,
+    pub alert: Option<String>,
+    pub actor: String,
+    pub event: String,
+}
+
+#[derive(Serialize)]
+pub struct AlertAnswer {
+    pub alert: String,
+    pub code: String,
+    pub severity: String,
+    pub raised_at: String,
+    pub event: String,
+    /// Seconds until an intervention answered it; None if none has.
+    pub answered_after_s: Option<i64>,
 }
 
 #[derive(Serialize)]
@@ -179,6 +207,31 @@ impl SessionAnswer {
             flags: r.flags.iter().map(|f| FlagAnswer::new(f, ids)).collect(),
             claims: r.claims.iter().map(|c| ClaimAnswer::new(c, ids)).collect(),
             notes: r.notes.clone(),
+            interventions: r
+                .interventions
+                .iter()
+                .map(|i| InterventionAnswer {
+                    at: i.at.to_rfc3339(),
+                    action: i.action.as_str().to_string(),
+                    product: i.product.as_ref().map(|p| p.0.clone()),
+                    reason: i.reason.clone(),
+                    alert: i.alert.clone(),
+                    actor: i.actor.clone(),
+                    event: i.event.0.clone(),
+                })
+                .collect(),
+            alerts: r
+                .alerts
+                .iter()
+                .map(|(a, waited)| AlertAnswer {
+                    alert: a.alert.clone(),
+                    code: a.code.clone(),
+                    severity: a.severity.clone(),
+                    raised_at: a.at.to_rfc3339(),
+                    event: a.event.0.clone(),
+                    answered_after_s: waited.map(|d| d.num_seconds()),
+                })
+                .collect(),
         }
     }
 }

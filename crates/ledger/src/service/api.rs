@@ -151,6 +151,8 @@ pub fn routes() -> Routes<Svc> {
             json!({"order": "o0", "category": "quality", "text": "broken seal"}),
         ))
         .add(Method::GET, "/v1/proofs/{event_id}", proof, op("An inclusion bundle for one event", "whoever may see the event", "the `prove` bundle"))
+        .add(Method::GET, "/v1/alerts", alerts, op("Alerts in scope (?session= &since=RFC3339)", "all but consumer and producer", "[{alert, session, code, severity, summary, raised_at, evidence, checkpoint}], oldest first"))
+        .add(Method::GET, "/v1/alerts/stream", alert_stream, op("Alerts in scope as server-sent events, live; resumable with Last-Event-ID", "all but consumer and producer", "text/event-stream: `event: alert`, `id: N`, `data: <alert>`"))
         .add(Method::GET, "/openapi.json", move || async move { axum::Json(served.get().cloned().unwrap_or_default()) }, public(op("This document", "anyone", "OpenAPI 3.1")));
     let _ = document.set(r.document());
     r
@@ -621,6 +623,71 @@ async fn complaint(State(svc): State<Svc>, headers: HeaderMap, bytes: Bytes) -> 
     })
     .await
     .and_then(ok)
+}
+
+#[derive(Deserialize)]
+struct AlertFilter {
+    session: Option<String>,
+    since: Option<chrono::DateTime<chrono::FixedOffset>>,
+}
+
+async fn alerts(
+    State(svc): State<Svc>,
+    headers: HeaderMap,
+    Query(f): Query<AlertFilter>,
+) -> Answer {
+    let p = who(&svc, &headers).await?;
+    let list: Vec<Value> = svc
+        .alerts
+        .since(0, &p)
+        .0
+        .into_iter()
+        .map(|(_, a)| a)
+        .filter(|a| f.session.as_deref().is_none_or(|s| a["session"] == s))
+        .filter(|a| {
+            f.since.is_none_or(|t| {
+                a["raised_at"]
+                    .as_str()
+                    .and_then(|r| chrono::DateTime::parse_from_rfc3339(r).ok())
+                    .is_some_and(|r| r >= t)
+            })
+        })
+        .collect();
+    ok(Value::Array(list))
+}
+
+/// Alerts as server-sent events: those after `Last-Event-ID` first (none
+/// lost across a reconnect), then each as it is raised.
+async fn alert_stream(State(svc): State<Svc>, headers: HeaderMap) -> Answer {
+    use axum::response::sse::{Event, KeepAlive, Sse};
+    let p = who(&svc, &headers).await?;
+    let from: usize = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    let stream = futures_util::stream::unfold(
+        (svc, p, from, Vec::new()),
+        |(svc, p, mut at, mut queue)| async move {
+            loop {
+                if !queue.is_empty() {
+                    let (id, alert): (usize, Value) = queue.remove(0);
+                    let ev = Event::default()
+                        .event("alert")
+                        .id(id.to_string())
+                        .data(alert.to_string());
+                    return Some((Ok::<_, std::convert::Infallible>(ev), (svc, p, at, queue)));
+                }
+                (queue, at) = svc.alerts.since(at, &p);
+                if queue.is_empty() {
+                    tokio::time::sleep(super::alerts::TICK).await;
+                }
+            }
+        },
+    );
+    Ok(Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response())
 }
 
 async fn proof(State(svc): State<Svc>, headers: HeaderMap, Path(event_id): Path<String>) -> Answer {

@@ -15,6 +15,7 @@
 //! Locks are taken writer first, then the analysis, never the other way,
 //! so a write and a read cannot deadlock.
 
+pub mod alerts;
 pub mod api;
 pub mod dashboard;
 pub mod i18n;
@@ -91,6 +92,8 @@ pub struct Service {
     /// issue` and `revoke` take effect without a restart.
     tokens: Mutex<(Option<SystemTime>, Vec<TokenRec>)>,
     pub metrics: metrics::Metrics,
+    /// The alerts raised so far (see [`alerts`]).
+    pub alerts: alerts::Feed,
     /// Writes that may have moved an answer, so far: what live pages watch
     /// (read without the analysis' lock).
     changes: AtomicU64,
@@ -105,12 +108,14 @@ fn poisoned<T>(_: T) -> Error {
 impl Service {
     /// Opens the data directory for writing and brings the analysis level
     /// with the log (the snapshot and its tail).
+    /// A new data directory gets a new, empty log.
     pub fn open(dir: &DataDir, max_body: usize) -> Result<Service> {
-        dir.require_existing()?;
         let writer = Ledger::open(dir, None)?;
         let analysis = Analysis::run(dir, Rules::default(), Part::Whole, &|_, _| {})?;
         // Answers judged at this very checkpoint (by ingest) need no judging.
         let judged = Answers::load(dir, &analysis.reader)?;
+        let alerts = alerts::Feed::default();
+        alerts.sync(&analysis.analyzer);
         Ok(Service {
             dir: dir.clone(),
             writer: Mutex::new(writer),
@@ -122,6 +127,7 @@ impl Service {
             }),
             tokens: Mutex::new((None, Vec::new())),
             metrics: metrics::Metrics::default(),
+            alerts,
             changes: AtomicU64::new(0),
             max_body,
         })
@@ -154,7 +160,10 @@ impl Service {
 
     /// Brings the analysis level with what was just written.
     fn followed(&self, changes: bool) -> Result<()> {
-        self.live()?.follow(&self.dir, changes)?;
+        let mut live = self.live()?;
+        live.follow(&self.dir, changes)?;
+        self.alerts.sync(&live.analysis.analyzer);
+        drop(live);
         self.changes
             .fetch_add(u64::from(changes), Ordering::Relaxed);
         Ok(())

@@ -1,0 +1,157 @@
+//! Live alerts (api.md, "Alerts"): while sessions run, the service judges
+//! again every session whose events moved and raises an alert when a flag
+//! first appears on it or its severity rises — once per session, code and
+//! severity. Alerts are events in the log (`alert`), so the moment one was
+//! raised is provable, and after a restart the log says which were raised.
+//!
+//! The alerter is one thread: every [`TICK`] it compares each session's
+//! event count with the count it last judged, judges the ones that moved,
+//! and writes the new alerts in one commit. A burst of events is judged
+//! once per tick, not once per event.
+
+use super::tokens::Principal;
+use super::{now, Service};
+use crate::error::Result;
+use crate::record;
+use analysis::owners::SessionOwners;
+use analysis::state::registry::AlertRec;
+use analysis::{Analyzer, Severity};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// How often sessions are looked at.
+pub const TICK: Duration = Duration::from_millis(250);
+
+/// Event ids cited as an alert's evidence, at most.
+const EVIDENCE: usize = 20;
+
+/// An alert as api.md shapes it, with the parties of its session (for scope).
+#[derive(Clone, Debug)]
+pub struct Raised {
+    pub json: Value,
+    pub owners: SessionOwners,
+}
+
+/// The alerts raised so far, in log order, readable without the analysis'
+/// lock (streams poll it).
+#[derive(Default)]
+pub struct Feed(Mutex<Vec<Raised>>);
+
+impl Feed {
+    /// The alerts from position `from` on that `who` may see, with their
+    /// positions (1-based: an SSE id); and the position after the last
+    /// alert looked at.
+    pub fn since(&self, from: usize, who: &Principal) -> (Vec<(usize, Value)>, usize) {
+        let Ok(all) = self.0.lock() else {
+            return (Vec::new(), from);
+        };
+        let seen = all
+            .iter()
+            .enumerate()
+            .skip(from)
+            .filter(|(_, r)| who.sees_session(&r.owners))
+            .map(|(i, r)| (i + 1, r.json.clone()))
+            .collect();
+        (seen, all.len().max(from))
+    }
+
+    /// Brings the feed level with the alerts the analysis has seen.
+    pub fn sync(&self, an: &Analyzer) {
+        let Ok(mut feed) = self.0.lock() else { return };
+        for a in &an.alerts()[feed.len()..] {
+            feed.push(Raised {
+                json: view(a),
+                owners: an.session_owners(a.session.as_str()).unwrap_or_default(),
+            });
+        }
+    }
+}
+
+/// api.md's alert object.
+pub fn view(a: &AlertRec) -> Value {
+    json!({
+        "alert": a.alert,
+        "session": a.session.as_str(),
+        "code": a.code,
+        "severity": a.severity,
+        "summary": a.summary,
+        "raised_at": a.at.to_rfc3339(),
+        "evidence": a.evidence,
+        "checkpoint": a.checkpoint,
+        "event": a.event.0,
+    })
+}
+
+fn severity(name: &str) -> Option<Severity> {
+    [Severity::Low, Severity::Medium, Severity::High]
+        .into_iter()
+        .find(|s| s.as_str() == name)
+}
+
+/// The alerter: what it last judged, per session.
+#[derive(Default)]
+pub struct Alerter {
+    judged: HashMap<String, u64>,
+}
+
+impl Alerter {
+    /// Judges the sessions that moved and writes their new alerts; returns
+    /// how many were raised.
+    pub fn tick(&mut self, svc: &Service) -> Result<usize> {
+        let new = {
+            let live = svc.live()?;
+            let a = &live.analysis;
+            let an = &a.analyzer;
+            let moved: Vec<(String, u64)> = an
+                .session_event_counts()
+                .filter(|(id, n)| self.judged.get(*id) != Some(n))
+                .map(|(id, n)| (id.to_string(), n))
+                .collect();
+            let mut new = Vec::new();
+            for (id, n) in moved {
+                self.judged.insert(id.clone(), n);
+                let Some(r) = an.session_report(&id) else {
+                    continue;
+                };
+                for f in &r.flags {
+                    let raised = an
+                        .alerts()
+                        .iter()
+                        .filter(|x| x.session.as_str() == id && x.code == f.code.as_str())
+                        .filter_map(|x| severity(&x.severity))
+                        .max();
+                    if raised.is_some_and(|s| s >= f.severity) {
+                        continue;
+                    }
+                    let alert = format!("{id}/{}/{}", f.code.as_str(), f.severity.as_str());
+                    let evidence: Vec<String> = f
+                        .evidence
+                        .leaves
+                        .iter()
+                        .take(EVIDENCE)
+                        .filter_map(|l| a.event_id(*l))
+                        .collect();
+                    new.push(json!({
+                        "type": "alert",
+                        "id": record::fresh_id("alert")?,
+                        "at": now().to_rfc3339(),
+                        "session": id,
+                        "alert": alert,
+                        "code": f.code.as_str(),
+                        "severity": f.severity.as_str(),
+                        "summary": f.summary,
+                        "evidence": evidence,
+                        "checkpoint": a.reader.size(),
+                    }));
+                }
+            }
+            new
+        };
+        if !new.is_empty() {
+            svc.write(&new)?;
+        }
+        Ok(new.len())
+    }
+}
