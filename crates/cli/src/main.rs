@@ -122,6 +122,11 @@ enum Command {
         #[command(subcommand)]
         what: service::Token,
     },
+    /// Register, rotate, remove webhooks for alerts; list and replay dead letters.
+    Webhook {
+        #[command(subcommand)]
+        what: service::Webhook,
+    },
 }
 
 /// Bad usage or unreadable input (contract exit code 2).
@@ -165,6 +170,7 @@ fn run(cli: Cli) -> Result<u8> {
         }
         Command::Serve(s) => service::serve(dir, s),
         Command::Token { what } => service::token(&dir, json, what),
+        Command::Webhook { what } => service::webhook(&dir, json, what),
         Command::Report { what } => report::run(&dir, json, what),
         Command::Check { what } => report::check(&dir, json, what),
         Command::Sessions { rules } => report::sessions(&dir, json, rules),

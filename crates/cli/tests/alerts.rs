@@ -212,3 +212,235 @@ fn bought_traffic_raises_alerts_while_the_session_runs_and_a_clean_one_none() {
         "out of scope"
     );
 }
+
+/// A webhook receiver: answers `fail_first` requests with 500 (all of them
+/// while `down`), the rest with 200, and keeps what it was sent.
+#[derive(Default)]
+struct Receiver {
+    fail_first: usize,
+    down: bool,
+    seen: usize,
+    /// (headers, body) of each request answered 200.
+    got: Vec<(std::collections::HashMap<String, String>, String)>,
+}
+
+fn receive(state: std::sync::Arc<std::sync::Mutex<Receiver>>) -> String {
+    use std::io::Read;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let mut reader = BufReader::new(conn.try_clone().unwrap());
+            let mut headers = std::collections::HashMap::new();
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            loop {
+                line.clear();
+                reader.read_line(&mut line).unwrap();
+                let l = line.trim_end();
+                if l.is_empty() {
+                    break;
+                }
+                if let Some((k, v)) = l.split_once(": ") {
+                    headers.insert(k.to_ascii_lowercase(), v.to_string());
+                }
+            }
+            let n: usize = headers
+                .get("content-length")
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            let mut body = vec![0; n];
+            reader.read_exact(&mut body).unwrap();
+            let mut r = state.lock().unwrap();
+            r.seen += 1;
+            let fail = r.down || r.seen <= r.fail_first;
+            if !fail {
+                r.got.push((headers, String::from_utf8(body).unwrap()));
+            }
+            let status = if fail {
+                "500 Internal Server Error"
+            } else {
+                "200 OK"
+            };
+            let _ = write!(
+                conn,
+                "HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+        }
+    });
+    addr
+}
+
+/// HMAC-SHA256 by an independent implementation (openssl).
+fn openssl_hmac(secret: &str, message: &str) -> String {
+    let mut child = std::process::Command::new("openssl")
+        .args(["dgst", "-sha256", "-hmac", secret])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("openssl");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(message.as_bytes())
+        .unwrap();
+    let out = String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap();
+    out.trim().rsplit(' ').next().unwrap().to_string()
+}
+
+#[test]
+fn webhooks_get_each_alert_once_signed_retried_and_dead_letters_replay() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let bought = simulate(dir.path(), "inflated-views,bot-farm", "bt");
+    let flaky = std::sync::Arc::new(std::sync::Mutex::new(Receiver {
+        fail_first: 3,
+        ..Receiver::default()
+    }));
+    let dead = std::sync::Arc::new(std::sync::Mutex::new(Receiver {
+        down: true,
+        ..Receiver::default()
+    }));
+    let (flaky_addr, dead_addr) = (receive(flaky.clone()), receive(dead.clone()));
+    let add = |url: &str, extra: &[&str]| {
+        let mut args = vec!["--json", "webhook", "add", url];
+        args.extend_from_slice(extra);
+        run(&data, &args)
+    };
+    // Private targets need saying so.
+    assert_eq!(
+        add(
+            &format!("http://{flaky_addr}/hook"),
+            &["--role", "regulator"]
+        )
+        .status
+        .code(),
+        Some(2)
+    );
+    let hook = add(
+        &format!("http://{flaky_addr}/hook"),
+        &["--role", "regulator", "--allow-private", "--name", "flaky"],
+    );
+    assert!(hook.status.success(), "{hook:?}");
+    let secret = common::json(&hook)["secret"].as_str().unwrap().to_string();
+    assert!(add(
+        &format!("http://{dead_addr}/hook"),
+        &["--role", "regulator", "--allow-private", "--name", "down"]
+    )
+    .status
+    .success());
+    let other = add(
+        &format!("http://{flaky_addr}/other"),
+        &[
+            "--role",
+            "merchant",
+            "--scope",
+            "m-none",
+            "--allow-private",
+            "--name",
+            "other",
+        ],
+    );
+    assert!(other.status.success());
+
+    let (_server, addr) = serve(
+        &data,
+        &["--webhook-retry-ms", "20", "--webhook-attempts", "4"],
+    );
+    let regulator = issue(&data, "regulator", None, "samr");
+    let feed = issue(&data, "producer", Some("douyin"), "feed");
+    send(&addr, &feed, &bought);
+    let auth = format!("Bearer {regulator}");
+    let list = || -> Vec<Value> {
+        serde_json::from_slice(
+            &http(&addr, "GET", "/v1/alerts", &[("Authorization", &auth)], b"").2,
+        )
+        .unwrap()
+    };
+    // Every alert reaches the flaky receiver once, in order, signed.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let alerts = loop {
+        let alerts = list();
+        if !alerts.is_empty() && flaky.lock().unwrap().got.len() >= alerts.len() {
+            break alerts;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "deliveries: {} of {}",
+            flaky.lock().unwrap().got.len(),
+            alerts.len()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    std::thread::sleep(Duration::from_millis(500));
+    let r = flaky.lock().unwrap();
+    let ids: Vec<&str> = r
+        .got
+        .iter()
+        .map(|(h, _)| h["liveledger-event-id"].as_str())
+        .collect();
+    let want: Vec<&str> = alerts
+        .iter()
+        .map(|a| a["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, want, "each alert once, in order");
+    assert!(
+        r.seen >= want.len() + 3,
+        "the first three deliveries failed and were retried"
+    );
+    for (h, body) in &r.got {
+        let sig = &h["liveledger-signature"];
+        let t = sig.strip_prefix("t=").unwrap().split(',').next().unwrap();
+        let v1 = sig.split(",v1=").nth(1).unwrap();
+        assert_eq!(
+            v1,
+            openssl_hmac(&secret, &format!("{t}.{body}")),
+            "signature of {body}"
+        );
+        let alert: Value = serde_json::from_str(body).unwrap();
+        assert_eq!(
+            alert["event"].as_str(),
+            Some(h["liveledger-event-id"].as_str())
+        );
+    }
+    drop(r);
+
+    // The receiver that is down: every alert a dead letter, then replayed.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let letters = loop {
+        let out = run(&data, &["--json", "webhook", "dead", "down"]);
+        let letters: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+        if letters.len() >= want.len() {
+            break letters;
+        }
+        assert!(Instant::now() < deadline, "dead letters: {}", letters.len());
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(
+        letters[0]["last_error"].as_str().unwrap().contains("500"),
+        "{}",
+        letters[0]
+    );
+    assert_eq!(
+        dead.lock().unwrap().seen,
+        want.len() * 4,
+        "four attempts each"
+    );
+    dead.lock().unwrap().down = false;
+    let replayed = common::json(&run(&data, &["--json", "webhook", "replay", "down"]));
+    assert_eq!(replayed["replayed"], want.len());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while dead.lock().unwrap().got.len() < want.len() {
+        assert!(Instant::now() < deadline, "replayed deliveries");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(run(&data, &["--json", "webhook", "dead", "down"])
+        .stdout
+        .starts_with(b"[]"));
+
+    // The merchant's webhook (same receiver, other path) heard none of them.
+    let r = flaky.lock().unwrap();
+    assert_eq!(r.got.len(), want.len());
+}

@@ -53,6 +53,7 @@ pub fn serve(
     listen: &str,
     entries: EntryAccess,
     max_body: usize,
+    retry: crate::service::webhooks::Retry,
     on_ready: impl FnOnce(std::net::SocketAddr),
 ) -> Result<()> {
     let failed = |what: &str| {
@@ -89,6 +90,7 @@ pub fn serve(
             .await
             .map_err(failed(&format!("cannot listen on {listen}")))?;
         on_ready(listener.local_addr().map_err(failed("no local address"))?);
+        tokio::spawn(crate::service::webhooks::run(svc.clone(), retry));
         axum::serve(listener, app)
             .with_graceful_shutdown(stopped())
             .await

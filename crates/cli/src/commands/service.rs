@@ -4,6 +4,7 @@ use crate::commands::common::{names, now};
 use anyhow::{bail, Result};
 use ledger::serve::EntryAccess;
 use ledger::service::tokens::{self, Role};
+use ledger::service::webhooks;
 use ledger::DataDir;
 use serde_json::json;
 
@@ -21,6 +22,12 @@ pub struct Serve {
     /// The largest request body accepted (bytes); larger ones get 413.
     #[arg(long, default_value_t = 64 << 20)]
     max_body: usize,
+    /// First wait before a failed webhook delivery is retried (doubling, with jitter).
+    #[arg(long, default_value_t = 500, value_name = "MS")]
+    webhook_retry_ms: u64,
+    /// Delivery attempts before an alert becomes a dead letter.
+    #[arg(long, default_value_t = 10)]
+    webhook_attempts: u32,
     /// PostgreSQL for the service's projections (not built yet).
     #[arg(long)]
     database: Option<String>,
@@ -65,11 +72,87 @@ pub fn serve(dir: DataDir, s: Serve) -> Result<u8> {
         (Entries::Public, _) => EntryAccess::Public,
     };
     let shown = dir.root.display().to_string();
-    ledger::serve::serve(dir, &s.listen, access, s.max_body, |addr| {
+    let retry = webhooks::Retry {
+        first: std::time::Duration::from_millis(s.webhook_retry_ms),
+        attempts: s.webhook_attempts.max(1),
+    };
+    ledger::serve::serve(dir, &s.listen, access, s.max_body, retry, |addr| {
         use std::io::Write;
         println!("serving {shown} on http://{addr}");
         let _ = std::io::stdout().flush();
     })?;
+    Ok(0)
+}
+
+#[derive(clap::Subcommand)]
+pub enum Webhook {
+    /// Register URL to receive the alerts ROLE/SCOPE may see; prints its secret once.
+    Add {
+        url: String,
+        #[arg(long, value_parser = names(&Role::ALL))]
+        role: Role,
+        #[arg(long)]
+        scope: Option<String>,
+        #[arg(long)]
+        name: Option<String>,
+        /// Allow a loopback, private or link-local target.
+        #[arg(long)]
+        allow_private: bool,
+    },
+    /// A new secret for NAME; the old one keeps signing beside it until the next rotation.
+    Rotate {
+        name: String,
+    },
+    Remove {
+        name: String,
+    },
+    List,
+    /// The alerts NAME could not be given, with the last error.
+    Dead {
+        name: String,
+    },
+    /// Deliver NAME's dead letters again.
+    Replay {
+        name: String,
+    },
+}
+
+pub fn webhook(dir: &DataDir, json_out: bool, w: Webhook) -> Result<u8> {
+    let out = match w {
+        Webhook::Add {
+            url,
+            role,
+            scope,
+            name,
+            allow_private,
+        } => {
+            let h = webhooks::add(dir, &url, role, scope, name, allow_private)?;
+            json!({ "name": h.name, "url": h.url, "role": role.as_str(), "scope": h.scope, "secret": h.secrets[0] })
+        }
+        Webhook::Rotate { name } => {
+            json!({ "name": name, "secret": webhooks::rotate(dir, &name)? })
+        }
+        Webhook::Remove { name } => {
+            webhooks::remove(dir, &name)?;
+            json!({ "removed": name })
+        }
+        Webhook::List => {
+            let hooks: Vec<_> = webhooks::load(dir)?
+                .into_iter()
+                .map(|h| json!({ "name": h.name, "url": h.url, "role": h.role.as_str(), "scope": h.scope, "dead": webhooks::dead(dir, &h.name).map(|d| d.len()).unwrap_or(0) }))
+                .collect();
+            json!(hooks)
+        }
+        Webhook::Dead { name } => json!(webhooks::dead(dir, &name)?),
+        Webhook::Replay { name } => {
+            json!({ "name": name, "replayed": webhooks::replay(dir, &name)? })
+        }
+    };
+    if json_out {
+        println!("{out}");
+    } else {
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    }
     Ok(0)
 }
 

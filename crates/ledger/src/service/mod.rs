@@ -23,6 +23,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod scope;
 pub mod tokens;
+pub mod webhooks;
 
 use crate::analyze::Analysis;
 use crate::datadir::{DataDir, Ledger};
