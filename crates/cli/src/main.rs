@@ -5,7 +5,7 @@ mod commands;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use commands::{cases, evidence, ingest, report, service, simulate};
+use commands::{cases, evidence, ingest, report, service, simulate, watch};
 use ledger::DataDir;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -122,6 +122,8 @@ enum Command {
         #[command(subcommand)]
         what: service::Token,
     },
+    /// A live terminal view of one session, from the data directory or a running service.
+    Watch(watch::Args),
     /// Register, rotate, remove webhooks for alerts; list and replay dead letters.
     Webhook {
         #[command(subcommand)]
@@ -171,6 +173,7 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Serve(s) => service::serve(dir, s),
         Command::Token { what } => service::token(&dir, json, what),
         Command::Webhook { what } => service::webhook(&dir, json, what),
+        Command::Watch(a) => watch::run(&dir, a),
         Command::Report { what } => report::run(&dir, json, what),
         Command::Check { what } => report::check(&dir, json, what),
         Command::Sessions { rules } => report::sessions(&dir, json, rules),

@@ -444,3 +444,120 @@ fn webhooks_get_each_alert_once_signed_retried_and_dead_letters_replay() {
     let r = flaky.lock().unwrap();
     assert_eq!(r.got.len(), want.len());
 }
+
+/// A bought-traffic evening replayed in real time (`simulate --realtime`,
+/// 2,000 times faster) and fed to the service as a producer would, a batch
+/// every 200 ms: its alerts come before the session ends; `watch` shows
+/// them from the service.
+#[test]
+fn a_realtime_replay_raises_alerts_before_the_session_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (_server, addr) = serve(&data, &[]);
+    let regulator = issue(&data, "regulator", None, "samr");
+    let feed = issue(&data, "producer", Some("douyin"), "feed");
+    let mut replay = common::bin()
+        .args([
+            "simulate",
+            "--scenario",
+            "inflated-views,bot-farm",
+            "--scale",
+            "0.0003",
+            "--seed",
+            "5",
+            "--session",
+            "rt",
+            "--realtime",
+            "--speed",
+            "2000",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = BufReader::new(replay.stdout.take().unwrap()).lines();
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for l in lines.map_while(Result::ok) {
+            if tx.send(l).is_err() {
+                return;
+            }
+        }
+    });
+    let auth = format!("Bearer {regulator}");
+    let alerts = || -> Vec<Value> {
+        serde_json::from_slice(
+            &http(
+                &addr,
+                "GET",
+                "/v1/alerts?session=rt",
+                &[("Authorization", &auth)],
+                b"",
+            )
+            .2,
+        )
+        .unwrap()
+    };
+    let started = Instant::now();
+    let mut before_end = Vec::new();
+    'replay: loop {
+        std::thread::sleep(Duration::from_millis(200));
+        let mut batch: Vec<String> = Vec::new();
+        let mut ended = false;
+        loop {
+            match rx.try_recv() {
+                Ok(l) => {
+                    if l.contains("\"session_ended\"") {
+                        ended = true;
+                        before_end = alerts();
+                    }
+                    batch.push(l);
+                }
+                Err(std::sync::mpsc::TryRecvError::Empty) => break,
+                Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                    send(&addr, &feed, &batch);
+                    break 'replay;
+                }
+            }
+            if ended {
+                break;
+            }
+        }
+        send(&addr, &feed, &batch);
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "replay too slow"
+        );
+    }
+    replay.wait().unwrap();
+    let codes: Vec<&str> = before_end
+        .iter()
+        .map(|a| a["code"].as_str().unwrap())
+        .collect();
+    assert!(
+        codes.contains(&"VIEWER_INFLATION") && codes.contains(&"BOT_VIEWERS"),
+        "before the end: {codes:?}"
+    );
+
+    let out = run(
+        &data,
+        &[
+            "watch",
+            "rt",
+            "--once",
+            "--url",
+            &format!("http://{addr}"),
+            "--token",
+            &regulator,
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let view = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        view.contains("session rt") && view.contains("BOT_VIEWERS") && view.contains("alert "),
+        "{view}"
+    );
+    // From the data directory alone, the same flags.
+    let out = run(&data, &["watch", "rt", "--once"]);
+    let local = String::from_utf8(out.stdout).unwrap();
+    assert!(local.contains("FLAG high    BOT_VIEWERS"), "{local}");
+}

@@ -10,3 +10,4 @@ pub mod ingest;
 pub mod report;
 pub mod service;
 pub mod simulate;
+pub mod watch;

@@ -25,6 +25,79 @@ pub struct Args {
     /// Truth file (default: OUTPUT.truth.json when --output is given).
     #[arg(long)]
     truth: Option<PathBuf>,
+    /// Write each event when its time comes (from the first event's), so a
+    /// live evening can be replayed: `simulate --realtime | ingest -`.
+    #[arg(long)]
+    realtime: bool,
+    /// With --realtime: this many times faster than real time.
+    #[arg(long, default_value_t = 1.0)]
+    speed: f64,
+    /// With --realtime: a quiet spell longer than this (seconds of event
+    /// time) is skipped, so registrations days before and after-sales days
+    /// after a session do not keep a replay waiting.
+    #[arg(long, default_value_t = 60.0)]
+    max_gap: f64,
+}
+
+/// A writer that lets each line through when its `at` comes: the event
+/// time since the first line's, without quiet spells over `max_gap`,
+/// divided by `speed`. Lines are written (and flushed) one at a time.
+struct Paced<W: std::io::Write> {
+    out: W,
+    line: Vec<u8>,
+    speed: f64,
+    max_gap: f64,
+    started: std::time::Instant,
+    /// (event time of the last line, seconds of replay it was due at).
+    last: Option<(chrono::DateTime<chrono::FixedOffset>, f64)>,
+}
+
+impl<W: std::io::Write> Paced<W> {
+    fn emit(&mut self) -> std::io::Result<()> {
+        let at = serde_json::from_slice::<serde_json::Value>(&self.line)
+            .ok()
+            .and_then(|v| chrono::DateTime::parse_from_rfc3339(v["at"].as_str()?).ok());
+        if let Some(at) = at {
+            let due = match self.last {
+                None => 0.0,
+                Some((prev, due)) => {
+                    let gap = (at - prev).as_seconds_f64().max(0.0);
+                    due + if gap > self.max_gap {
+                        0.0
+                    } else {
+                        gap / self.speed
+                    }
+                }
+            };
+            self.last = Some((at, due));
+            let wait = due - self.started.elapsed().as_secs_f64();
+            if wait > 0.0 {
+                std::thread::sleep(std::time::Duration::from_secs_f64(wait));
+            }
+        }
+        self.out.write_all(&self.line)?;
+        self.out.flush()?;
+        self.line.clear();
+        Ok(())
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for Paced<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        for chunk in buf.split_inclusive(|b| *b == b'\n') {
+            self.line.extend_from_slice(chunk);
+            if chunk.ends_with(b"\n") {
+                self.emit()?;
+            }
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        if !self.line.is_empty() {
+            self.emit()?;
+        }
+        self.out.flush()
+    }
 }
 
 pub fn run(json_out: bool, a: Args) -> Result<u8> {
@@ -35,7 +108,13 @@ pub fn run(json_out: bool, a: Args) -> Result<u8> {
         session,
         output,
         truth: truth_path,
+        realtime,
+        speed,
+        max_gap,
     } = a;
+    if realtime && !(speed > 0.0 && max_gap >= 0.0) {
+        anyhow::bail!("--speed must be above 0 and --max-gap at least 0");
+    }
     if !(scale > 0.0 && scale <= 10.0) {
         anyhow::bail!("--scale must be above 0 and at most 10 (1.0 = a 48-million-view stream)");
     }
@@ -51,7 +130,20 @@ pub fn run(json_out: bool, a: Args) -> Result<u8> {
         ),
         None => Box::new(std::io::stdout().lock()),
     };
-    let mut w = std::io::BufWriter::with_capacity(1 << 20, sink);
+    let sink: Box<dyn std::io::Write> = if realtime {
+        Box::new(Paced {
+            out: sink,
+            line: Vec::new(),
+            speed,
+            max_gap,
+            started: std::time::Instant::now(),
+            last: None,
+        })
+    } else {
+        sink
+    };
+    // Paced lines must not wait in a buffer.
+    let mut w = std::io::BufWriter::with_capacity(if realtime { 0 } else { 1 << 20 }, sink);
     let truth = sim::simulate(&config, &mut w)?;
     std::io::Write::flush(&mut w)?;
     let truth_path = truth_path.or_else(|| {

@@ -17,6 +17,7 @@
 
 pub mod alerts;
 pub mod api;
+pub mod client;
 pub mod dashboard;
 pub mod i18n;
 pub mod metrics;
