@@ -135,7 +135,6 @@ pub fn issue(
     req: Request,
     now: DateTime<FixedOffset>,
 ) -> Result<(String, TokenRec)> {
-    dir.require_existing()?;
     let scope = match (req.role, req.scope) {
         (Role::Regulator, None) => None,
         (Role::Regulator, Some(_)) => {
