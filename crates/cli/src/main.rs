@@ -122,6 +122,8 @@ enum Command {
         #[command(subcommand)]
         what: service::Token,
     },
+    /// Act on a session as a regulator or platform: warn, take_off_sale, reinstate, suspend (logged).
+    Intervene(service::Intervene),
     /// A live terminal view of one session, from the data directory or a running service.
     Watch(watch::Args),
     /// Register, rotate, remove webhooks for alerts; list and replay dead letters.
@@ -174,6 +176,7 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Token { what } => service::token(&dir, json, what),
         Command::Webhook { what } => service::webhook(&dir, json, what),
         Command::Watch(a) => watch::run(&dir, a),
+        Command::Intervene(i) => service::intervene(&dir, json, i),
         Command::Report { what } => report::run(&dir, json, what),
         Command::Check { what } => report::check(&dir, json, what),
         Command::Sessions { rules } => report::sessions(&dir, json, rules),

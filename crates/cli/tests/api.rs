@@ -520,3 +520,89 @@ fn the_openapi_document_matches_what_is_served() {
         );
     }
 }
+
+/// `ingest --url`: a file sent to the service in batches, its rejections
+/// named by their line in the file; `intervene` from the command line.
+#[test]
+fn a_file_goes_to_the_service_in_batches_and_the_command_line_intervenes() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let file = dir.path().join("e.ndjson");
+    let mut lines: Vec<String> = common::events("u", 12_000)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    lines[10_999] = "not json".into();
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    let (server, addr) = serve(&data, &[]);
+    let feed = issue(&data, "producer", Some("douyin"), "feed");
+    let out = run(
+        &data,
+        &[
+            "--json",
+            "ingest",
+            file.to_str().unwrap(),
+            "--url",
+            &format!("http://{addr}"),
+            "--token",
+            &feed,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let v = json(&out);
+    assert_eq!(
+        (v["accepted"].as_u64(), v["rejected"].as_u64()),
+        (Some(11_999), Some(1))
+    );
+    assert_eq!(
+        v["errors"][0]["line"], 11_000,
+        "the line in the file, across batches"
+    );
+    drop(server);
+
+    assert!(run(&data, &["ingest", examples().to_str().unwrap()])
+        .status
+        .success());
+    let gate = |data: &Path| {
+        run(
+            data,
+            &[
+                "--json",
+                "check",
+                "listing",
+                "--product",
+                "p1",
+                "--anchor",
+                "a1",
+            ],
+        )
+    };
+    assert!(!String::from_utf8_lossy(&gate(&data).stdout).contains("TAKEN_OFF_SALE"));
+    let out = run(
+        &data,
+        &[
+            "intervene",
+            "s1",
+            "take_off_sale",
+            "--product",
+            "p1",
+            "--reason",
+            "lab report",
+            "--actor",
+            "samr",
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    let v = json(&gate(&data));
+    assert_eq!(v["allowed"], false);
+    assert!(v.to_string().contains("TAKEN_OFF_SALE"), "{v}");
+    assert_eq!(
+        run(
+            &data,
+            &["intervene", "s1", "ban", "--reason", "x", "--actor", "y"]
+        )
+        .status
+        .code(),
+        Some(2)
+    );
+}

@@ -183,6 +183,28 @@ fn each_party_works_its_part_from_the_browser_in_english_or_chinese() {
     );
     assert_eq!(status, 401);
 
+    // A platform acts on its session from the page; the report shows it.
+    let (_, html) = page(addr, "/sessions/s1", &as_douyin, "en");
+    assert!(html.contains(r#"action="/sessions/s1/intervene""#));
+    let (status, _, _) = http(
+        addr,
+        "POST",
+        "/sessions/s1/intervene",
+        &form,
+        b"action=take_off_sale&product=p1&reason=sugar+water&alert=",
+    );
+    assert_eq!(status, 303);
+    let (_, html) = page(addr, "/sessions/s1", &as_douyin, "en");
+    assert!(
+        html.contains("<td>take_off_sale</td><td>p1</td><td>douyin-ts: sugar water</td>"),
+        "{html}"
+    );
+    let (_, regulator_page) = page(addr, "/sessions/s1", &cookie, "en");
+    assert!(
+        regulator_page.contains("/intervene\""),
+        "the regulator may act too"
+    );
+
     // The log page is public.
     let (status, html) = page(addr, "/log", "", "zh-CN");
     assert_eq!(status, 200);

@@ -1,5 +1,5 @@
-//! Events liveledger itself writes to the log: what people did to cases,
-//! complaints filed through the service, and who was shown what (`access`).
+//! Events liveledger itself writes to the log: what people did to cases
+//! and sessions, and who was shown what (`access`).
 //! Each goes through ingest like any producer's event, so it is validated,
 //! deduplicated and committed the same way.
 
@@ -48,6 +48,33 @@ pub fn case_updated(
         let c = serde_json::to_value(CaseAnswer::new(case, &|_| None))?;
         ev["liable"] = c["liable"].clone();
         ev["remedy"] = c["remedy"].clone();
+    }
+    Ok(ev)
+}
+
+/// The `intervention` event: `actor` acts on `session`.
+pub fn intervention(
+    session: &str,
+    action: &str,
+    product: Option<&str>,
+    reason: &str,
+    alert: Option<&str>,
+    actor: &str,
+    at: Time,
+) -> Result<Value> {
+    let mut ev = json!({
+        "type": "intervention",
+        "id": fresh_id("intervention")?,
+        "at": at.to_rfc3339(),
+        "session": session,
+        "action": action,
+        "reason": reason,
+        "actor": actor,
+    });
+    for (k, v) in [("product", product), ("alert", alert)] {
+        if let Some(v) = v {
+            ev[k] = json!(v);
+        }
     }
     Ok(ev)
 }

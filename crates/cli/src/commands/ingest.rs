@@ -28,6 +28,13 @@ pub struct Args {
     /// level with the log (and judging every session) before returning.
     #[arg(long)]
     log_only: bool,
+    /// Send the events to a running service (POST /v1/events) instead of
+    /// the data directory: a batch at most every --max-delay ms.
+    #[arg(long)]
+    url: Option<String>,
+    /// The producer or platform token (with --url).
+    #[arg(long, env = "LIVELEDGER_TOKEN", hide_env_values = true)]
+    token: Option<String>,
 }
 
 fn open_inputs(files: &[String]) -> Result<(Vec<Input>, u64)> {
@@ -62,6 +69,15 @@ fn open_inputs(files: &[String]) -> Result<(Vec<Input>, u64)> {
 pub fn run(dir: &DataDir, json_out: bool, a: Args) -> Result<u8> {
     // Every input must be readable before anything is ingested (exit 2 otherwise).
     let (inputs, total) = open_inputs(&a.files)?;
+    if let Some(url) = &a.url {
+        let report = remote(url, a.token.as_deref(), inputs, &a)?;
+        if json_out {
+            println!("{}", report.to_json(a.files.len() > 1));
+        } else {
+            print_report(&report, a.files.len() > 1);
+        }
+        return Ok(if report.rejected > 0 { PROBLEM } else { 0 });
+    }
     let mut ledger = Ledger::open(dir, a.origin.as_deref())?;
     let bar = bar("{spinner} ingest [{bar:40}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
         .filter(|_| total > 16 << 20);
@@ -113,6 +129,86 @@ pub fn run(dir: &DataDir, json_out: bool, a: Args) -> Result<u8> {
         println!("log         {} entries, root {}", cp.size, cp.root);
     }
     Ok(if report.rejected > 0 { PROBLEM } else { 0 })
+}
+
+/// Sends every input's lines to the service at `url`, in batches of at
+/// most 10,000 lines or --max-delay; the service's answers added up, its
+/// line numbers made the file's.
+fn remote(url: &str, token: Option<&str>, inputs: Vec<Input>, a: &Args) -> Result<IngestReport> {
+    use std::io::BufRead;
+    use std::sync::mpsc::{sync_channel, RecvTimeoutError};
+    let endpoint = format!("{}/v1/events", url.trim_end_matches('/'));
+    let delay = std::time::Duration::from_millis(a.max_delay.max(1));
+    let mut report = IngestReport::default();
+    for input in inputs {
+        let name = input.name.clone();
+        let (tx, rx) = sync_channel::<std::io::Result<String>>(20_000);
+        let reader = std::io::BufReader::new(input.reader);
+        std::thread::spawn(move || {
+            for line in reader.lines() {
+                if tx.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        let (mut batch, mut first, mut next) = (Vec::<String>::new(), 1u64, 1u64);
+        let mut send = |batch: &mut Vec<String>, first: u64| -> Result<()> {
+            if batch.is_empty() {
+                return Ok(());
+            }
+            let body = batch.join("\n").into_bytes();
+            let v = ledger::service::client::post(&endpoint, token, body)?;
+            let n = |k: &str| v[k].as_u64().unwrap_or(0);
+            report.accepted += n("accepted");
+            report.duplicates += n("duplicates");
+            report.rejected += n("rejected");
+            for e in v["errors"].as_array().into_iter().flatten() {
+                let s = |k: &str| e[k].as_str().map(str::to_string);
+                report.errors.push(ledger::LineError {
+                    file: name.clone(),
+                    line: first + e["line"].as_u64().unwrap_or(1) - 1,
+                    id: s("id"),
+                    field: s("field"),
+                    reason: s("reason").unwrap_or_default(),
+                });
+            }
+            batch.clear();
+            Ok(())
+        };
+        let mut deadline = None;
+        loop {
+            let wait = deadline.map_or(delay, |d: std::time::Instant| {
+                d.saturating_duration_since(std::time::Instant::now())
+            });
+            match rx.recv_timeout(wait) {
+                Ok(line) => {
+                    let line = line.with_context(|| format!("reading {name}"))?;
+                    if batch.is_empty() {
+                        (first, deadline) = (next, Some(std::time::Instant::now() + delay));
+                    }
+                    batch.push(line);
+                    next += 1;
+                    if batch.len() >= 10_000 {
+                        send(&mut batch, first)?;
+                        deadline = None;
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    send(&mut batch, first)?;
+                    deadline = None;
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    send(&mut batch, first)?;
+                    break;
+                }
+            }
+            if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+                send(&mut batch, first)?;
+                deadline = None;
+            }
+        }
+    }
+    Ok(report)
 }
 
 fn print_report(report: &IngestReport, several: bool) {

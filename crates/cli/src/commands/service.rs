@@ -156,6 +156,57 @@ pub fn webhook(dir: &DataDir, json_out: bool, w: Webhook) -> Result<u8> {
     Ok(0)
 }
 
+#[derive(clap::Args)]
+pub struct Intervene {
+    session: String,
+    #[arg(value_parser = names(&events::InterventionAction::ALL))]
+    action: events::InterventionAction,
+    #[arg(long)]
+    reason: String,
+    /// The product it is about (take_off_sale, reinstate).
+    #[arg(long)]
+    product: Option<String>,
+    /// The alert it answers.
+    #[arg(long)]
+    alert: Option<String>,
+    /// Who acts (recorded in the log).
+    #[arg(long)]
+    actor: String,
+}
+
+/// `intervene`: a regulator's or platform's act on a session, logged to the
+/// data directory (a running service takes them at POST
+/// /v1/sessions/{id}/interventions instead, with the role checked).
+pub fn intervene(dir: &DataDir, json_out: bool, i: Intervene) -> Result<u8> {
+    if i.actor.trim().is_empty() || i.reason.trim().is_empty() {
+        bail!("say who acts and why: --actor NAME --reason TEXT");
+    }
+    let ev = ledger::record::intervention(
+        &i.session,
+        i.action.as_str(),
+        i.product.as_deref(),
+        &i.reason,
+        i.alert.as_deref(),
+        &i.actor,
+        now(),
+    )?;
+    ledger::record::append(
+        &mut ledger::Ledger::open(dir, None)?,
+        std::slice::from_ref(&ev),
+    )?;
+    if json_out {
+        println!("{ev}");
+    } else {
+        println!(
+            "{} {} logged as {}",
+            i.action.as_str(),
+            i.session,
+            ev["id"].as_str().unwrap_or("")
+        );
+    }
+    Ok(0)
+}
+
 pub fn token(dir: &DataDir, json_out: bool, t: Token) -> Result<u8> {
     match t {
         Token::Issue {

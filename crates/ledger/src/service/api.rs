@@ -315,11 +315,11 @@ async fn session_report(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Intervention {
-    action: String,
-    product: Option<String>,
-    reason: String,
-    alert: Option<String>,
+pub(super) struct Intervention {
+    pub action: String,
+    pub product: Option<String>,
+    pub reason: String,
+    pub alert: Option<String>,
 }
 
 async fn intervention(
@@ -330,38 +330,41 @@ async fn intervention(
 ) -> Answer {
     let p = who(&svc, &headers).await?;
     let req: Intervention = body(&bytes)?;
-    blocking(&svc, move |s| {
-        let owners = s.live()?.analysis.analyzer.session_owners(&id);
-        if !owners.is_some_and(|o| p.sees_session(&o)) {
-            return Err(ApiError::not_found(&format!("session {id:?}")));
-        }
-        if !matches!(p.role, Role::Regulator | Role::Platform) {
-            return Err(ApiError::forbidden(format!(
-                "a {} token may not intervene in a session",
-                p.role.as_str()
-            )));
-        }
-        let mut ev = json!({
-            "type": "intervention",
-            "id": record::fresh_id("intervention")?,
-            "at": now().to_rfc3339(),
-            "session": id,
-            "action": req.action,
-            "reason": req.reason,
-            "actor": p.name,
-        });
-        for (k, v) in [("product", req.product), ("alert", req.alert)] {
-            if let Some(v) = v {
-                ev[k] = json!(v);
-            }
-        }
-        // A bad action is refused by the event contract, with its reason.
-        s.write(std::slice::from_ref(&ev))
-            .map_err(|e| ApiError::invalid(e.to_string()))?;
-        Ok(ev)
-    })
-    .await
-    .and_then(ok)
+    blocking(&svc, move |s| intervene(s, &p, &id, req))
+        .await
+        .and_then(ok)
+}
+
+/// `p` acts on session `id`: the logged `intervention` event.
+pub(super) fn intervene(
+    s: &Service,
+    p: &Principal,
+    id: &str,
+    req: Intervention,
+) -> Result<Value, ApiError> {
+    let owners = s.live()?.analysis.analyzer.session_owners(id);
+    if !owners.is_some_and(|o| p.sees_session(&o)) {
+        return Err(ApiError::not_found(&format!("session {id:?}")));
+    }
+    if !matches!(p.role, Role::Regulator | Role::Platform) {
+        return Err(ApiError::forbidden(format!(
+            "a {} token may not intervene in a session",
+            p.role.as_str()
+        )));
+    }
+    let ev = record::intervention(
+        id,
+        &req.action,
+        req.product.as_deref(),
+        &req.reason,
+        req.alert.as_deref(),
+        &p.name,
+        now(),
+    )?;
+    // A bad action is refused by the event contract, with its reason.
+    s.write(std::slice::from_ref(&ev))
+        .map_err(|e| ApiError::invalid(e.to_string()))?;
+    Ok(ev)
 }
 
 async fn product_report(

@@ -58,6 +58,7 @@ pub fn router(svc: Svc) -> Router {
         .route("/products/{id}", get(product_page))
         .route("/cases", get(cases_page))
         .route("/cases/{id}/act", post(case_act))
+        .route("/sessions/{id}/intervene", post(intervene))
         .route("/log", get(log_page))
         .route("/live", get(live))
         .with_state(svc)
@@ -335,6 +336,7 @@ async fn session_page(
     let Some(p) = c.who.clone() else {
         return c.sign_in_page(StatusCode::UNAUTHORIZED, false);
     };
+    let session = id.clone();
     let page = blocking(&svc, move |s| {
         let (html, live) = {
             let mut live = s.live()?;
@@ -362,16 +364,71 @@ async fn session_page(
     .await;
     match page {
         Ok((report, running)) => {
-            let script = if running {
-                format!(
+            let mut tail = String::new();
+            if matches!(
+                c.who.as_ref().map(|p| p.role),
+                Some(super::tokens::Role::Regulator | super::tokens::Role::Platform)
+            ) {
+                tail.push_str(&intervention_form(&c, &session).into_string());
+            }
+            if running {
+                tail.push_str(&format!(
                     "<p class=\"muted\">{}</p><script>new EventSource('/live').onmessage=()=>location.reload()</script>",
                     c.t(Msg::LiveUpdates)
-                )
-            } else {
-                String::new()
-            };
-            c.respond(StatusCode::OK, framed(&c, &report, &script))
+                ));
+            }
+            c.respond(StatusCode::OK, framed(&c, &report, &tail))
         }
+        Err(e) => c.error(e),
+    }
+}
+
+/// The form a regulator or platform acts on a session with.
+fn intervention_form(c: &Ctx, session: &str) -> Markup {
+    html! {
+        h2 { (c.t(Msg::Intervene)) }
+        form method="post" action={ "/sessions/" (session) "/intervene" } {
+            select name="action" {
+                @for (name, _) in events::InterventionAction::ALL {
+                    option value=(name) { (word(name, c.lang)) }
+                }
+            }
+            " " label { (c.t(Msg::Product)) " " input name="product" size="10"; }
+            " " label { (c.t(Msg::Reason)) " " input name="reason" size="30" required; }
+            " " input type="hidden" name="alert" value="";
+            " " button { (c.t(Msg::Apply)) }
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct InterveneForm {
+    action: String,
+    product: Option<String>,
+    reason: String,
+    alert: Option<String>,
+}
+
+async fn intervene(
+    State(svc): State<Svc>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<InterveneForm>,
+) -> Response {
+    let c = ctx(&svc, &headers, &HashMap::new(), format!("/sessions/{id}")).await;
+    let Some(p) = c.who.clone() else {
+        return c.sign_in_page(StatusCode::UNAUTHORIZED, false);
+    };
+    let some = |s: Option<String>| s.filter(|v| !v.trim().is_empty());
+    let req = api::Intervention {
+        action: f.action,
+        product: some(f.product),
+        reason: f.reason,
+        alert: some(f.alert),
+    };
+    let back = format!("/sessions/{id}");
+    match blocking(&svc, move |s| api::intervene(s, &p, &id, req)).await {
+        Ok(_) => Redirect::to(&back).into_response(),
         Err(e) => c.error(e),
     }
 }

@@ -85,6 +85,8 @@ pub enum Msg {
     Language,
     NotFound,
     Forbidden,
+    Intervene,
+    Reason,
 }
 
 impl Msg {
@@ -143,6 +145,8 @@ impl Msg {
             Language => ("中文", "English"),
             NotFound => ("Not found, or not in your scope.", "未找到，或不在您的权限范围内。"),
             Forbidden => ("Your role may not do this.", "您的角色无权执行此操作。"),
+            Intervene => ("Act on this session", "处置本场直播"),
+            Reason => ("Reason", "理由"),
         };
         match lang {
             Lang::En => en,
@@ -204,6 +208,10 @@ pub fn word(name: &str, lang: Lang) -> &str {
         "counterfeit" => "假冒伪劣",
         "not_delivered" => "未发货",
         "other" => "其他",
+        "warn" => "警告",
+        "take_off_sale" => "下架商品",
+        "reinstate" => "恢复",
+        "suspend" => "暂停直播间",
         _ => name,
     };
     match lang {
@@ -235,6 +243,9 @@ mod tests {
             assert_ne!(word(name, Lang::Zh), name, "{name}");
         }
         for (name, _) in events::CaseAction::ALL {
+            assert_ne!(word(name, Lang::Zh), name, "{name}");
+        }
+        for (name, _) in events::InterventionAction::ALL {
             assert_ne!(word(name, Lang::Zh), name, "{name}");
         }
         for (name, _) in events::ComplaintCategory::ALL {
