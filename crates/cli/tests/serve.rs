@@ -76,3 +76,70 @@ fn a_mirror_rebuilds_the_log_from_http_alone() {
     assert_eq!(http_get(&addr, "/tile/../keys/log.key", &[]).0, 404);
     thread::sleep(std::time::Duration::from_millis(10));
 }
+
+/// A client that never finishes its headers is dropped after the header
+/// timeout; running out of file handles (`ulimit -n 64`, 100 idle
+/// connections) slows the server down but does not end it.
+#[test]
+fn slow_clients_are_dropped_and_running_out_of_handles_is_survived() {
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let file = dir.path().join("e.ndjson");
+    fs::write(&file, events("h", 10)).unwrap();
+    assert!(run(&data, &["ingest", file.to_str().unwrap()])
+        .status
+        .success());
+    let bin = env!("CARGO_BIN_EXE_liveledger");
+    let script = format!(
+        "ulimit -n 64 && exec {bin} --data {} serve --listen 127.0.0.1:0 --header-timeout 1",
+        data.display()
+    );
+    let mut child = std::process::Command::new("sh")
+        .args(["-c", &script])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let _server = common::Server(child);
+    let addr = line.trim().rsplit("http://").next().unwrap().to_string();
+
+    // Half a request, then silence: closed after about a second.
+    let mut slow = std::net::TcpStream::connect(&addr).unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let start = Instant::now();
+    let mut buf = Vec::new();
+    let _ = slow.read_to_end(&mut buf);
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "held for {:?}",
+        start.elapsed()
+    );
+
+    // More idle connections than the process has handles.
+    let idle: Vec<_> = (0..100)
+        .filter_map(|_| std::net::TcpStream::connect(&addr).ok())
+        .collect();
+    thread::sleep(Duration::from_millis(300));
+    drop(idle);
+    // Once the idle ones are gone (closed, or timed out), it answers again.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (status, _, body) = http_get(&addr, "/healthz", &[]);
+        if status == 200 {
+            assert!(String::from_utf8_lossy(&body).contains("\"ok\":true"));
+            break;
+        }
+        assert!(Instant::now() < deadline, "the server did not recover");
+        thread::sleep(Duration::from_millis(200));
+    }
+}

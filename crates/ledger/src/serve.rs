@@ -45,22 +45,30 @@ pub fn router(dir: DataDir, entries: EntryAccess) -> Router {
         .with_state(state)
 }
 
+/// How `serve` runs.
+pub struct Options {
+    pub listen: String,
+    pub entries: EntryAccess,
+    /// The largest request body accepted (bytes).
+    pub max_body: usize,
+    pub retry: crate::service::webhooks::Retry,
+    /// A client that has not sent a request's headers by then is dropped.
+    pub header_timeout: std::time::Duration,
+}
+
 /// Serves the API and the log until the process is stopped (SIGINT or
 /// SIGTERM: then the analysis is saved as a snapshot); `on_ready` hears the
 /// bound address.
 pub fn serve(
     dir: DataDir,
-    listen: &str,
-    entries: EntryAccess,
-    max_body: usize,
-    retry: crate::service::webhooks::Retry,
+    opts: Options,
     on_ready: impl FnOnce(std::net::SocketAddr),
 ) -> Result<()> {
     let failed = |what: &str| {
         let what = what.to_string();
         move |e: std::io::Error| Error::Invalid(format!("{what}: {e}"))
     };
-    let svc = Arc::new(Service::open(&dir, max_body)?);
+    let svc = Arc::new(Service::open(&dir, opts.max_body)?);
     let alerter = svc.clone();
     std::thread::Builder::new()
         .name("alerter".into())
@@ -74,7 +82,7 @@ pub fn serve(
             }
         })
         .map_err(Error::Thread)?;
-    let app = router(dir, entries)
+    let app = router(dir, opts.entries)
         .merge(crate::service::api::router(svc.clone()))
         .merge(crate::service::dashboard::router(svc.clone()))
         .fallback(|| async {
@@ -85,18 +93,57 @@ pub fn serve(
         .enable_all()
         .build()
         .map_err(failed("no runtime for the HTTP server"))?;
+    let listen = opts.listen.clone();
     rt.block_on(async {
-        let listener = tokio::net::TcpListener::bind(listen)
+        let listener = tokio::net::TcpListener::bind(&listen)
             .await
             .map_err(failed(&format!("cannot listen on {listen}")))?;
         on_ready(listener.local_addr().map_err(failed("no local address"))?);
-        tokio::spawn(crate::service::webhooks::run(svc.clone(), retry));
-        axum::serve(listener, app)
-            .with_graceful_shutdown(stopped())
-            .await
-            .map_err(failed("HTTP server"))
+        tokio::spawn(crate::service::webhooks::run(svc.clone(), opts.retry));
+        accept(listener, app, opts.header_timeout).await;
+        Ok::<_, Error>(())
     })?;
     svc.persist()
+}
+
+/// Serves connections until the process is asked to stop, then lets the
+/// requests in flight finish (for up to ten seconds).
+///
+/// hyper's connection builder directly, rather than `axum::serve`, for two
+/// guarantees a public service needs: a client must send its headers
+/// within `header_timeout` (slow-loris clients do not pin connections),
+/// and running out of file handles only slows accepting down (it is
+/// retried) instead of ending the process.
+async fn accept(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    header_timeout: std::time::Duration,
+) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::server::graceful::GracefulShutdown;
+    use hyper_util::service::TowerToHyperService;
+    let graceful = GracefulShutdown::new();
+    let mut stop = std::pin::pin!(stopped());
+    loop {
+        tokio::select! {
+            conn = listener.accept() => match conn {
+                Ok((stream, _)) => {
+                    let service = TowerToHyperService::new(app.clone());
+                    let mut builder = hyper::server::conn::http1::Builder::new();
+                    builder.timer(TokioTimer::new()).header_read_timeout(header_timeout);
+                    let conn = builder.serve_connection(TokioIo::new(stream), service);
+                    let conn = graceful.watch(conn);
+                    tokio::spawn(async move {
+                        let _ = conn.await;
+                    });
+                }
+                // EMFILE and the like: the client waits in the backlog.
+                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+            },
+            _ = &mut stop => break,
+        }
+    }
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), graceful.shutdown()).await;
 }
 
 /// Resolves when the process is asked to stop.

@@ -28,6 +28,9 @@ pub struct Serve {
     /// Delivery attempts before an alert becomes a dead letter.
     #[arg(long, default_value_t = 10)]
     webhook_attempts: u32,
+    /// Seconds a client has to send a request's headers.
+    #[arg(long, default_value_t = 10.0)]
+    header_timeout: f64,
     /// PostgreSQL for the service's projections (not built yet).
     #[arg(long)]
     database: Option<String>,
@@ -76,7 +79,14 @@ pub fn serve(dir: DataDir, s: Serve) -> Result<u8> {
         first: std::time::Duration::from_millis(s.webhook_retry_ms),
         attempts: s.webhook_attempts.max(1),
     };
-    ledger::serve::serve(dir, &s.listen, access, s.max_body, retry, |addr| {
+    let opts = ledger::serve::Options {
+        listen: s.listen,
+        entries: access,
+        max_body: s.max_body,
+        retry,
+        header_timeout: std::time::Duration::from_secs_f64(s.header_timeout.max(0.1)),
+    };
+    ledger::serve::serve(dir, opts, |addr| {
         use std::io::Write;
         println!("serving {shown} on http://{addr}");
         let _ = std::io::stdout().flush();
