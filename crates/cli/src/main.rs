@@ -124,6 +124,8 @@ enum Command {
     },
     /// Act on a session as a regulator or platform: warn, take_off_sale, reinstate, suspend (logged).
     Intervene(service::Intervene),
+    /// Publish NDJSON events to NATS JetStream (<prefix>.events.<platform>) for a service to take.
+    Publish(service::Publish),
     /// A live terminal view of one session, from the data directory or a running service.
     Watch(watch::Args),
     /// Register, rotate, remove webhooks for alerts; list and replay dead letters.
@@ -176,6 +178,7 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Token { what } => service::token(&dir, json, what),
         Command::Webhook { what } => service::webhook(&dir, json, what),
         Command::Watch(a) => watch::run(&dir, a),
+        Command::Publish(p) => service::publish(json, p),
         Command::Intervene(i) => service::intervene(&dir, json, i),
         Command::Report { what } => report::run(&dir, json, what),
         Command::Check { what } => report::check(&dir, json, what),

@@ -13,14 +13,16 @@ use serde_json::{json, Value};
 
 type Time = chrono::DateTime<chrono::FixedOffset>;
 
+/// Bytes as lower-case hex.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// A fresh event id: `prefix-` and 16 random hex digits.
 pub fn fresh_id(prefix: &str) -> Result<String> {
     let mut b = [0u8; 8];
     getrandom::fill(&mut b).map_err(|e| Error::Key(format!("no randomness for an id: {e}")))?;
-    Ok(format!(
-        "{prefix}-{}",
-        b.iter().map(|x| format!("{x:02x}")).collect::<String>()
-    ))
+    Ok(format!("{prefix}-{}", hex(&b)))
 }
 
 /// The `case_updated` event of an action; a decision carries the liability

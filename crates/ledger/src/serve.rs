@@ -54,6 +54,8 @@ pub struct Options {
     pub retry: crate::service::webhooks::Retry,
     /// A client that has not sent a request's headers by then is dropped.
     pub header_timeout: std::time::Duration,
+    /// Take events from NATS JetStream and publish alerts there.
+    pub nats: Option<crate::service::nats::Nats>,
 }
 
 /// Serves the API and the log until the process is stopped (SIGINT or
@@ -95,6 +97,9 @@ pub fn serve(
         .map_err(failed("no runtime for the HTTP server"))?;
     let listen = opts.listen.clone();
     rt.block_on(async {
+        if let Some(n) = opts.nats {
+            crate::service::nats::start(svc.clone(), n).await?;
+        }
         let listener = tokio::net::TcpListener::bind(&listen)
             .await
             .map_err(failed(&format!("cannot listen on {listen}")))?;

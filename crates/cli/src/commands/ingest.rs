@@ -37,7 +37,7 @@ pub struct Args {
     token: Option<String>,
 }
 
-fn open_inputs(files: &[String]) -> Result<(Vec<Input>, u64)> {
+pub fn open_inputs(files: &[String]) -> Result<(Vec<Input>, u64)> {
     let mut inputs = Vec::new();
     let mut total = 0;
     for f in files {

@@ -34,9 +34,74 @@ pub struct Serve {
     /// PostgreSQL for the service's projections (not built yet).
     #[arg(long)]
     database: Option<String>,
-    /// NATS JetStream for intake and alerts (not built yet).
+    #[command(flatten)]
+    nats: NatsArgs,
+}
+
+/// Where NATS is, for `serve --nats` and `publish`.
+#[derive(clap::Args)]
+pub struct NatsArgs {
+    /// NATS JetStream: take events from it, publish alerts and rejections to it.
     #[arg(long)]
     nats: Option<String>,
+    /// The JetStream stream.
+    #[arg(long, default_value = "LIVELEDGER")]
+    nats_stream: String,
+    /// The subjects' first token: <PREFIX>.events.<platform>, .rejects.<platform>, .alerts.<session>.
+    #[arg(long, default_value = "liveledger")]
+    nats_prefix: String,
+}
+
+impl NatsArgs {
+    fn get(self) -> Option<ledger::service::nats::Nats> {
+        Some(ledger::service::nats::Nats {
+            url: self.nats?,
+            stream: self.nats_stream,
+            prefix: self.nats_prefix,
+        })
+    }
+}
+
+#[derive(clap::Args)]
+pub struct Publish {
+    /// NDJSON files ('-' = stdin).
+    #[arg(required = true)]
+    files: Vec<String>,
+    /// The platform the events are from (the subject's last token).
+    #[arg(long)]
+    platform: String,
+    /// Lines per message.
+    #[arg(long, default_value_t = 1000)]
+    batch: usize,
+    #[command(flatten)]
+    nats: NatsArgs,
+}
+
+/// `publish`: a producer's files into NATS JetStream, for a service to take.
+pub fn publish(json_out: bool, p: Publish) -> Result<u8> {
+    let Some(n) = p.nats.get() else {
+        bail!("say where NATS is: --nats nats://HOST:4222");
+    };
+    let (inputs, _) = crate::commands::ingest::open_inputs(&p.files)?;
+    let bar = crate::commands::common::bar("{spinner} publish {human_pos} lines {per_sec}");
+    let (messages, lines) =
+        ledger::service::nats::publish(&n, &p.platform, inputs, p.batch.max(1), &|done| {
+            if let Some(b) = &bar {
+                b.set_position(done);
+            }
+        })?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    if json_out {
+        println!("{}", json!({ "messages": messages, "lines": lines }));
+    } else {
+        println!(
+            "published {lines} lines in {messages} messages to {}.events.{}",
+            n.prefix, p.platform
+        );
+    }
+    Ok(0)
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -66,8 +131,8 @@ pub enum Token {
 }
 
 pub fn serve(dir: DataDir, s: Serve) -> Result<u8> {
-    if s.database.is_some() || s.nats.is_some() {
-        bail!("--database and --nats are not built yet: serve runs on the data directory alone");
+    if s.database.is_some() {
+        bail!("--database is not built yet: serve keeps its state in the data directory");
     }
     let access = match (s.entries, s.token) {
         (Entries::Token, Some(t)) if !t.is_empty() => EntryAccess::Token(t),
@@ -85,6 +150,7 @@ pub fn serve(dir: DataDir, s: Serve) -> Result<u8> {
         max_body: s.max_body,
         retry,
         header_timeout: std::time::Duration::from_secs_f64(s.header_timeout.max(0.1)),
+        nats: s.nats.get(),
     };
     ledger::serve::serve(dir, opts, |addr| {
         use std::io::Write;

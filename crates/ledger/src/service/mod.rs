@@ -21,6 +21,7 @@ pub mod client;
 pub mod dashboard;
 pub mod i18n;
 pub mod metrics;
+pub mod nats;
 pub mod openapi;
 pub mod scope;
 pub mod tokens;

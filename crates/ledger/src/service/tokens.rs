@@ -8,6 +8,7 @@
 
 use crate::datadir::DataDir;
 use crate::error::{Error, Result};
+use crate::record::hex;
 use crate::state::write_atomically;
 use chrono::{DateTime, Duration, FixedOffset};
 use serde::{Deserialize, Serialize};
@@ -75,10 +76,7 @@ pub fn path(dir: &DataDir) -> PathBuf {
 }
 
 fn hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex(&Sha256::digest(token.as_bytes()))
 }
 
 pub fn load(dir: &DataDir) -> Result<Vec<TokenRec>> {
@@ -168,13 +166,7 @@ pub fn issue(
     let mut secret = [0u8; 32];
     getrandom::fill(&mut secret)
         .map_err(|e| Error::Key(format!("no randomness for a token: {e}")))?;
-    let token = format!(
-        "ll_{}",
-        secret
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>()
-    );
+    let token = format!("ll_{}", hex(&secret));
     let rec = TokenRec {
         name,
         role: req.role,

@@ -23,6 +23,7 @@ use super::tokens::{Principal, Role};
 use super::Service;
 use crate::datadir::{private_dir, DataDir};
 use crate::error::{Error, Result};
+use crate::record::hex;
 use crate::state::write_atomically;
 use hmac::{KeyInit, Mac};
 use serde::{Deserialize, Serialize};
@@ -117,10 +118,6 @@ fn secret() -> Result<String> {
     let mut b = [0u8; 24];
     getrandom::fill(&mut b).map_err(|e| Error::Key(format!("no randomness for a secret: {e}")))?;
     Ok(format!("whsec_{}", hex(&b)))
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 /// The address a webhook URL points at (http only), checked against the

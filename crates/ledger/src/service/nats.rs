@@ -1,0 +1,321 @@
+//! NATS JetStream intake and alert fan-out (api.md, "NATS JetStream intake").
+//!
+//! - Producers publish NDJSON — one event, or a batch of lines — to
+//!   `<prefix>.events.<platform>` on the stream (`LIVELEDGER`,
+//!   `liveledger.events.>` by default), with a `Nats-Msg-Id`: the stream's
+//!   duplicate window ([`DUPLICATE_WINDOW`]) drops a message sent twice,
+//!   and event ids drop an event sent twice whatever the message.
+//! - The service pulls through a durable consumer. Each fetch (up to
+//!   [`FETCH`] messages) is ingested as one body per platform — one commit,
+//!   not one per message — with that platform's producer scope (a line
+//!   about another platform's session is rejected). Every message is
+//!   acknowledged only after the commit that holds its events, so a crash
+//!   anywhere means redelivery, and ids make redelivery a no-op. Each
+//!   rejected line is published to `<prefix>.rejects.<platform>` with its
+//!   message id and its line within the message.
+//! - Alerts are published to `<prefix>.alerts.<session>` as they are raised.
+
+use super::tokens::{Principal, Role};
+use super::Service;
+use crate::error::{Error, Result};
+use crate::ingest::Input;
+use async_nats::jetstream::{self, consumer::pull, consumer::AckPolicy, stream};
+use futures_util::StreamExt;
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// How long the stream remembers message ids to drop a message sent twice.
+pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
+/// Messages per fetch.
+const FETCH: usize = 1000;
+/// Unacknowledged messages are delivered again after this.
+pub const ACK_WAIT: Duration = Duration::from_secs(10);
+/// The durable consumer's name.
+const CONSUMER: &str = "liveledger-intake";
+
+/// Where the service meets NATS.
+#[derive(Clone, Debug)]
+pub struct Nats {
+    pub url: String,
+    /// The stream's name (`LIVELEDGER`).
+    pub stream: String,
+    /// The subjects' first token (`liveledger`).
+    pub prefix: String,
+}
+
+fn failed(what: &str) -> impl Fn(String) -> Error + '_ {
+    move |e| Error::Invalid(format!("NATS: {what}: {e}"))
+}
+
+/// The stream, created or bound.
+async fn bind(js: &jetstream::Context, n: &Nats) -> Result<stream::Stream> {
+    js.get_or_create_stream(stream::Config {
+        name: n.stream.clone(),
+        subjects: vec![format!("{}.events.>", n.prefix)],
+        duplicate_window: DUPLICATE_WINDOW,
+        ..Default::default()
+    })
+    .await
+    .map_err(|e| failed("creating or binding the stream")(e.to_string()))
+}
+
+/// Connects, binds the stream and the consumer, and runs intake and alert
+/// publishing until the process ends. Returns once connected (errors in
+/// connecting are the caller's); the work goes on in spawned tasks.
+pub async fn start(svc: Arc<Service>, n: Nats) -> Result<()> {
+    let client = async_nats::connect(&n.url)
+        .await
+        .map_err(|e| failed(&format!("connecting to {}", n.url))(e.to_string()))?;
+    let js = jetstream::new(client.clone());
+    let stream = bind(&js, &n).await?;
+    let consumer = stream
+        .get_or_create_consumer(
+            CONSUMER,
+            pull::Config {
+                durable_name: Some(CONSUMER.into()),
+                ack_policy: AckPolicy::Explicit,
+                // What a crashed service held is delivered again this soon
+                // (a redelivery while a slow commit runs only costs work:
+                // event ids make it a no-op).
+                ack_wait: ACK_WAIT,
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(|e| failed("creating the consumer")(e.to_string()))?;
+    tokio::spawn(intake(
+        svc.clone(),
+        consumer,
+        client.clone(),
+        n.prefix.clone(),
+    ));
+    tokio::spawn(alerts(svc, client, n.prefix));
+    Ok(())
+}
+
+/// Pulls, ingests and acknowledges, for ever.
+async fn intake(
+    svc: Arc<Service>,
+    consumer: jetstream::consumer::PullConsumer,
+    client: async_nats::Client,
+    prefix: String,
+) {
+    loop {
+        let batch = consumer
+            .batch()
+            .max_messages(FETCH)
+            .expires(Duration::from_millis(200))
+            .messages()
+            .await;
+        let mut batch = match batch {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("NATS intake: {e}");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        let mut messages = Vec::new();
+        while let Some(m) = batch.next().await {
+            match m {
+                Ok(m) => messages.push(m),
+                Err(e) => eprintln!("NATS intake: {e}"),
+            }
+        }
+        if messages.is_empty() {
+            continue;
+        }
+        if let Err(e) = take(&svc, &client, &prefix, messages).await {
+            // Not acknowledged: redelivered after the ack wait.
+            eprintln!("NATS intake: {e}");
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    }
+}
+
+/// One message's place in a platform's body.
+struct Part {
+    message: jetstream::Message,
+    first_line: u64,
+    lines: u64,
+}
+
+/// Ingests a fetch: one body (one commit) per platform; rejections
+/// published with their message and line; then every message acknowledged.
+async fn take(
+    svc: &Arc<Service>,
+    client: &async_nats::Client,
+    prefix: &str,
+    messages: Vec<jetstream::Message>,
+) -> Result<()> {
+    let events = format!("{prefix}.events.");
+    let mut bodies: BTreeMap<String, (Vec<u8>, Vec<Part>)> = BTreeMap::new();
+    for m in messages {
+        let platform = m.subject.strip_prefix(&events).unwrap_or("").to_string();
+        let (body, parts) = bodies.entry(platform).or_default();
+        let first_line = parts.last().map_or(1, |p: &Part| p.first_line + p.lines);
+        let payload: &[u8] = &m.payload;
+        let lines = memchr::memchr_iter(b'\n', payload).count() as u64
+            + u64::from(!payload.is_empty() && !payload.ends_with(b"\n"));
+        body.extend_from_slice(payload);
+        if !payload.ends_with(b"\n") {
+            body.push(b'\n');
+        }
+        parts.push(Part {
+            message: m,
+            first_line,
+            lines: lines.max(1),
+        });
+    }
+    for (platform, (body, parts)) in bodies {
+        let who = Principal {
+            name: format!("nats:{platform}"),
+            role: Role::Producer,
+            scope: Some(platform.clone()),
+        };
+        let rejected = if platform.is_empty() || platform.contains('.') {
+            // Not `<prefix>.events.<platform>`: nothing to scope it by.
+            vec![(
+                0,
+                json!({"reason": format!("publish to {events}<platform>")}),
+            )]
+        } else {
+            let s = svc.clone();
+            let report = tokio::task::spawn_blocking(move || s.ingest_body(&who, body))
+                .await
+                .map_err(|e| Error::Invalid(format!("NATS intake: {e}")))??;
+            report
+                .errors
+                .iter()
+                .map(|e| {
+                    (
+                        e.line,
+                        json!({"id": e.id, "field": e.field, "reason": e.reason}),
+                    )
+                })
+                .collect()
+        };
+        let subject = format!("{prefix}.rejects.{platform}");
+        for (line, mut why) in rejected {
+            let part = parts
+                .iter()
+                .find(|p| line >= p.first_line && line < p.first_line + p.lines);
+            if let Some(p) = part {
+                why["line"] = json!(line - p.first_line + 1);
+                why["message"] = json!(msg_id(&p.message));
+            }
+            let _ = client
+                .publish(subject.clone(), why.to_string().into())
+                .await;
+        }
+        for p in parts {
+            p.message
+                .ack()
+                .await
+                .map_err(|e| failed("acknowledging")(e.to_string()))?;
+        }
+    }
+    Ok(())
+}
+
+fn msg_id(m: &jetstream::Message) -> Option<String> {
+    m.headers
+        .as_ref()
+        .and_then(|h| h.get("Nats-Msg-Id"))
+        .map(|v| v.to_string())
+}
+
+/// Publishes each alert, as it is raised, to `<prefix>.alerts.<session>`.
+async fn alerts(svc: Arc<Service>, client: async_nats::Client, prefix: String) {
+    let all = Principal {
+        name: "nats".into(),
+        role: Role::Regulator,
+        scope: None,
+    };
+    // Those raised before this start were published by an earlier run (or
+    // are in the log): only new ones. (A producer sees no alert: this only
+    // reads how many there are.)
+    let none = Principal {
+        role: Role::Producer,
+        ..all.clone()
+    };
+    let (_, mut at) = svc.alerts.since(0, &none);
+    loop {
+        let (new, end) = svc.alerts.since(at, &all);
+        for (_, a) in new {
+            let session = a["session"]
+                .as_str()
+                .unwrap_or("")
+                .replace(['.', ' ', '*', '>'], "_");
+            let _ = client
+                .publish(format!("{prefix}.alerts.{session}"), a.to_string().into())
+                .await;
+        }
+        at = end;
+        tokio::time::sleep(super::alerts::TICK).await;
+    }
+}
+
+/// `publish`: every input's lines to `<prefix>.events.<platform>`, `batch`
+/// lines per message, each message's id the SHA-256 of its bytes (sent
+/// again, it is dropped by the stream). Waits for the stream's ack of each.
+/// Returns (messages, lines).
+pub fn publish(
+    n: &Nats,
+    platform: &str,
+    inputs: Vec<Input>,
+    batch: usize,
+    progress: &dyn Fn(u64),
+) -> Result<(u64, u64)> {
+    use std::io::BufRead;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Invalid(format!("no runtime: {e}")))?;
+    rt.block_on(async {
+        let client = async_nats::connect(&n.url)
+            .await
+            .map_err(|e| failed(&format!("connecting to {}", n.url))(e.to_string()))?;
+        let js = jetstream::new(client);
+        bind(&js, n).await?;
+        let subject = format!("{}.events.{platform}", n.prefix);
+        let (mut messages, mut lines) = (0u64, 0u64);
+        for input in inputs {
+            let name = input.name.clone();
+            let mut reader = std::io::BufReader::new(input.reader);
+            loop {
+                let mut body = Vec::new();
+                let mut n_lines = 0;
+                while n_lines < batch {
+                    let before = body.len();
+                    let read = reader
+                        .read_until(b'\n', &mut body)
+                        .map_err(Error::io("reading", std::path::Path::new(&name)))?;
+                    if read == 0 {
+                        break;
+                    }
+                    if body[before..].iter().any(|b| !b.is_ascii_whitespace()) {
+                        n_lines += 1;
+                    }
+                }
+                if n_lines == 0 {
+                    break;
+                }
+                let id = crate::record::hex(&<sha2::Sha256 as sha2::Digest>::digest(&body));
+                let mut headers = async_nats::HeaderMap::new();
+                headers.insert("Nats-Msg-Id", id.as_str());
+                js.publish_with_headers(subject.clone(), headers, body.into())
+                    .await
+                    .map_err(|e| failed("publishing")(e.to_string()))?
+                    .await
+                    .map_err(|e| failed("the stream's acknowledgement")(e.to_string()))?;
+                messages += 1;
+                lines += n_lines as u64;
+                progress(lines);
+            }
+        }
+        Ok((messages, lines))
+    })
+}
