@@ -165,13 +165,14 @@ impl Analyzer {
         Some(owners::session(&self.state, self.state.session_ix(id)?))
     }
 
-    /// Each session's id and its count of events so far: what changed
-    /// since a count was last seen needs judging again.
-    pub fn session_event_counts(&self) -> impl Iterator<Item = (&str, u64)> {
+    /// Each session's id and a count that moves whenever an event about it
+    /// (its own, or one about its orders) is observed: a session whose
+    /// count moved since it was last judged needs judging again.
+    pub fn session_changes(&self) -> impl Iterator<Item = (&str, u64)> {
         self.state
             .sessions
             .iter()
-            .map(|s| (s.id.as_str(), s.events))
+            .map(|s| (s.id.as_str(), s.events + s.order_events))
     }
 
     /// The alerts raised so far, in log order.

@@ -49,6 +49,10 @@ enum Command {
         /// Size of each stream (1.0 = a 48-million-view stream).
         #[arg(long, default_value_t = 0.001)]
         scale: f64,
+        /// Play the evening to a service, this many times faster than it
+        /// happened (180: the 3 hours in a minute), showing alerts as they come.
+        #[arg(long, value_name = "SPEED", num_args = 0..=1, default_missing_value = "180")]
+        live: Option<f64>,
     },
     /// Append NDJSON events (FILE or - for stdin) to the log and update every view.
     Ingest(ingest::Args),
@@ -159,7 +163,7 @@ fn run(cli: Cli) -> Result<u8> {
     let dir = DataDir::new(&cli.data);
     let json = cli.json;
     match cli.command {
-        Command::Demo { dir, scale } => commands::demo::command(&dir, scale, json),
+        Command::Demo { dir, scale, live } => commands::demo::command(&dir, scale, live, json),
         Command::Ingest(a) => ingest::run(&dir, json, a),
         Command::Rebuild => ingest::rebuild(&dir, json),
         Command::Checkpoint => evidence::checkpoint(&dir, json),

@@ -103,3 +103,34 @@ fn the_demo_finds_what_was_planted_and_leaves_a_verifiable_log() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("not made by `liveledger demo`"));
     assert!(mine.join("precious.txt").exists());
 }
+
+/// `demo --live`: the evening played to a service, alerts shown while it
+/// plays, then the usual summary over the same log.
+#[test]
+fn the_live_demo_shows_alerts_while_the_evening_plays() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("demo");
+    let out = bin()
+        .args(["demo", "--scale", "0.0002", "--live", "3000", "--dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let playing = text
+        .find("alerts as they are raised")
+        .expect("the live part");
+    let alert = text
+        .find("evening-hype")
+        .expect("an alert for the bought traffic");
+    let summary = text.find("■ evening-hype").expect("the summary");
+    assert!(playing < alert && alert < summary, "{text}");
+    assert!(
+        text[playing..summary].contains("VIEWER_INFLATION"),
+        "{text}"
+    );
+}

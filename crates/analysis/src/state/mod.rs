@@ -117,6 +117,11 @@ pub(crate) struct Session {
     pub first_ms: i64,
     pub last_ms: i64,
     pub events: u64,
+    /// Events about the session's orders that name no session (payments,
+    /// refunds, complaints), since this state was made: with `events`,
+    /// what tells a follower the session's answers may have moved.
+    #[serde(skip)]
+    pub(crate) order_events: u64,
     pub metrics: Vec<Metric>,
     /// Who watched: by far the largest part of the state, kept apart so
     /// answers that need none of it (cases, products) need not load it.
@@ -164,6 +169,7 @@ impl Session {
             first_ms: i64::MAX,
             last_ms: i64::MIN,
             events: 0,
+            order_events: 0,
             metrics: Vec::new(),
             crowd: Crowd::default(),
             comments: 0,
@@ -407,6 +413,17 @@ impl State {
             _ => {}
         }
         self.registry.observe(leaf, ev);
+        if ev.body.session().is_none() {
+            let placed_in = ev
+                .body
+                .order()
+                .and_then(|o| self.order_ix(o.as_str()))
+                .map(|oi| self.orders[oi as usize].session as usize);
+            if let Some(s) = placed_in.and_then(|si| self.sessions.get_mut(si)) {
+                s.order_events += 1;
+            }
+            return;
+        }
         // Supervision acts are about a session, not part of it: they leave
         // its counts and time span alone.
         if matches!(ev.body, Body::Intervention { .. } | Body::Alert { .. }) {
@@ -618,6 +635,22 @@ mod tests {
         for t in ["上链接!", "主播好棒!!!", "great product, buy now", "66a"] {
             assert!(!is_chant(t), "{t}");
         }
+    }
+
+    /// A refund days after a session (an event that names only its order)
+    /// moves the session's change count: a follower judges it again.
+    #[test]
+    fn an_order_event_moves_its_session() {
+        let ev = |line: &str| events::prepare(line.as_bytes(), None).unwrap().event;
+        let mut st = State::default();
+        st.observe(0, &ev(r#"{"type":"order_placed","id":"e1","at":"2020-04-01T20:03:10+08:00","session":"s1","order":"o1","product":"p1","account":"u1","quantity":1,"amount":100,"currency":"CNY"}"#));
+        let changes = |st: &State| st.sessions[0].events + st.sessions[0].order_events;
+        let before = changes(&st);
+        st.observe(1, &ev(r#"{"type":"order_refunded","id":"e2","at":"2020-04-09T20:04:30+08:00","order":"o1","amount":100}"#));
+        assert_eq!(changes(&st), before + 1);
+        // An order never placed belongs to no session yet.
+        st.observe(2, &ev(r#"{"type":"order_paid","id":"e3","at":"2020-04-09T20:04:30+08:00","order":"o9","amount":100}"#));
+        assert_eq!(changes(&st), before + 1);
     }
 
     #[test]

@@ -69,11 +69,16 @@ fn fresh(dir: &Path) -> Result<()> {
 }
 
 /// `liveledger demo`: runs the demo, prints its summary (JSON with `--json`).
-pub fn command(dir: &Path, scale: f64, json_out: bool) -> Result<u8> {
+/// With `live` (a speed), the evening is played to a running service first,
+/// its alerts shown as they are raised.
+pub fn command(dir: &Path, scale: f64, live: Option<f64>, json_out: bool) -> Result<u8> {
     if !(scale > 0.0 && scale <= 1.0) {
         bail!("--scale must be above 0 and at most 1");
     }
-    let summary = run(dir, scale, json_out, &mut std::io::stdout())?;
+    if live.is_some_and(|s| s <= 0.0) {
+        bail!("--live takes a speed above 0 (180: the 3-hour evening in a minute)");
+    }
+    let summary = run(dir, scale, live, json_out, &mut std::io::stdout())?;
     if json_out {
         println!("{}", serde_json::to_string_pretty(&summary)?);
     }
@@ -82,7 +87,13 @@ pub fn command(dir: &Path, scale: f64, json_out: bool) -> Result<u8> {
 
 /// Runs the demo in `dir`; writes the human summary to `out` (unless
 /// `json`) and returns the machine summary.
-pub fn run(dir: &Path, scale: f64, json_out: bool, out: &mut dyn Write) -> Result<Value> {
+pub fn run(
+    dir: &Path,
+    scale: f64,
+    live: Option<f64>,
+    json_out: bool,
+    out: &mut dyn Write,
+) -> Result<Value> {
     let started = std::time::Instant::now();
     fresh(dir)?;
     let data = DataDir::new(dir.join("data"));
@@ -109,14 +120,26 @@ pub fn run(dir: &Path, scale: f64, json_out: bool, out: &mut dyn Write) -> Resul
             reader: Box::new(fs::File::open(&path)?),
         });
     }
-    let mut ledger = Ledger::open(&data, Some("liveledger.demo/evening"))?;
-    let ingested = ingest(
-        &mut ledger,
-        inputs,
-        &Options::default(),
-        &mut Progress::none(),
-    )?;
-    drop(ledger);
+    let accepted = match live {
+        Some(speed) => {
+            drop(inputs);
+            let paths: Vec<PathBuf> = EVENING
+                .iter()
+                .map(|(s, ..)| dir.join("events").join(format!("{s}.ndjson")))
+                .collect();
+            play(&data, &paths, speed, json_out, out)?
+        }
+        None => {
+            let mut ledger = Ledger::open(&data, Some("liveledger.demo/evening"))?;
+            let ingested = ingest(
+                &mut ledger,
+                inputs,
+                &Options::default(),
+                &mut Progress::none(),
+            )?;
+            ingested.accepted
+        }
+    };
     let a = Analysis::run(&data, Rules::default(), Part::Whole, &|_, _| {})?;
     let cp = a.checkpoint_json();
 
@@ -124,7 +147,7 @@ pub fn run(dir: &Path, scale: f64, json_out: bool, out: &mut dyn Write) -> Resul
         writeln!(
             out,
             "Simulated an evening of live selling: {} events in {} sessions, logged and signed\n(log {}, tree size {}, root {}).\n",
-            grouped(ingested.accepted),
+            grouped(accepted),
             EVENING.len(),
             data.log_dir().display(),
             grouped(cp["size"].as_u64().unwrap_or(0)),
@@ -225,9 +248,128 @@ pub fn run(dir: &Path, scale: f64, json_out: bool, out: &mut dyn Write) -> Resul
     }
     Ok(json!({
         "data": data.root,
-        "events": ingested.accepted,
+        "events": accepted,
         "checkpoint": cp,
         "sessions": sessions,
         "seconds": started.elapsed().as_secs_f64(),
     }))
+}
+
+/// Plays the evening to a service started for it, `speed` times faster
+/// than it happened (events posted as their time comes, a batch every
+/// 200 ms), printing each alert as the service raises it. Returns the
+/// events accepted.
+fn play(
+    data: &DataDir,
+    paths: &[PathBuf],
+    speed: f64,
+    json_out: bool,
+    out: &mut dyn Write,
+) -> Result<u64> {
+    use ledger::service::client;
+    use ledger::service::tokens::{self, Request, Role};
+    use std::io::BufRead;
+    use std::time::{Duration, Instant};
+    let issue = |role, scope: Option<&str>, name: &str| {
+        let req = Request {
+            role,
+            scope: scope.map(str::to_string),
+            name: Some(name.into()),
+            lifetime: None,
+        };
+        tokens::issue(data, req, crate::commands::common::now()).map(|(t, _)| t)
+    };
+    let (watch, feed) = (
+        issue(Role::Regulator, None, "demo")?,
+        issue(Role::Producer, Some("douyin"), "demo-feed")?,
+    );
+    let mut child = std::process::Command::new(std::env::current_exe()?)
+        .arg("--data")
+        .arg(&data.root)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .context("starting the service")?;
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().context("service output")?).read_line(&mut line)?;
+    let url = format!(
+        "http://{}",
+        line.trim().rsplit("http://").next().unwrap_or("")
+    );
+    // The evening in time order, each event with its moment in the replay.
+    let mut events: Vec<(chrono::DateTime<chrono::FixedOffset>, String)> = Vec::new();
+    for p in paths {
+        for l in std::io::BufReader::new(fs::File::open(p)?).lines() {
+            let l = l?;
+            let at = serde_json::from_str::<Value>(&l)
+                .ok()
+                .and_then(|v| chrono::DateTime::parse_from_rfc3339(v["at"].as_str()?).ok());
+            if let Some(at) = at {
+                events.push((at, l));
+            }
+        }
+    }
+    events.sort_by_key(|(at, _)| *at);
+    if !json_out {
+        writeln!(out, "Playing the evening to a service at {url}, {speed}× real time; alerts as they are raised:\n")?;
+    }
+    // Each event's moment in the replay; quiet spells over a minute
+    // (registrations days before, after-sales days after) are skipped.
+    let mut due = Vec::with_capacity(events.len());
+    let (mut clock, mut prev): (f64, Option<chrono::DateTime<chrono::FixedOffset>>) = (0.0, None);
+    for (at, _) in &events {
+        if let Some(p) = prev {
+            let gap = (*at - p).as_seconds_f64().max(0.0);
+            if gap <= 60.0 {
+                clock += gap / speed;
+            }
+        }
+        due.push(clock);
+        prev = Some(*at);
+    }
+    let start = Instant::now();
+    let (mut accepted, mut seen, mut i) = (0u64, 0usize, 0usize);
+    let result = (|| -> Result<()> {
+        while i < events.len() {
+            std::thread::sleep(Duration::from_millis(200));
+            let now = start.elapsed().as_secs_f64();
+            let mut batch = Vec::new();
+            while i < events.len() && due[i] <= now && batch.len() < 20_000 {
+                batch.push(events[i].1.as_str());
+                i += 1;
+            }
+            if batch.is_empty() {
+                continue;
+            }
+            let v = client::post(
+                &format!("{url}/v1/events"),
+                Some(&feed),
+                batch.join("\n").into_bytes(),
+            )?;
+            accepted += v["accepted"].as_u64().unwrap_or(0);
+            let alerts = client::get_json(&format!("{url}/v1/alerts"), Some(&watch))?;
+            for a in alerts.as_array().into_iter().flatten().skip(seen) {
+                seen += 1;
+                if !json_out {
+                    writeln!(
+                        out,
+                        "  {:>5.1} s  {:<13} {:<6} {:<17} {}",
+                        start.elapsed().as_secs_f64(),
+                        a["session"].as_str().unwrap_or(""),
+                        a["severity"].as_str().unwrap_or("").to_uppercase(),
+                        a["code"].as_str().unwrap_or(""),
+                        a["summary"].as_str().unwrap_or("")
+                    )?;
+                }
+            }
+        }
+        Ok(())
+    })();
+    let _ = child.kill();
+    let _ = child.wait();
+    result?;
+    if !json_out {
+        writeln!(out)?;
+    }
+    Ok(accepted)
 }

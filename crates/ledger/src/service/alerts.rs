@@ -5,9 +5,10 @@
 //! raised is provable, and after a restart the log says which were raised.
 //!
 //! The alerter is one thread: every [`TICK`] it compares each session's
-//! event count with the count it last judged, judges the ones that moved,
-//! and writes the new alerts in one commit. A burst of events is judged
-//! once per tick, not once per event.
+//! change count (its events and those about its orders: a refund days
+//! later counts) with the count it last judged, judges the ones that
+//! moved, and writes the new alerts in one commit. A burst of events is
+//! judged once per tick, not once per event.
 
 use super::tokens::Principal;
 use super::{now, Service};
@@ -105,7 +106,7 @@ impl Alerter {
             let a = &live.analysis;
             let an = &a.analyzer;
             let moved: Vec<(String, u64)> = an
-                .session_event_counts()
+                .session_changes()
                 .filter(|(id, n)| self.judged.get(*id) != Some(n))
                 .map(|(id, n)| (id.to_string(), n))
                 .collect();
