@@ -115,6 +115,30 @@ fn refund_surges_are_flagged() {
     assert!(o.report.sales.organic_refund_rate > 0.35);
 }
 
+/// The Wang Han case (Nov. 2020: 1,012 of 1,323 sets refunded): most
+/// refunds are a brushing ring's. REFUND_SURGE is on the session's refund
+/// rate (report.md), and its summary says how much brushing explains.
+#[test]
+fn refunds_a_brushing_ring_explains_still_surge() {
+    let o = run(&[Scenario::BrushingRing], 0.0003, 5);
+    let f = o
+        .report
+        .flags
+        .iter()
+        .find(|f| f.code.as_str() == "REFUND_SURGE")
+        .expect("REFUND_SURGE");
+    assert!(o.report.waterfall().refund_rate() > 0.5);
+    assert!(
+        o.report.sales.organic_refund_rate < 0.2,
+        "the rest refunded normally"
+    );
+    assert!(
+        f.summary.contains("brushing orders account for"),
+        "{}",
+        f.summary
+    );
+}
+
 #[test]
 fn false_claims_are_found_claim_by_claim() {
     for seed in 1..=3 {

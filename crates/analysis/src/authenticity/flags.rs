@@ -154,8 +154,12 @@ fn order_brushing(st: &State, f: &FlagRules, r: &SessionReport) -> Option<Flag> 
 
 /// Organic refunds against what the product mix leads one to expect.
 fn refund_surge(st: &State, f: &FlagRules, s: &Session, r: &SessionReport) -> Option<Flag> {
-    let (rate, exp) = (r.sales.organic_refund_rate, r.sales.expected_refund_rate);
-    if r.sales.organic_paid_orders < u64::from(f.refund_min_orders)
+    // The session's refund rate, as report.md defines the flag: whatever
+    // explains the refunds (brushing included), this is what buyers and
+    // regulators saw; the summary says how much brushing explains.
+    let w = r.waterfall();
+    let (rate, exp) = (w.refund_rate(), r.sales.expected_refund_rate);
+    if w.paid_orders < u64::from(f.refund_min_orders)
         || rate < (f.refund_surge_factor * exp).max(exp + f.refund_surge_margin)
     {
         return None;
@@ -165,19 +169,38 @@ fn refund_surge(st: &State, f: &FlagRules, s: &Session, r: &SessionReport) -> Op
     } else {
         Severity::Medium
     };
-    let mut refunds: Vec<(i64, u64)> = s
-        .orders
+    let brushing: std::collections::HashSet<u32> = r
+        .sales
+        .rings
         .iter()
-        .map(|o| &st.orders[*o as usize])
-        .filter(|o| o.refunded > 0)
-        .map(|o| (-o.refunded, o.refund_leaf))
+        .flat_map(|ring| ring.orders.iter().copied())
         .collect();
+    let mut refunds: Vec<(i64, u64)> = Vec::new();
+    let mut by_brushing = 0i64;
+    for &oi in &s.orders {
+        let o = &st.orders[oi as usize];
+        if o.refunded > 0 && o.currency == r.currency() {
+            refunds.push((-o.refunded, o.refund_leaf));
+            if brushing.contains(&oi) {
+                by_brushing = by_brushing.saturating_add(o.refunded);
+            }
+        }
+    }
     refunds.sort_unstable();
+    let explained = if by_brushing > 0 {
+        format!(
+            "; brushing orders account for {:.0}% of the refunded GMV, and {:.0}% of the rest was refunded",
+            ratio(by_brushing, w.refunded_gmv) * 100.0,
+            r.sales.organic_refund_rate * 100.0
+        )
+    } else {
+        String::new()
+    };
     Some(Flag::new(
         FlagCode::RefundSurge,
         sev,
         format!(
-            "{:.0}% of paid GMV was refunded after the session, against about {:.0}% expected for these products",
+            "{:.0}% of paid GMV was refunded after the session, against about {:.0}% expected for these products{explained}",
             rate * 100.0,
             exp * 100.0
         ),
