@@ -354,6 +354,11 @@ pub fn product(
                     "<span class=\"bad\">{} malformed</span>",
                     esc(&p.qualifications[*i].number)
                 ),
+                Status::Unrecognised(i) => format!(
+                    "{} {} not recognised",
+                    esc(&p.qualifications[*i].kind),
+                    esc(&p.qualifications[*i].number)
+                ),
             };
             let _ = writeln!(
                 o,

@@ -282,6 +282,10 @@ pub fn product(
                 Status::Missing => "MISSING".into(),
                 Status::Expired(i, d) => format!("EXPIRED {d} ({})", p.qualifications[*i].number),
                 Status::BadNumber(i) => format!("MALFORMED NUMBER {}", p.qualifications[*i].number),
+                Status::Unrecognised(i) => format!(
+                    "NOT RECOGNISED {} {}",
+                    p.qualifications[*i].kind, p.qualifications[*i].number
+                ),
             };
             let _ = writeln!(
                 o,

@@ -342,9 +342,16 @@ pub(crate) fn listing_flags<'a>(
             .latest_inspection
             .filter(|_| check.failed_inspection)
             .map(|i| reports[i].leaf);
+        // A qualification we could not recognise is worth a look, not
+        // proof that one is missing.
+        let severity = if check.only_unrecognised() {
+            Severity::Low
+        } else {
+            Severity::High
+        };
         out.push(Flag::new(
             FlagCode::ProductUnqualified,
-            Severity::High,
+            severity,
             format!(
                 "{pid} ({}) was listed at {} without what its category requires: {}",
                 p.category,

@@ -16,7 +16,15 @@ pub const DEFAULT_QUALIFICATION_RULES: &str = include_str!("../../rules/qualific
 #[serde(deny_unknown_fields)]
 pub struct Requirement {
     pub requirement: String,
+    /// The `kind` codes that name it (case-insensitive).
     pub kinds: Vec<String>,
+    /// Other labels producers' systems use for it, in Chinese and English.
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// Number formats that say what a qualification is whatever its
+    /// `kind` label: `#` a digit, `*` anything (`SC##############`).
+    #[serde(default)]
+    pub numbers: Vec<String>,
     pub prefix: Option<String>,
     pub unless_attribute: Option<String>,
     pub basis: String,
@@ -102,6 +110,9 @@ pub enum Status {
     Expired(usize, NaiveDate),
     /// Held, but the number does not have the required form.
     BadNumber(usize),
+    /// Not found, but the product holds a qualification that neither its
+    /// `kind` nor its number lets us recognise (it may be this one).
+    Unrecognised(usize),
 }
 
 impl Status {
@@ -113,6 +124,7 @@ impl Status {
             Status::Missing => "missing",
             Status::Expired(..) => "expired",
             Status::BadNumber(_) => "bad_number",
+            Status::Unrecognised(_) => "unrecognised",
         }
     }
 }
@@ -135,6 +147,18 @@ pub struct QualificationCheck {
 }
 
 impl QualificationCheck {
+    /// Not qualified only because a qualification could not be recognised:
+    /// worth a look (low severity), not proof that anything is missing.
+    pub fn only_unrecognised(&self) -> bool {
+        !self.failed_inspection
+            && self.requirements.iter().all(|r| {
+                matches!(
+                    r.status,
+                    Status::Held(_) | Status::Waived(_) | Status::Unrecognised(_)
+                )
+            })
+    }
+
     pub fn qualified(&self) -> bool {
         !self.failed_inspection
             && self
@@ -166,6 +190,17 @@ impl QualificationCheck {
                     quals[*i].number,
                     r.requirement.prefix.as_deref().unwrap_or_default()
                 ),
+                Status::Unrecognised(i) => format!(
+                    "{what} not recognised: {:?} number {} is neither a known kind ({}) nor a known number format ({})",
+                    quals[*i].kind,
+                    quals[*i].number,
+                    r.requirement.kinds.join(", "),
+                    if r.requirement.numbers.is_empty() {
+                        "none defined".to_string()
+                    } else {
+                        r.requirement.numbers.join(", ")
+                    }
+                ),
             };
             out.push((text, r.requirement.basis.clone()));
         }
@@ -193,12 +228,12 @@ pub fn check(
     reports: &[Report],
     on: NaiveDate,
 ) -> QualificationCheck {
-    let requirements = rules
-        .requirements(category)
+    let all = rules.requirements(category);
+    let requirements = all
         .iter()
         .map(|req| RequirementCheck {
             requirement: req.clone(),
-            status: status(req, quals, attributes, on),
+            status: status(req, all, quals, attributes, on),
         })
         .collect();
     let latest_inspection = reports
@@ -215,8 +250,39 @@ pub fn check(
     }
 }
 
+/// Whether `q` is a qualification of the kind `req` asks for: by its
+/// `kind` label, or by its number's format.
+fn recognised(req: &Requirement, q: &License) -> bool {
+    let kind = q.kind.trim();
+    req.kinds
+        .iter()
+        .chain(&req.aliases)
+        .any(|k| k.eq_ignore_ascii_case(kind))
+        || req
+            .numbers
+            .iter()
+            .any(|f| number_matches(f, q.number.trim()))
+}
+
+/// `number` against a format: `#` one digit, `*` any run of characters,
+/// anything else itself.
+fn number_matches(format: &str, number: &str) -> bool {
+    fn go(f: &[char], n: &[char]) -> bool {
+        match (f.first(), n.first()) {
+            (None, None) => true,
+            (Some('*'), _) => go(&f[1..], n) || (!n.is_empty() && go(f, &n[1..])),
+            (Some('#'), Some(c)) if c.is_ascii_digit() => go(&f[1..], &n[1..]),
+            (Some(a), Some(b)) if a == b => go(&f[1..], &n[1..]),
+            _ => false,
+        }
+    }
+    let (f, n): (Vec<char>, Vec<char>) = (format.chars().collect(), number.chars().collect());
+    go(&f, &n)
+}
+
 fn status(
     req: &Requirement,
+    all: &[Requirement],
     quals: &[License],
     attributes: &BTreeMap<String, AttrValue>,
     on: NaiveDate,
@@ -230,13 +296,13 @@ fn status(
     }
     let mut best = Status::Missing;
     for (i, q) in quals.iter().enumerate() {
-        if !req.kinds.iter().any(|k| k.eq_ignore_ascii_case(&q.kind)) {
+        if !recognised(req, q) {
             continue;
         }
         if req
             .prefix
             .as_ref()
-            .is_some_and(|p| !q.number.starts_with(p.as_str()))
+            .is_some_and(|p| !q.number.trim().starts_with(p.as_str()))
         {
             best = Status::BadNumber(i);
             continue;
@@ -248,6 +314,16 @@ fn status(
                 }
             }
             _ => return Status::Held(i),
+        }
+    }
+    if best == Status::Missing {
+        // Something is held that no requirement of the category claims:
+        // say so rather than call the requirement missing.
+        if let Some(i) = quals
+            .iter()
+            .position(|q| !all.iter().any(|r| recognised(r, q)))
+        {
+            return Status::Unrecognised(i);
         }
     }
     best
@@ -415,5 +491,94 @@ mod tests {
         );
         assert_eq!(p[0].1, "Food Safety Law art. 35");
         assert_eq!(p[2].1, "Product Quality Law art. 26");
+    }
+
+    /// A qualification is recognised by what it is: an alias of its kind,
+    /// or its number's format, whatever the label; one we cannot recognise
+    /// is said to be that (low severity), never called missing.
+    #[test]
+    fn qualifications_are_recognised_by_alias_or_number() {
+        let on = day("2020-11-01");
+        let status = |quals: &[License]| {
+            check(
+                &QualificationRules::default(),
+                Category::Food,
+                quals,
+                &BTreeMap::new(),
+                &[],
+                on,
+            )
+        };
+        let sc = "SC11744030600123";
+        for kind in [
+            "SC",
+            "sc",
+            "food_production",
+            "食品生产许可证",
+            "",
+            "production licence no.",
+            "生产许可",
+        ] {
+            let c = status(&[lic(kind, sc, Some("2025-01-01"))]);
+            assert!(c.qualified(), "{kind:?} with a valid SC number");
+        }
+        // An alias with a number of another form: the prefix rule still holds.
+        assert!(matches!(
+            status(&[lic("食品生产许可证", "QS1234", None)]).requirements[0].status,
+            Status::BadNumber(0)
+        ));
+        // Expiry counts however it was recognised.
+        assert!(matches!(
+            status(&[lic("", sc, Some("2019-01-01"))]).requirements[0].status,
+            Status::Expired(0, _)
+        ));
+        // Neither kind nor number known: unrecognised, low, not missing.
+        let c = status(&[lic("营业执照副本", "91440101MA5ABCDE12", None)]);
+        assert!(matches!(c.requirements[0].status, Status::Unrecognised(0)));
+        assert!(!c.qualified() && c.only_unrecognised());
+        let problems = c.problems(&[lic("营业执照副本", "91440101MA5ABCDE12", None)], &[], "");
+        assert!(
+            problems[0].0.contains("not recognised") && problems[0].0.contains("SC##############"),
+            "{problems:?}"
+        );
+        // Nothing at all is still missing.
+        assert_eq!(status(&[]).requirements[0].status, Status::Missing);
+        // Other categories' numbers.
+        let cat = |c: Category, q: License| {
+            check(
+                &QualificationRules::default(),
+                c,
+                &[q],
+                &BTreeMap::new(),
+                &[],
+                on,
+            )
+            .qualified()
+        };
+        assert!(cat(Category::Drug, lic("批文", "国药准字H20203003", None)));
+        assert!(cat(Category::Cosmetics, lic("", "国妆特字G20190001", None)));
+        assert!(cat(
+            Category::MedicalDevice,
+            lic("", "粤械注准20202140001", None)
+        ));
+        assert!(cat(
+            Category::Electronics,
+            lic("", "2020010907123456", None)
+        ));
+        assert!(
+            !cat(Category::Electronics, lic("", "20200109071234", None)),
+            "CCC numbers have 16 digits"
+        );
+    }
+
+    #[test]
+    fn number_formats_match_whole_numbers() {
+        assert!(number_matches("SC##############", "SC11744030600123"));
+        assert!(!number_matches("SC##############", "SC1174403060012"));
+        assert!(!number_matches("SC##############", "SC117440306001234"));
+        assert!(!number_matches("SC##############", "SC1174403060012X"));
+        assert!(number_matches("*械注准*", "国械注准20193010001"));
+        assert!(number_matches("国药准字*", "国药准字Z1"));
+        assert!(!number_matches("国药准字*", "药准字Z1"));
     }
 }

@@ -23,16 +23,17 @@ pub(crate) fn listing_gate(
 ) -> Gate {
     let reg = &st.registry;
     let mut reasons = Vec::new();
-    let mut block = |code: GateCode, message: String, basis: &str| {
+    let mut add = |blocking: bool, code: GateCode, message: String, basis: &str| {
         reasons.push(GateReason {
             code,
-            blocking: true,
+            blocking,
             message,
             basis: basis.to_string(),
         })
     };
     match reg.products.get(product) {
-        None => block(
+        None => add(
+            true,
             GateCode::ProductUnregistered,
             format!(
                 "product {product} is not registered: its category and qualifications are unknown"
@@ -41,29 +42,34 @@ pub(crate) fn listing_gate(
         ),
         Some(p) => {
             if !reg.merchants.contains_key(p.merchant.as_str()) {
-                block(
+                add(
+                    true,
                     GateCode::MerchantUnregistered,
                     format!("merchant {} is not registered: the buyer could not be told who the seller is", p.merchant),
                     "CN-CPL-44",
                 );
             }
             let (check, reports) = finding::qualification(st, rules, p, at, at.date_naive());
+            // An unrecognised qualification warns: it may well be the one.
+            let blocking = !check.only_unrecognised();
             for (text, basis) in check.problems(
                 &p.qualifications,
                 &reports,
                 &rules.qualifications.inspection_basis,
             ) {
-                block(GateCode::ProductUnqualified, text, &basis);
+                add(blocking, GateCode::ProductUnqualified, text, &basis);
             }
         }
     }
     match reg.anchors.get(anchor) {
-        None => block(
+        None => add(
+            true,
             GateCode::AnchorUnregistered,
             format!("anchor {anchor} is not registered"),
             "Online Live-Streaming Marketing Measures (trial, 2021) art. 8",
         ),
-        Some(a) if a.verified == Some(false) => block(
+        Some(a) if a.verified == Some(false) => add(
+            true,
             GateCode::AnchorNotVerified,
             format!("anchor {anchor} has not passed real-name verification"),
             "Online Live-Streaming Marketing Measures (trial, 2021) art. 8",
@@ -78,7 +84,8 @@ pub(crate) fn listing_gate(
                 "the product was taken off sale in this room",
             ),
         };
-        block(
+        add(
+            true,
             code,
             format!(
                 "{what} by {} at {} ({}; event {}), and not reinstated since",
