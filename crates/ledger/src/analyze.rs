@@ -7,7 +7,6 @@
 use crate::answer::session::SessionAnswer;
 use crate::datadir::DataDir;
 use crate::error::{Error, Result};
-use crate::judged::{self, Answers};
 use crate::state::{self, Part};
 use analysis::cases::liability::Pack;
 use analysis::products::report::ProductReport;
@@ -87,16 +86,10 @@ impl Analysis {
         Ok(a)
     }
 
-    /// Brings the snapshot level with the log: replays the tail, if any,
-    /// and saves. Returns the entries replayed.
-    pub fn level(dir: &DataDir, progress: &dyn Fn(u64, u64)) -> Result<u64> {
+    /// The whole analysis (crowds included) under the default rules, level
+    /// with the log; and how many entries were replayed to get there.
+    pub(crate) fn whole(dir: &DataDir, progress: &dyn Fn(u64, u64)) -> Result<(Analysis, u64)> {
         let reader = dir.reader()?;
-        // Level already? The core's header and the answers say so cheaply;
-        // the whole state (gigabytes at scale) is read only to feed a tail.
-        let level = matches!(state::load(dir, &reader, Part::Core)?, Ok((_, size)) if size == reader.size());
-        if level && Answers::load(dir, &reader)?.is_some() {
-            return Ok(0);
-        }
         let (analyzer, replayed) =
             caught_up(dir, &reader, Rules::default(), Part::Whole, progress)?;
         let a = Analysis {
@@ -105,39 +98,17 @@ impl Analysis {
             reader,
             bundles: RefCell::default(),
         };
-        if replayed > 0 {
-            a.save(dir)?;
-        } else if Answers::load(dir, &a.reader)?.is_none() {
-            a.save_answers(dir)?;
-        }
-        Ok(replayed)
+        Ok((a, replayed))
     }
 
-    /// Saves the state as a snapshot at the analysis' checkpoint and, under
-    /// the default rules, every session's judged answer beside it.
-    fn save(&self, dir: &DataDir) -> Result<()> {
+    /// Saves the state as a snapshot at the analysis' checkpoint.
+    pub fn save(&self, dir: &DataDir) -> Result<()> {
         let cp = self.reader.checkpoint();
         let at = state::At {
             size: cp.size,
             root: cp.root,
         };
-        state::save(dir, self.analyzer.state(), at)?;
-        self.save_answers(dir)
-    }
-
-    fn save_answers(&self, dir: &DataDir) -> Result<()> {
-        if self.analyzer.state().has_crowds() && *self.analyzer.rules() == Rules::default() {
-            Answers::judge(self)?.save(dir, &self.reader)?;
-        }
-        Ok(())
-    }
-
-    /// Rebuilds the snapshot from the whole log; returns the entries fed.
-    pub fn rebuild(dir: &DataDir) -> Result<u64> {
-        state::remove(dir)?;
-        judged::remove(dir)?;
-        Analysis::level(dir, &|_, _| {})?;
-        Ok(dir.reader()?.size())
+        state::save(dir, self.analyzer.state(), at)
     }
 
     /// Follows the log: feeds the entries committed since this analysis'
@@ -152,12 +123,6 @@ impl Analysis {
         self.bundles.borrow_mut().clear();
         self.reader = reader;
         Ok(self.reader.size() - from)
-    }
-
-    /// Saves the state as a snapshot (and the judged answers) at its
-    /// checkpoint: what a service does on a clean shutdown.
-    pub fn persist(&self, dir: &DataDir) -> Result<()> {
-        self.save(dir)
     }
 
     /// The id of the event at `leaf` (read from its entry bundle, cached).
@@ -232,7 +197,7 @@ pub fn checkpoint_json(reader: &LogReader, public_key: &str) -> Value {
 }
 
 /// The error for an unknown session id, naming (up to ten of) the known ones.
-pub(crate) fn no_session(id: &str, size: u64, known: &[&str]) -> Error {
+pub fn no_session(id: &str, size: u64, known: &[&str]) -> Error {
     Error::NotFound(format!(
         "no session {id:?} in the log at size {size} (sessions: {})",
         if known.is_empty() {

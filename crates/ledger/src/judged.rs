@@ -174,3 +174,40 @@ pub fn remove(dir: &DataDir) -> Result<()> {
         _ => Ok(()),
     }
 }
+
+/// Brings the analysis level with the log: replays the tail, if any, saves
+/// the snapshot and judges every session. Returns the entries replayed.
+pub fn level(dir: &DataDir, progress: &dyn Fn(u64, u64)) -> Result<u64> {
+    let reader = dir.reader()?;
+    // Level already? The core's header and the answers say so cheaply;
+    // the whole state (gigabytes at scale) is read only to feed a tail.
+    let level = matches!(state::load(dir, &reader, state::Part::Core)?, Ok((_, size)) if size == reader.size());
+    if level && Answers::load(dir, &reader)?.is_some() {
+        return Ok(0);
+    }
+    let (a, replayed) = Analysis::whole(dir, progress)?;
+    if replayed > 0 {
+        a.save(dir)?;
+    }
+    Answers::judge(&a)?.save(dir, &a.reader)?;
+    Ok(replayed)
+}
+
+/// Saves `a` as a snapshot and, under the default rules, every session's
+/// judged answer beside it: what a service does on a clean shutdown.
+pub fn persist(a: &Analysis, dir: &DataDir) -> Result<()> {
+    a.save(dir)?;
+    if a.analyzer.state().has_crowds() && *a.analyzer.rules() == analysis::Rules::default() {
+        Answers::judge(a)?.save(dir, &a.reader)?;
+    }
+    Ok(())
+}
+
+/// Rebuilds the snapshot and the judged answers from the whole log;
+/// returns the entries fed.
+pub fn rebuild(dir: &DataDir) -> Result<u64> {
+    state::remove(dir)?;
+    remove(dir)?;
+    level(dir, &|_, _| {})?;
+    Ok(dir.reader()?.size())
+}

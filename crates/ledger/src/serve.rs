@@ -14,7 +14,8 @@
 
 use crate::datadir::DataDir;
 use crate::error::{Error, Result};
-use crate::service::Service;
+use crate::service::hub::Service;
+use crate::service::tokens::{bearer, same};
 use axum::extract::{Path as UrlPath, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -167,21 +168,6 @@ async fn stopped() {
         // No signal handling: run until killed (the log loses nothing).
         _ => std::future::pending().await,
     }
-}
-
-/// The token of an `Authorization: Bearer <token>` header; the scheme is
-/// case-insensitive (RFC 9110 §11.1).
-pub(crate) fn bearer(value: &str) -> Option<&str> {
-    let (scheme, token) = value.trim().split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then_some(token.trim_start())
-}
-
-/// Equality that takes as long whatever the first differing byte, so a
-/// token cannot be guessed a byte at a time from response times.
-pub(crate) fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
 }
 
 fn error(status: StatusCode, msg: &str) -> Response {

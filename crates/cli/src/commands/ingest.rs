@@ -116,7 +116,7 @@ pub fn run(dir: &DataDir, json_out: bool, a: Args) -> Result<u8> {
     drop(ledger);
     if !a.log_only {
         // The answers that follow then read the state instead of replaying.
-        replaying(|progress| ledger::Analysis::level(dir, progress))?;
+        replaying(|progress| ledger::judged::level(dir, progress))?;
     }
     let several = a.files.len() > 1;
     if json_out {
@@ -242,7 +242,7 @@ pub fn rebuild(dir: &DataDir, json_out: bool) -> Result<u8> {
     let mut ledger = Ledger::open(dir, None)?;
     let n = ledger.rebuild()?;
     drop(ledger);
-    ledger::Analysis::rebuild(dir)?;
+    ledger::judged::rebuild(dir)?;
     if json_out {
         println!("{}", json!({ "rebuilt": n }));
     } else {

@@ -10,16 +10,12 @@
 //! moved, and writes the new alerts in one commit. A burst of events is
 //! judged once per tick, not once per event.
 
-use super::tokens::Principal;
-use super::{now, Service};
+use super::hub::{now, Service};
 use crate::error::Result;
 use crate::record;
-use analysis::owners::SessionOwners;
-use analysis::state::registry::AlertRec;
-use analysis::{Analyzer, Severity};
-use serde_json::{json, Value};
+use analysis::Severity;
+use serde_json::json;
 use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::Duration;
 
 /// How often sessions are looked at.
@@ -27,63 +23,6 @@ pub const TICK: Duration = Duration::from_millis(250);
 
 /// Event ids cited as an alert's evidence, at most.
 const EVIDENCE: usize = 20;
-
-/// An alert as api.md shapes it, with the parties of its session (for scope).
-#[derive(Clone, Debug)]
-pub struct Raised {
-    pub json: Value,
-    pub owners: SessionOwners,
-}
-
-/// The alerts raised so far, in log order, readable without the analysis'
-/// lock (streams poll it).
-#[derive(Default)]
-pub struct Feed(Mutex<Vec<Raised>>);
-
-impl Feed {
-    /// The alerts from position `from` on that `who` may see, with their
-    /// positions (1-based: an SSE id); and the position after the last
-    /// alert looked at.
-    pub fn since(&self, from: usize, who: &Principal) -> (Vec<(usize, Value)>, usize) {
-        let Ok(all) = self.0.lock() else {
-            return (Vec::new(), from);
-        };
-        let seen = all
-            .iter()
-            .enumerate()
-            .skip(from)
-            .filter(|(_, r)| who.sees_session(&r.owners))
-            .map(|(i, r)| (i + 1, r.json.clone()))
-            .collect();
-        (seen, all.len().max(from))
-    }
-
-    /// Brings the feed level with the alerts the analysis has seen.
-    pub fn sync(&self, an: &Analyzer) {
-        let Ok(mut feed) = self.0.lock() else { return };
-        for a in &an.alerts()[feed.len()..] {
-            feed.push(Raised {
-                json: view(a),
-                owners: an.session_owners(a.session.as_str()).unwrap_or_default(),
-            });
-        }
-    }
-}
-
-/// api.md's alert object.
-pub fn view(a: &AlertRec) -> Value {
-    json!({
-        "alert": a.alert,
-        "session": a.session.as_str(),
-        "code": a.code,
-        "severity": a.severity,
-        "summary": a.summary,
-        "raised_at": a.at.to_rfc3339(),
-        "evidence": a.evidence,
-        "checkpoint": a.checkpoint,
-        "event": a.event.0,
-    })
-}
 
 fn severity(name: &str) -> Option<Severity> {
     [Severity::Low, Severity::Medium, Severity::High]

@@ -7,9 +7,9 @@
 //! data (a session report, cases, proofs) are recorded as `access` events
 //! before they are sent.
 
+use super::hub::{now, Service};
 use super::openapi::{self, Routes};
 use super::tokens::{Principal, Role};
-use super::{now, Service};
 use crate::answer::case::CaseAnswer;
 use crate::answer::product::{GateAnswer, ProductAnswer};
 use crate::answer::session::SessionAnswer;
@@ -189,7 +189,7 @@ async fn who(svc: &Svc, headers: &HeaderMap) -> Result<Principal, ApiError> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(crate::serve::bearer)
+        .and_then(super::tokens::bearer)
         .ok_or_else(|| unauthorized("send Authorization: Bearer <token> (liveledger token issue)"))?
         .to_string();
     blocking(svc, move |s| Ok(s.principal(&token)?))

@@ -13,9 +13,9 @@
 //!   browser's `Accept-Language`; words come from [`super::i18n`].
 
 use super::api::{self, blocking, ApiError};
+use super::hub::Service;
 use super::i18n::{flag, word, Lang, Msg};
 use super::tokens::Principal;
-use super::Service;
 use crate::answer::case::CaseAnswer;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -460,7 +460,7 @@ async fn product_page(
         if !p.sees_product(&a.analyzer, &id) {
             return Err(ApiError::not_found(&id));
         }
-        let r = a.product(&id, super::now().date_naive())?;
+        let r = a.product(&id, super::hub::now().date_naive())?;
         Ok(render::html::product(
             &r,
             &|l| a.event_id(l),
@@ -483,7 +483,7 @@ async fn cases_page(State(svc): State<Svc>, headers: HeaderMap, Query(q): Q) -> 
         let rows = {
             let live = s.live()?;
             let a = &live.analysis;
-            let at = super::now();
+            let at = super::hub::now();
             a.analyzer
                 .cases(at)
                 .iter()

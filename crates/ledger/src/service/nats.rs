@@ -15,8 +15,8 @@
 //!   message id and its line within the message.
 //! - Alerts are published to `<prefix>.alerts.<session>` as they are raised.
 
+use super::hub::Service;
 use super::tokens::{Principal, Role};
-use super::Service;
 use crate::error::{Error, Result};
 use crate::ingest::Input;
 use async_nats::jetstream::{self, consumer::pull, consumer::AckPolicy, stream};

@@ -203,13 +203,28 @@ pub fn authenticate(
     tokens
         .iter()
         // Hashes compared in constant time: nothing leaks a byte at a time.
-        .find(|t| crate::serve::same(t.hash.as_bytes(), h.as_bytes()))
+        .find(|t| same(t.hash.as_bytes(), h.as_bytes()))
         .filter(|t| !t.revoked && t.expires.is_none_or(|e| now < e))
         .map(|t| Principal {
             name: t.name.clone(),
             role: t.role,
             scope: t.scope.clone(),
         })
+}
+
+/// The token of an `Authorization: Bearer <token>` header; the scheme is
+/// case-insensitive (RFC 9110 §11.1).
+pub fn bearer(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim_start())
+}
+
+/// Equality that takes as long whatever the first differing byte, so a
+/// token cannot be guessed a byte at a time from response times.
+pub fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
 }
 
 #[cfg(test)]

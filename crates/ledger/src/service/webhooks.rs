@@ -19,8 +19,8 @@
 //!   added and again at each delivery (a name may resolve elsewhere later).
 //!   Plain `http://` only: TLS is not built in yet.
 
+use super::hub::Service;
 use super::tokens::{Principal, Role};
-use super::Service;
 use crate::datadir::{private_dir, DataDir};
 use crate::error::{Error, Result};
 use crate::record::hex;
@@ -357,7 +357,7 @@ async fn settle(svc: &Service, hook: &Webhook, alert: &Value, retry: Retry) {
         "alert": alert,
         "attempts": retry.attempts,
         "last_error": last,
-        "dead_at": super::now().to_rfc3339(),
+        "dead_at": super::hub::now().to_rfc3339(),
     });
     let p = dead_path(&svc.dir, &hook.name);
     let mut letters = read_lines(&p).unwrap_or_default();
@@ -380,7 +380,7 @@ async fn post(hook: &Webhook, alert: &Value) -> std::result::Result<(), String> 
     use hyper_util::rt::TokioExecutor;
     let (uri, _) = target(&hook.url, hook.allow_private).map_err(|e| e.to_string())?;
     let body = alert.to_string().into_bytes();
-    let t = super::now().timestamp();
+    let t = super::hub::now().timestamp();
     let req = axum::http::Request::post(uri)
         .header("content-type", "application/json")
         .header("liveledger-event-id", alert["event"].as_str().unwrap_or(""))
