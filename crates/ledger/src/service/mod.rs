@@ -8,7 +8,8 @@
 //! - The analysis follows the log: after each write the new entries are
 //!   fed to the in-memory analyzer, so every read answers at the latest
 //!   checkpoint without replaying anything. Session answers, which judge
-//!   every viewer, are judged once per checkpoint and cached.
+//!   every viewer, are judged once per change and cached (the service's
+//!   own `access` records are not a change).
 //! - Work that blocks (the log's fsyncs, judging) runs on tokio's blocking
 //!   pool, never on the threads that serve connections.
 //!
