@@ -328,10 +328,11 @@ fn unknown_products_and_bad_claim_rules_are_clear_errors() {
         "{err}"
     );
 
-    // A platform's own list, given as data, applies without code changes.
+    // A platform's own list, given as data, applies without code changes
+    // (here alone: the 最 + adjective pattern is a list of its own, emptied).
     std::fs::write(
         &rules,
-        r#"{"claims": {"banned": [{"term": "关注", "rule": "PLATFORM-7"}]}}"#,
+        r#"{"claims": {"banned": [{"term": "关注", "rule": "PLATFORM-7"}], "superlatives": []}}"#,
     )
     .unwrap();
     let r = json(&run(

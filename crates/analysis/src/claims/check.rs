@@ -57,6 +57,9 @@ pub struct ClaimRules {
     /// allowed phrase.
     patterns: Vec<Option<usize>>,
     automaton: AhoCorasick,
+    /// (folded prefix, term): the prefix followed by a Han character is a
+    /// hit of the term where no listed phrase already decided.
+    superlatives: Vec<(String, usize)>,
     /// Relative slack before a measured value contradicts a claimed one.
     pub assert_tolerance: f64,
 }
@@ -86,6 +89,10 @@ struct TermsFile {
     banned: Vec<TermEntry>,
     medical: Vec<TermEntry>,
     allowed: Vec<TermEntry>,
+    /// Prefixes that make any following Chinese word a banned term (最 +
+    /// an adjective), unless a listed term (allowed or banned) covers it.
+    #[serde(default)]
+    superlatives: Vec<TermEntry>,
 }
 
 #[derive(Deserialize)]
@@ -166,6 +173,25 @@ impl ClaimRules {
                 }
             }
         }
+        let mut superlatives = Vec::new();
+        for (i, e) in f.superlatives.into_iter().enumerate() {
+            let path = format!("claims.superlatives[{i}]");
+            let prefix = fold(&e.term);
+            let rule = e.rule.unwrap_or_default();
+            if prefix.is_empty() || rule.is_empty() {
+                return Err(RulesError::field(
+                    path,
+                    "needs a `term` (the prefix) and its `rule`",
+                ));
+            }
+            superlatives.push((prefix, terms.len()));
+            terms.push(Term {
+                family: Family::Banned,
+                term: format!("{}…", e.term),
+                rule,
+                note: e.note.unwrap_or_default(),
+            });
+        }
         let automaton = AhoCorasick::builder()
             .match_kind(MatchKind::LeftmostLongest)
             .build(&folded)
@@ -174,6 +200,7 @@ impl ClaimRules {
             terms,
             patterns,
             automaton,
+            superlatives,
             assert_tolerance,
         })
     }
@@ -183,17 +210,43 @@ impl ClaimRules {
     /// shadows the term inside it (第一).
     pub fn scan(&self, text: &str) -> Vec<TermHit> {
         let n = Normal::new(text);
-        self.automaton
+        let mut decided = Vec::new();
+        let mut hits: Vec<TermHit> = self
+            .automaton
             .find_iter(&n.text)
             .filter_map(|m| {
+                decided.push(m.start()..m.end());
                 let term = self.patterns[m.pattern().as_usize()]?;
                 n.bounded(m.start(), m.end()).then(|| TermHit {
                     term,
                     matched: n.original(m.start(), m.end()).to_string(),
                 })
             })
-            .collect()
+            .collect();
+        // 最 + a Chinese word, where no listed phrase (最近, 最佳…) decided.
+        for (prefix, term) in &self.superlatives {
+            for (at, _) in n.text.match_indices(prefix.as_str()) {
+                let after = at + prefix.len();
+                let Some(c) = n.text[after..].chars().next().filter(|c| is_han(*c)) else {
+                    continue;
+                };
+                let end = after + c.len_utf8();
+                if decided.iter().any(|d| d.start < end && at < d.end) {
+                    continue;
+                }
+                hits.push(TermHit {
+                    term: *term,
+                    matched: n.original(at, end).to_string(),
+                });
+            }
+        }
+        hits
     }
+}
+
+/// A CJK ideograph (the unified block and extension A).
+fn is_han(c: char) -> bool {
+    ('\u{4E00}'..='\u{9FFF}').contains(&c) || ('\u{3400}'..='\u{4DBF}').contains(&c)
 }
 
 /// What a claim is checked against.

@@ -19,6 +19,44 @@ fn hits(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// 最 + an adjective is a superlative however it continues; the ordinary
+/// words that begin with 最 are not; listed terms keep their own entry.
+#[test]
+fn superlatives_are_found_by_pattern_and_their_look_alikes_are_not() {
+    for (text, matched) in [
+        ("这是最强的一款", "最强"),
+        ("全网最低, 不买后悔", "最低"),
+        ("款式最全", "最全"),
+        ("效果最棒了", "最棒"),
+        ("最 强 性价比", "最 强"),
+    ] {
+        let r = rules();
+        let found = r.scan(text);
+        assert_eq!(found.len(), 1, "{text}: {found:?}");
+        assert_eq!(found[0].matched, matched, "{text}");
+        assert_eq!(r.terms[found[0].term].rule, "CN-AD-9");
+    }
+    for text in [
+        "最近很多人问",
+        "最后十分钟",
+        "最终价格以下单为准",
+        "最初是朋友推荐的",
+        "每人最多两件",
+        "最少买一件",
+        "最好还是先试用",
+        "这是最新一批货",
+        "最早明天发货",
+        "最.",
+        "最 a",
+    ] {
+        assert!(hits(text).is_empty(), "{text}: {:?}", hits(text));
+    }
+    // A listed term is one hit, not two.
+    assert_eq!(hits("口感最佳"), ["最佳"]);
+    assert_eq!(hits("全球领先的技术"), ["全球领先"]);
+    assert_eq!(hits("a world-leading formula"), ["world-leading"]);
+}
+
 #[test]
 fn banned_terms_fire_in_both_languages_and_every_spelling() {
     let cases: &[(&str, &str)] = &[
@@ -44,7 +82,7 @@ fn banned_terms_fire_in_both_languages_and_every_spelling() {
         ("the best deal ever", "best"),
         ("THE BEST", "best"),
         ("ＢＥＳＴ price", "best"),
-        ("best-selling serum", "best"),
+        ("best-selling serum", "best-selling"),
         ("We are No.1", "no.1"),
         ("we are no 1 in china", "no.1"),
         ("Ｎｏ．１", "no.1"),

@@ -351,7 +351,7 @@ mod tests {
     #[test]
     fn overrides_reach_the_claim_and_qualification_lists() {
         let r = Rules::with_overrides(
-            r#"{"claims": {"assert_tolerance": 0.1, "banned": [{"term": "爆款", "rule": "PLATFORM-1"}]},
+            r#"{"claims": {"assert_tolerance": 0.1, "banned": [{"term": "爆款", "rule": "PLATFORM-1"}], "superlatives": []},
                 "qualifications": {"categories": {"apparel": [{"requirement": "brand authorisation", "kinds": ["brand_auth"], "basis": "platform rule"}]}}}"#,
         )
         .unwrap();
