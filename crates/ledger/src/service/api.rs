@@ -503,6 +503,21 @@ async fn case(State(svc): State<Svc>, headers: HeaderMap, Path(id): Path<String>
     .and_then(ok)
 }
 
+/// The case action of that name, or a 400 listing the names.
+pub(super) fn case_action_named(name: &str) -> Result<CaseAction, ApiError> {
+    CaseAction::ALL
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, a)| *a)
+        .ok_or_else(|| {
+            let names: Vec<&str> = CaseAction::ALL.iter().map(|(n, _)| *n).collect();
+            ApiError::invalid(format!(
+                "action {name:?}: expected one of {}",
+                names.join(", ")
+            ))
+        })
+}
+
 /// `p` takes `action` on the case `id`: logged with `p`'s name as the
 /// actor; the case after it.
 pub(super) fn act(
@@ -555,18 +570,7 @@ async fn case_action(
 ) -> Answer {
     let p = who(&svc, &headers).await?;
     let req: Action = body(&bytes)?;
-    let action = CaseAction::ALL
-        .iter()
-        .find(|(n, _)| *n == req.action)
-        .map(|(_, a)| *a)
-        .ok_or_else(|| {
-            let names: Vec<&str> = CaseAction::ALL.iter().map(|(n, _)| *n).collect();
-            ApiError::invalid(format!(
-                "action {:?}: expected one of {}",
-                req.action,
-                names.join(", ")
-            ))
-        })?;
+    let action = case_action_named(&req.action)?;
     blocking(&svc, move |s| act(s, &p, &id, action, req.note.as_deref()))
         .await
         .and_then(ok)

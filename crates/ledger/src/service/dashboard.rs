@@ -574,16 +574,9 @@ async fn case_act(
     let Some(p) = c.who.clone() else {
         return c.sign_in_page(StatusCode::UNAUTHORIZED, false);
     };
-    let Some(action) = CaseAction::ALL
-        .iter()
-        .find(|(n, _)| *n == f.action)
-        .map(|(_, a)| *a)
-    else {
-        return c.error(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "invalid",
-            format!("no action {:?}", f.action),
-        ));
+    let action = match api::case_action_named(&f.action) {
+        Ok(a) => a,
+        Err(e) => return c.error(e),
     };
     let note = f.note.filter(|n| !n.trim().is_empty());
     match blocking(&svc, move |s| api::act(s, &p, &id, action, note.as_deref())).await {
