@@ -1,5 +1,10 @@
-//! Flags: the findings of report.md, each with a code, a severity, a
-//! summary and the log entries it rests on.
+//! Flags: the findings of report.md, each with a code, a severity, what
+//! it says and the log entries it rests on.
+//!
+//! What a flag says is data ([`Says`]: the figures, names and rule ids
+//! behind it), not prose: the words, in English and Chinese, come from one
+//! catalogue (`render::words`), so the contract's English `summary` and a
+//! Chinese dashboard say the same thing.
 
 use serde::Serialize;
 
@@ -118,26 +123,6 @@ impl FlagCode {
             _ => Severity::Low,
         }
     }
-
-    /// What the claims of a claim flag do, for one claim or several.
-    pub fn headline(self, one: bool) -> &'static str {
-        match (self, one) {
-            (FlagCode::ClaimBannedTerm, true) => "uses terms advertising law forbids",
-            (FlagCode::ClaimBannedTerm, false) => "use terms advertising law forbids",
-            (FlagCode::ClaimMedical, true) => {
-                "claims to prevent or treat disease, for a product that is not a drug or medical device"
-            }
-            (FlagCode::ClaimMedical, false) => {
-                "claim to prevent or treat disease, for a product that is not a drug or medical device"
-            }
-            (FlagCode::ClaimContradicted, true) => "contradicts what is on record",
-            (FlagCode::ClaimContradicted, false) => "contradict what is on record",
-            (FlagCode::ClaimUnsupported, true) => "asserts what nothing on record supports",
-            (FlagCode::ClaimUnsupported, false) => "assert what nothing on record supports",
-            (_, true) => "goes beyond the merchant's approved selling points",
-            (_, false) => "go beyond the merchant's approved selling points",
-        }
-    }
 }
 
 /// A code compares equal to its contract name (`FlagCode::BotViewers == "BOT_VIEWERS"`).
@@ -173,17 +158,101 @@ impl Evidence {
 pub struct Flag {
     pub code: FlagCode,
     pub severity: Severity,
-    pub summary: String,
+    pub says: Says,
     pub evidence: Evidence,
 }
 
 impl Flag {
-    pub fn new(code: FlagCode, severity: Severity, summary: String, evidence: Evidence) -> Flag {
+    pub fn new(code: FlagCode, severity: Severity, says: Says, evidence: Evidence) -> Flag {
         Flag {
             code,
             severity,
-            summary,
+            says,
             evidence,
         }
     }
+}
+
+/// A reported figure against what the events show: `x` times `observed`
+/// (infinite when nothing was observed).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Against {
+    pub reported: i64,
+    pub x: f64,
+    pub observed: i64,
+}
+
+/// A figure a session's reports contradicted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Contradiction {
+    /// A cumulative figure (`views`, `likes`, `orders`, `gmv`) went down.
+    WentDown(&'static str),
+    OnlineAboveViews,
+}
+
+/// What a flag says, one variant per kind of finding. Shares are 0–1.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Says {
+    ViewerInflation {
+        views: Option<Against>,
+        peak: Option<Against>,
+    },
+    BotViewers {
+        bots: u64,
+        viewers: u64,
+        share: f64,
+        /// The commonest bot signals (`Signals::ALL` names), most first.
+        mostly: Vec<&'static str>,
+    },
+    OrderBrushing {
+        orders: u64,
+        share: f64,
+        groups: usize,
+        accounts: u64,
+        no_watch: f64,
+        refunded: f64,
+    },
+    RefundSurge {
+        rate: f64,
+        expected: f64,
+        /// Brushing orders' share of the refunded GMV, and the rate of the rest.
+        brushing: Option<(f64, f64)>,
+    },
+    GmvInflation {
+        currency: String,
+        reported: Option<Against>,
+        placed: Option<Against>,
+        verified: i64,
+        refunded: i64,
+        brushing: i64,
+    },
+    MetricsInconsistent {
+        reports: usize,
+        what: Vec<Contradiction>,
+    },
+    /// Claims about one product under one claim code: the first details
+    /// (each "detail [basis]") and how many more there are.
+    Claims {
+        code: FlagCode,
+        claims: usize,
+        product: String,
+        details: Vec<String>,
+        more: usize,
+    },
+    /// A product listed but never registered.
+    Unregistered { product: String },
+    /// A product listed without what its category requires.
+    Unqualified {
+        product: String,
+        category: String,
+        listed: chrono::DateTime<chrono::FixedOffset>,
+        problems: Vec<String>,
+    },
+    /// A registered product not qualified on a day (no listing needed).
+    NotQualified {
+        product: String,
+        category: String,
+        on: chrono::NaiveDate,
+        problems: Vec<String>,
+    },
 }

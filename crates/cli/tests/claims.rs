@@ -198,6 +198,42 @@ fn a_late_report_turns_an_approved_claim_false_and_the_product_report_shows_it()
     golden("product-p-nest.txt", &masked(&text));
     let html = std::fs::read_to_string(dir.path().join("p.html")).unwrap();
     assert!(html.contains("CLAIM_CONTRADICTED") && html.contains("每碗燕窝含量足2克！"));
+    // The same page in Chinese: labels, headlines and flag summaries from
+    // the catalogue; the figures and evidence the same.
+    let zh_path = dir.path().join("p-zh.html");
+    let out = run(
+        &data,
+        &[
+            "report",
+            "product",
+            "p-nest",
+            "--on",
+            "2020-12-01",
+            "--html",
+            zh_path.to_str().unwrap(),
+            "--lang",
+            "zh",
+        ],
+    );
+    assert!(out.status.success());
+    let zh = std::fs::read_to_string(&zh_path).unwrap();
+    for words in [
+        r#"<html lang="zh-CN">"#,
+        "商品 p-nest",
+        "宣传与检测报告或商品信息不符",
+        "关于 p-nest 的",
+        "资质不全",
+        "检验报告",
+    ] {
+        assert!(zh.contains(words), "{words} in {zh}");
+    }
+    for english in ["Qualifications on", "Inspections", "contradicts what is on record"] {
+        assert!(!zh.contains(english), "{english} in {zh}");
+    }
+    let leaves = |h: &str| h.matches("(leaf ").count() + h.matches("（叶 ").count();
+    assert_eq!(leaves(&zh), leaves(&html), "the same evidence");
+    let out = run(&data, &["report", "product", "p-nest", "--lang", "fr"]);
+    assert_eq!(out.status.code(), Some(2), "an unknown language is refused");
 
     // Evidence is provable from the log.
     let out = run(&data, &["prove", "n-80"]);

@@ -116,6 +116,25 @@ fn each_party_works_its_part_from_the_browser_in_english_or_chinese() {
         zh_cases.contains("售后案件") && zh_cases.contains("虚假宣传"),
         "{zh_cases}"
     );
+    // Who answers and why, from the rule pack's Chinese (CN-R1-fraud).
+    assert!(
+        zh_cases.contains("销售者") && zh_cases.contains("以虚假或违法宣传售出商品"),
+        "{zh_cases}"
+    );
+    let (_, en_cases) = page(addr, "/cases", &cookie, "en");
+    assert!(en_cases.contains("false or unlawful claim"), "{en_cases}");
+    // The report inside the session page speaks Chinese too: labels, flag
+    // headlines and summaries from the one catalogue.
+    let (_, zh_session) = page(addr, "/sessions/s1", &format!("{cookie}; ll_lang=zh"), "en");
+    for words in ["观众", "报告观看量远超真实观众", "为真实观众观看量", "证据（"] {
+        assert!(zh_session.contains(words), "{words} in {zh_session}");
+    }
+    assert!(!zh_session.contains("views by real viewers"), "{zh_session}");
+    let (_, zh_product) = page(addr, "/products/p1?lang=zh", &cookie, "en");
+    assert!(
+        zh_product.contains("商品 p1") && zh_product.contains("与记录在案的信息相矛盾"),
+        "{zh_product}"
+    );
 
     // The session page: the report's charts inside the frame; out of scope, 404.
     let (status, html) = page(addr, "/sessions/s1", &as_douyin, "en");

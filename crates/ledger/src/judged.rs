@@ -24,6 +24,7 @@ use crate::answer::session::{SessionAnswer, SessionRow};
 use crate::datadir::DataDir;
 use crate::error::{Error, Result};
 use crate::state;
+use render::words::Lang;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -49,9 +50,10 @@ pub struct Judged {
     pub text: String,
     /// Its row of the sessions list.
     pub row: Value,
-    /// Its HTML page: kept in memory by the service, not saved.
+    /// Its HTML page in each of `Lang::ALL`: kept in memory by the
+    /// service, not saved.
     #[serde(skip)]
-    pub html: Option<String>,
+    pub html: Option<Vec<String>>,
 }
 
 /// Every session's judged answer at one checkpoint.
@@ -80,7 +82,12 @@ impl Answers {
                 json: serde_json::to_value(SessionAnswer::new(&r, &ids))?,
                 text: render::text::session(&r, &ids, &checkpoint),
                 row: serde_json::to_value(SessionRow::new(&r))?,
-                html: Some(render::html::session(&r, &ids, &checkpoint)),
+                html: Some(
+                    Lang::ALL
+                        .iter()
+                        .map(|l| render::html::session(&r, &ids, &checkpoint, *l))
+                        .collect(),
+                ),
             });
             reports.push(r);
         }

@@ -3,6 +3,7 @@
 //! archived with the evidence.
 
 use crate::numbers::pct;
+use crate::words::{self, Lang, Msg};
 use analysis::authenticity::report::Minute;
 use analysis::authenticity::sales::RingGraph;
 use analysis::claims::finding::ClaimFinding;
@@ -28,50 +29,63 @@ pub fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// A session report as a page, in `lang`.
 pub fn session(
     r: &SessionReport,
     ids: &dyn Fn(u64) -> Option<String>,
     checkpoint: &serde_json::Value,
+    lang: Lang,
 ) -> String {
+    let t = |m: Msg| m.text(lang);
     let v = &r.viewers;
     let w = r.waterfall();
     let cur = r.currency().map(|c| c.to_string()).unwrap_or_default();
-    let mut o = head(&format!("session {}", r.session));
-    let _ = write!(
+    let title = Msg::ReportSession.fill(lang, &[&r.session]);
+    let mut o = head(&title, lang);
+    let unknown = t(Msg::Unknown);
+    let when = match (r.started, r.ended) {
+        (Some(s), Some(e)) => Msg::FromTo.fill(lang, &[&s.to_rfc3339(), &e.to_rfc3339()]),
+        (Some(s), None) => Msg::FromOnly.fill(lang, &[&s.to_rfc3339()]),
+        _ => t(Msg::StartUnknown).into(),
+    };
+    let _ = writeln!(
         o,
-        r#"<h1>Session {id}</h1>
-<p>Anchor <b>{anchor}</b> on <b>{platform}</b>, {when}. {events} events.</p>
-"#,
-        id = esc(&r.session),
-        anchor = esc(r.anchor.as_deref().unwrap_or("unknown")),
-        platform = esc(r.platform.as_deref().unwrap_or("unknown")),
-        when = esc(&match (r.started, r.ended) {
-            (Some(s), Some(e)) => format!("{} to {}", s.to_rfc3339(), e.to_rfc3339()),
-            (Some(s), None) => format!("from {}", s.to_rfc3339()),
-            _ => "start unknown".into(),
-        }),
-        events = grouped(r.events),
+        "<h1>{}</h1>\n<p>{}</p>",
+        esc(&title),
+        Msg::AnchorOn.fill(
+            lang,
+            &[
+                &esc(r.anchor.as_deref().unwrap_or(unknown)),
+                &esc(r.platform.as_deref().unwrap_or(unknown)),
+                &esc(&when),
+                &grouped(r.events),
+            ]
+        )
     );
-    o.push_str(&checkpoint_line(checkpoint));
-    flags(
-        &mut o,
-        &r.flags,
-        ids,
-        "No flags: the reported figures agree with what the events show, and every claim checks out.",
-    );
+    o.push_str(&checkpoint_line(checkpoint, lang));
+    flags(&mut o, &r.flags, ids, t(Msg::NoSessionFlags), lang);
 
     let opt = |x: Option<u64>| x.map(grouped).unwrap_or_else(|| "–".into());
     let _ = write!(
         o,
-        r#"<h2>Viewers</h2>
-<table><tr><th></th><th>reported</th><th>observed</th></tr>
-<tr><td>views</td><td>{rv}</td><td>{ov}</td></tr>
-<tr><td>peak online</td><td>{rp}</td><td>{op}</td></tr>
-<tr><td>unique viewers</td><td></td><td>{u}</td></tr>
-<tr><td>suspected bots</td><td></td><td>{b}</td></tr>
-<tr><td>estimated real viewers</td><td></td><td>{real}</td></tr>
-<tr><td>inflation ratio</td><td>{x}</td><td></td></tr></table>
+        r#"<h2>{viewers}</h2>
+<table><tr><th></th><th>{reported}</th><th>{observed}</th></tr>
+<tr><td>{views}</td><td>{rv}</td><td>{ov}</td></tr>
+<tr><td>{peak}</td><td>{rp}</td><td>{op}</td></tr>
+<tr><td>{unique}</td><td></td><td>{u}</td></tr>
+<tr><td>{bots}</td><td></td><td>{b}</td></tr>
+<tr><td>{estimated}</td><td></td><td>{real}</td></tr>
+<tr><td>{inflation}</td><td>{x}</td><td></td></tr></table>
 "#,
+        viewers = t(Msg::Viewers),
+        reported = t(Msg::ReportedCol),
+        observed = t(Msg::ObservedCol),
+        views = t(Msg::ViewsRow),
+        peak = t(Msg::PeakOnline),
+        unique = t(Msg::UniqueViewers),
+        bots = t(Msg::SuspectedBots),
+        estimated = t(Msg::EstimatedRealRow),
+        inflation = t(Msg::InflationRatio),
         rv = opt(v.reported_views),
         ov = grouped(v.observed.views),
         rp = opt(v.reported_peak_online),
@@ -83,24 +97,41 @@ pub fn session(
             .inflation_ratio()
             .map_or("–".into(), |x| format!("{x:.1}×")),
     );
-    o.push_str(&viewers_chart(&r.timeline));
-    o.push_str(&arrivals_chart(&r.timeline));
+    o.push_str(&viewers_chart(&r.timeline, lang));
+    o.push_str(&arrivals_chart(&r.timeline, lang));
 
     let m = |x: i64| money(x, &cur);
     let _ = write!(
         o,
-        r#"<h2>Sales ({cur})</h2>
-<table><tr><th></th><th>orders</th><th>GMV</th></tr>
-<tr><td>reported</td><td>{ro}</td><td>{rg}</td></tr>
-<tr><td>placed</td><td>{po}</td><td>{pg}</td></tr>
-<tr><td>paid</td><td>{pdo}</td><td>{pdg}</td></tr>
-<tr><td>cancelled</td><td>{co}</td><td>{cg}</td></tr>
-<tr><td>refunded</td><td>{fo}</td><td>{fg}</td></tr>
-<tr><td>suspected brushing</td><td>{bo}</td><td>{bg}</td></tr>
-<tr><td><b>verified</b></td><td></td><td><b>{vg}</b></td></tr></table>
-<p>Refund rate {rr} (orders not suspected of brushing: {orr}; expected about {er} for these products).</p>
+        r#"<h2>{sales}</h2>
+<table><tr><th></th><th>{orders}</th><th>{gmv}</th></tr>
+<tr><td>{reported}</td><td>{ro}</td><td>{rg}</td></tr>
+<tr><td>{placed}</td><td>{po}</td><td>{pg}</td></tr>
+<tr><td>{paid}</td><td>{pdo}</td><td>{pdg}</td></tr>
+<tr><td>{cancelled}</td><td>{co}</td><td>{cg}</td></tr>
+<tr><td>{refunded}</td><td>{fo}</td><td>{fg}</td></tr>
+<tr><td>{brushing}</td><td>{bo}</td><td>{bg}</td></tr>
+<tr><td><b>{verified}</b></td><td></td><td><b>{vg}</b></td></tr></table>
+<p>{rates}</p>
 "#,
-        cur = esc(&cur),
+        sales = Msg::SalesIn.fill(lang, &[&esc(&cur)]),
+        orders = t(Msg::OrdersCol),
+        gmv = t(Msg::GmvCol),
+        reported = t(Msg::ReportedCol),
+        placed = t(Msg::Placed),
+        paid = t(Msg::Paid),
+        cancelled = t(Msg::Cancelled),
+        refunded = t(Msg::Refunded),
+        brushing = t(Msg::SuspectedBrushing),
+        verified = t(Msg::VerifiedRow),
+        rates = Msg::RefundRates.fill(
+            lang,
+            &[
+                &pct(w.refund_rate()),
+                &pct(r.sales.organic_refund_rate),
+                &pct(r.sales.expected_refund_rate)
+            ]
+        ),
         ro = opt(r.reported_orders),
         rg = r.reported_gmv.map_or("–".into(), m),
         po = grouped(w.placed_orders),
@@ -114,43 +145,54 @@ pub fn session(
         bo = grouped(w.brushing_orders),
         bg = m(w.brushing_gmv),
         vg = m(w.verified_gmv()),
-        rr = pct(w.refund_rate()),
-        orr = pct(r.sales.organic_refund_rate),
-        er = pct(r.sales.expected_refund_rate),
     );
-    o.push_str(&waterfall_chart(&[
-        ("placed", w.placed_gmv, Bar::Full),
-        ("cancelled", w.cancelled_gmv, Bar::Down),
-        ("paid", w.paid_gmv, Bar::Full),
-        ("refunded", w.refunded_gmv, Bar::Down),
-        ("brushing", w.brushing_net_gmv, Bar::Down),
-        ("verified", w.verified_gmv(), Bar::Full),
-    ]));
+    o.push_str(&waterfall_chart(
+        &[
+            (t(Msg::Placed), w.placed_gmv, Bar::Full),
+            (t(Msg::Cancelled), w.cancelled_gmv, Bar::Down),
+            (t(Msg::Paid), w.paid_gmv, Bar::Full),
+            (t(Msg::Refunded), w.refunded_gmv, Bar::Down),
+            (t(Msg::Brushing), w.brushing_net_gmv, Bar::Down),
+            (t(Msg::VerifiedRow), w.verified_gmv(), Bar::Full),
+        ],
+        lang,
+    ));
     if let (Some(g), Some(ring)) = (&r.ring_graph, r.sales.rings.first()) {
-        let _ = write!(
+        let _ = writeln!(
             o,
-            "<h2>Largest brushing group</h2>\n<p>{} accounts, {} orders; {} placed without watching, {} refunded.</p>\n",
-            ring.accounts.len(),
-            ring.order_leaves.len(),
-            pct(ring.no_watch_share),
-            pct(ring.refund_share)
+            "<h2>{}</h2>\n<p>{}</p>",
+            t(Msg::LargestRing),
+            Msg::RingLine.fill(
+                lang,
+                &[
+                    &ring.accounts.len().to_string(),
+                    &ring.order_leaves.len().to_string(),
+                    &pct(ring.no_watch_share),
+                    &pct(ring.refund_share)
+                ]
+            )
         );
-        o.push_str(&ring_chart(g));
+        o.push_str(&ring_chart(g, lang));
     }
-    claims(&mut o, &r.claims, false);
+    claims(&mut o, &r.claims, false, lang);
     if !r.alerts.is_empty() || !r.interventions.is_empty() {
-        o.push_str("<h2>Alerts and interventions</h2>\n<table class=\"list\">\n");
+        let _ = writeln!(
+            o,
+            "<h2>{}</h2>\n<table class=\"list\">",
+            t(Msg::AlertsAndInterventions)
+        );
         let mut rows: Vec<(String, String)> = r
             .alerts
             .iter()
             .map(|(a, waited)| {
-                let answer = waited.map_or("not answered".into(), |d| {
-                    format!("answered after {} s", d.num_seconds())
+                let answer = waited.map_or(t(Msg::NotAnswered).into(), |d| {
+                    Msg::AnsweredAfter.fill(lang, &[&d.num_seconds().to_string()])
                 });
                 (
                     a.at.to_rfc3339(),
                     format!(
-                        "<td>alert</td><td>{} {}</td><td>{}</td>",
+                        "<td>{}</td><td>{} {}</td><td>{}</td>",
+                        t(Msg::AlertRow),
                         esc(&a.code),
                         esc(&a.severity),
                         esc(&answer)
@@ -167,7 +209,7 @@ pub fn session(
                     i.at.to_rfc3339(),
                     format!(
                         "<td>{}</td><td>{}</td><td>{}: {}</td>",
-                        esc(i.action.as_str()),
+                        esc(words::word(i.action.as_str(), lang)),
                         esc(product.trim()),
                         esc(&i.actor),
                         esc(&i.reason)
@@ -182,20 +224,24 @@ pub fn session(
         o.push_str("</table>\n");
     }
     for n in &r.notes {
-        let _ = writeln!(o, r#"<p class="muted">Note: {}</p>"#, esc(n));
+        let _ = writeln!(
+            o,
+            r#"<p class="muted">{}</p>"#,
+            Msg::NoteLine.fill(lang, &[&esc(n)])
+        );
     }
     o.push_str("</body></html>\n");
     o
 }
 
 /// The page's head and style.
-fn head(title: &str) -> String {
+fn head(title: &str, lang: Lang) -> String {
     format!(
         r#"<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
+<html lang="{code}"><head><meta charset="utf-8">
 <title>liveledger — {title}</title>
 <style>
-body{{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:960px;color:#111}}
+body{{font:14px/1.45 system-ui,"Noto Sans CJK SC","Noto Sans SC","PingFang SC","Microsoft YaHei",sans-serif;margin:24px auto;max-width:960px;color:#111}}
 h1{{font-size:22px;margin:0}} h2{{font-size:17px;margin:28px 0 8px;border-bottom:1px solid #ddd}}
 table{{border-collapse:collapse}} td,th{{padding:3px 12px 3px 0;text-align:right;vertical-align:top}} td:first-child,th:first-child{{text-align:left}}
 table.list td,table.list th{{text-align:left}}
@@ -206,21 +252,33 @@ table.list td,table.list th{{text-align:left}}
 code{{font-size:12px}} .muted{{color:#666;font-size:12px}} svg text{{font-size:11px}}
 </style></head><body>
 "#,
-        title = esc(title)
+        title = esc(title),
+        code = lang.code(),
     )
 }
 
-fn checkpoint_line(checkpoint: &serde_json::Value) -> String {
+fn checkpoint_line(checkpoint: &serde_json::Value, lang: Lang) -> String {
     format!(
-        "<p class=\"muted\">Computed at the signed checkpoint <code>{origin}</code> size {size}, root <code>{root}</code>. Every piece of evidence below is a log entry: check it offline with <code>liveledger prove EVENT_ID</code>.</p>\n",
-        origin = esc(checkpoint["origin"].as_str().unwrap_or("")),
-        size = checkpoint["size"],
-        root = esc(checkpoint["root"].as_str().unwrap_or("")),
+        "<p class=\"muted\">{}</p>\n",
+        Msg::ComputedAt.fill(
+            lang,
+            &[
+                &esc(checkpoint["origin"].as_str().unwrap_or("")),
+                &checkpoint["size"].to_string(),
+                &esc(checkpoint["root"].as_str().unwrap_or("")),
+            ]
+        )
     )
 }
 
-fn flags(o: &mut String, flags: &[Flag], ids: &dyn Fn(u64) -> Option<String>, none: &str) {
-    o.push_str("<h2>Flags</h2>\n");
+fn flags(
+    o: &mut String,
+    flags: &[Flag],
+    ids: &dyn Fn(u64) -> Option<String>,
+    none: &str,
+    lang: Lang,
+) {
+    let _ = writeln!(o, "<h2>{}</h2>", Msg::Flags.text(lang));
     if flags.is_empty() {
         let _ = writeln!(o, r#"<div class="ok">{}</div>"#, esc(none));
     }
@@ -231,34 +289,42 @@ fn flags(o: &mut String, flags: &[Flag], ids: &dyn Fn(u64) -> Option<String>, no
             .iter()
             .map(|l| {
                 format!(
-                    "<code>{}</code> (leaf {l})",
-                    esc(&ids(*l).unwrap_or_else(|| "?".into()))
+                    "<code>{}</code> {}",
+                    esc(&ids(*l).unwrap_or_else(|| "?".into())),
+                    Msg::LeafOf.fill(lang, &[&l.to_string()])
                 )
             })
             .collect();
         let _ = writeln!(
             o,
-            r#"<div class="flag {sev}"><b>{code}</b> · {sev}<br>{summary}<br><span class="muted">evidence ({n} entries): {ev}</span></div>"#,
+            r#"<div class="flag {sev}"><b>{code}</b> · {headline} · {sev}<br>{summary}<br><span class="muted">{evidence}</span></div>"#,
             sev = f.severity.as_str(),
             code = f.code,
-            summary = esc(&f.summary),
-            n = grouped(f.evidence.count),
-            ev = ev.join(", ")
+            headline = esc(words::flag(f.code, lang)),
+            summary = esc(&words::summary(f, lang)),
+            evidence = Msg::EvidenceEntries.fill(lang, &[&grouped(f.evidence.count), &ev.join(", ")]),
         );
     }
 }
 
 /// Every claim with its findings (`with_session`: a column for the session).
-fn claims(o: &mut String, claims: &[ClaimFinding], with_session: bool) {
+fn claims(o: &mut String, claims: &[ClaimFinding], with_session: bool, lang: Lang) {
     if claims.is_empty() {
         return;
     }
+    let t = |m: Msg| m.text(lang);
     let flagged = claims.iter().filter(|c| !c.findings.is_empty()).count();
     let _ = writeln!(
         o,
-        "<h2>Claims</h2>\n<p>{} claims, {flagged} with findings.</p>\n<table class=\"list claims\"><tr><th>time</th>{}<th>product</th><th>what was said</th><th>approved</th><th>findings</th></tr>",
-        claims.len(),
-        if with_session { "<th>session</th>" } else { "" }
+        "<h2>{}</h2>\n<p>{}</p>\n<table class=\"list claims\"><tr><th>{}</th>{}<th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+        t(Msg::Claims),
+        Msg::ClaimsCount.fill(lang, &[&claims.len().to_string(), &flagged.to_string()]),
+        t(Msg::TimeCol),
+        if with_session { format!("<th>{}</th>", t(Msg::SessionCol)) } else { String::new() },
+        t(Msg::ProductCol),
+        t(Msg::WhatWasSaid),
+        t(Msg::ApprovedCol),
+        t(Msg::FindingsCol),
     );
     for c in claims {
         let findings: Vec<String> = c
@@ -286,51 +352,54 @@ fn claims(o: &mut String, claims: &[ClaimFinding], with_session: bool) {
             text = esc(&c.claim.text),
             event = esc(c.claim.event.as_str()),
             approval = esc(c.check.approval.as_str()),
-            findings = if findings.is_empty() { "<span class=\"good\">none</span>".into() } else { findings.join("<br>") },
+            findings = if findings.is_empty() { format!("<span class=\"good\">{}</span>", t(Msg::NoneFound)) } else { findings.join("<br>") },
         );
     }
     o.push_str("</table>\n");
 }
 
 /// The product findings as a page.
+/// A product report as a page, in `lang`.
 pub fn product(
     r: &ProductReport,
     ids: &dyn Fn(u64) -> Option<String>,
     checkpoint: &serde_json::Value,
+    lang: Lang,
 ) -> String {
-    let mut o = head(&format!("product {}", r.product));
+    let t = |m: Msg| m.text(lang);
+    let title = Msg::ReportProduct.fill(lang, &[&r.product]);
+    let mut o = head(&title, lang);
     let p = r.record.as_ref();
     let _ = writeln!(
         o,
-        "<h1>Product {id}</h1>\n<p>{name} · <b>{category}</b> · merchant <b>{merchant}</b>{unreg}{brand}</p>",
-        id = esc(&r.product),
-        name = esc(p.map_or("(never registered)", |p| p.name.as_str())),
-        category = p.map_or("category unknown", |p| p.category.as_str()),
-        merchant = esc(p.map_or("?", |p| p.merchant.as_str())),
-        unreg = if r.merchant_registered == Some(false) { " <span class=\"bad\">(not registered)</span>" } else { "" },
-        brand = p.and_then(|p| p.brand.as_ref()).map_or(String::new(), |b| format!(" · brand {}", esc(b))),
+        "<h1>{title}</h1>\n<p>{name} · <b>{category}</b>{merchant}{unreg}{brand}</p>",
+        title = esc(&title),
+        name = esc(p.map_or(t(Msg::NeverRegistered), |p| p.name.as_str())),
+        category = p.map_or(t(Msg::CategoryUnknown), |p| p.category.as_str()),
+        merchant = Msg::MerchantIs.fill(lang, &[&esc(p.map_or("?", |p| p.merchant.as_str()))]),
+        unreg = if r.merchant_registered == Some(false) { format!(" <span class=\"bad\">{}</span>", t(Msg::NotRegistered)) } else { String::new() },
+        brand = p.and_then(|p| p.brand.as_ref()).map_or(String::new(), |b| Msg::BrandIs.fill(lang, &[&esc(b)])),
     );
-    o.push_str(&checkpoint_line(checkpoint));
-    flags(
-        &mut o,
-        &r.flags,
-        ids,
-        "No flags: the product is qualified and every claim about it checks out.",
-    );
+    o.push_str(&checkpoint_line(checkpoint, lang));
+    flags(&mut o, &r.flags, ids, t(Msg::NoProductFlags), lang);
 
+    let verdict = match r.qualified_now() {
+        Some(true) => format!("<span class=\"good\">{}</span>", t(Msg::Qualified)),
+        Some(false) => format!("<span class=\"bad\">{}</span>", t(Msg::NotQualified)),
+        None => format!("<span class=\"bad\">{}</span>", t(Msg::UnknownNotRegistered)),
+    };
     let _ = writeln!(
         o,
-        "<h2>Qualifications on {on}: {verdict}</h2>",
-        on = r.on,
-        verdict = match r.qualified_now() {
-            Some(true) => "<span class=\"good\">qualified</span>",
-            Some(false) => "<span class=\"bad\">not qualified</span>",
-            None => "<span class=\"bad\">unknown (not registered)</span>",
-        }
+        "<h2>{}</h2>",
+        Msg::QualificationsOn.fill(lang, &[&r.on.to_string(), &verdict])
     );
     if let (Some((check, problems)), Some(p)) = (&r.now, p) {
-        o.push_str(
-            "<table class=\"list\"><tr><th>requirement</th><th>basis</th><th>held</th></tr>\n",
+        let _ = writeln!(
+            o,
+            "<table class=\"list\"><tr><th>{}</th><th>{}</th><th>{}</th></tr>",
+            t(Msg::RequirementCol),
+            t(Msg::BasisCol),
+            t(Msg::HeldCol)
         );
         for req in &check.requirements {
             let held = match &req.status {
@@ -340,24 +409,29 @@ pub fn product(
                         "<span class=\"good\">{} {}</span>{}",
                         esc(&q.kind),
                         esc(&q.number),
-                        q.expires
-                            .map_or(String::new(), |d| format!(" (expires {d})"))
+                        q.expires.map_or(String::new(), |d| Msg::ExpiresOn
+                            .fill(lang, &[&d.to_string()]))
                     )
                 }
-                Status::Waived(a) => format!("waived by attribute {}", esc(a)),
-                Status::Missing => "<span class=\"bad\">missing</span>".into(),
+                Status::Waived(a) => Msg::WaivedBy.fill(lang, &[&esc(a)]),
+                Status::Missing => format!("<span class=\"bad\">{}</span>", t(Msg::Missing)),
                 Status::Expired(i, d) => format!(
-                    "<span class=\"bad\">{} expired {d}</span>",
-                    esc(&p.qualifications[*i].number)
+                    "<span class=\"bad\">{}</span>",
+                    Msg::ExpiredOn.fill(
+                        lang,
+                        &[&esc(&p.qualifications[*i].number), &d.to_string()]
+                    )
                 ),
                 Status::BadNumber(i) => format!(
-                    "<span class=\"bad\">{} malformed</span>",
-                    esc(&p.qualifications[*i].number)
+                    "<span class=\"bad\">{}</span>",
+                    Msg::Malformed.fill(lang, &[&esc(&p.qualifications[*i].number)])
                 ),
-                Status::Unrecognised(i) => format!(
-                    "{} {} not recognised",
-                    esc(&p.qualifications[*i].kind),
-                    esc(&p.qualifications[*i].number)
+                Status::Unrecognised(i) => Msg::NotRecognised.fill(
+                    lang,
+                    &[
+                        &esc(&p.qualifications[*i].kind),
+                        &esc(&p.qualifications[*i].number),
+                    ],
                 ),
             };
             let _ = writeln!(
@@ -368,7 +442,11 @@ pub fn product(
             );
         }
         if check.requirements.is_empty() {
-            o.push_str("<tr><td colspan=\"3\">nothing is required for this category</td></tr>\n");
+            let _ = writeln!(
+                o,
+                "<tr><td colspan=\"3\">{}</td></tr>",
+                t(Msg::NothingRequired)
+            );
         }
         o.push_str("</table>\n");
         for (t, b) in problems {
@@ -376,7 +454,16 @@ pub fn product(
         }
     }
     if !r.reports.is_empty() {
-        o.push_str("<h2>Inspections</h2>\n<table class=\"list\"><tr><th>report</th><th>lab</th><th>issued</th><th>conclusion</th><th>results</th></tr>\n");
+        let _ = writeln!(
+            o,
+            "<h2>{}</h2>\n<table class=\"list\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+            t(Msg::Inspections),
+            t(Msg::ReportCol),
+            t(Msg::LabCol),
+            t(Msg::IssuedCol),
+            t(Msg::ConclusionCol),
+            t(Msg::ResultsCol)
+        );
         for rep in &r.reports {
             let results: Vec<String> = rep
                 .results
@@ -390,8 +477,8 @@ pub fn product(
                 esc(&rep.lab),
                 rep.issued,
                 match rep.conclusion {
-                    Conclusion::Pass => "<span class=\"good\">pass</span>",
-                    Conclusion::Fail => "<span class=\"bad\">fail</span>",
+                    Conclusion::Pass => format!("<span class=\"good\">{}</span>", t(Msg::Pass)),
+                    Conclusion::Fail => format!("<span class=\"bad\">{}</span>", t(Msg::Fail)),
                 },
                 results.join("<br>")
             );
@@ -399,12 +486,22 @@ pub fn product(
         o.push_str("</table>\n");
     }
     if !r.listings.is_empty() {
-        o.push_str("<h2>Listings</h2>\n<table class=\"list\"><tr><th>session</th><th>anchor</th><th>listed</th><th>price</th><th>qualified then</th></tr>\n");
+        let _ = writeln!(
+            o,
+            "<h2>{}</h2>\n<table class=\"list\"><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+            t(Msg::Listings),
+            t(Msg::SessionCol),
+            t(Msg::AnchorCol),
+            t(Msg::ListedCol),
+            t(Msg::PriceCol),
+            t(Msg::QualifiedThen)
+        );
         for l in &r.listings {
             let verdict = match l.qualified {
-                Some(true) => "<span class=\"good\">yes</span>".to_string(),
+                Some(true) => format!("<span class=\"good\">{}</span>", t(Msg::Yes)),
                 Some(false) => format!(
-                    "<span class=\"bad\">no</span>: {}",
+                    "<span class=\"bad\">{}</span>: {}",
+                    t(Msg::No),
                     esc(&l
                         .problems
                         .iter()
@@ -412,7 +509,7 @@ pub fn product(
                         .collect::<Vec<_>>()
                         .join("; "))
                 ),
-                None => "unknown".into(),
+                None => t(Msg::Unknown).into(),
             };
             let _ = writeln!(
                 o,
@@ -425,9 +522,19 @@ pub fn product(
         }
         o.push_str("</table>\n");
     }
-    claims(&mut o, &r.claims, true);
+    claims(&mut o, &r.claims, true, lang);
     let cur = r.currency().map(|c| c.to_string()).unwrap_or_default();
-    let _ = writeln!(o, "<h2>Sales ({})</h2>\n<table><tr><th>session</th><th>orders</th><th>placed</th><th>paid</th><th>refunded</th><th>refund rate</th></tr>", esc(&cur));
+    let _ = writeln!(
+        o,
+        "<h2>{}</h2>\n<table><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr>",
+        Msg::SalesIn.fill(lang, &[&esc(&cur)]),
+        t(Msg::SessionCol),
+        t(Msg::OrdersCol),
+        t(Msg::Placed),
+        t(Msg::Paid),
+        t(Msg::Refunded),
+        t(Msg::RefundRateCol)
+    );
     for (s, w) in &r.by_session {
         let _ = writeln!(
             o,
@@ -445,16 +552,23 @@ pub fn product(
         let cur = e.currency.map(|c| c.to_string()).unwrap_or_default();
         let _ = writeln!(
             o,
-            "<h2>Exposure</h2>\n<p>A full recall would cost <b>{}</b> over {} paid, unrefunded orders: refund {} + compensation {} (docs/LIABILITY.md).</p>",
-            money(e.total(), &cur),
-            grouped(e.orders),
-            money(e.refund, &cur),
-            money(e.compensation, &cur)
+            "<h2>{}</h2>\n<p>{}</p>",
+            t(Msg::Exposure),
+            Msg::ExposureLine.fill(
+                lang,
+                &[
+                    &money(e.total(), &cur),
+                    &grouped(e.orders),
+                    &money(e.refund, &cur),
+                    &money(e.compensation, &cur)
+                ]
+            )
         );
     }
     let _ = writeln!(
         o,
-        "<h2>Complaints</h2>\n<p>{}</p>",
+        "<h2>{}</h2>\n<p>{}</p>",
+        t(Msg::Complaints),
         esc(&r.complaint_summary())
     );
     o.push_str("</body></html>\n");
@@ -468,10 +582,11 @@ fn svg_open(title: &str, h: f64) -> String {
     )
 }
 
-fn axes(o: &mut String, minutes: usize, max: f64, label: &str) {
+fn axes(o: &mut String, minutes: usize, max: f64, label: &str, lang: Lang) {
     let _ = write!(
         o,
-        r##"<line x1="{PAD}" y1="{b}" x2="{r}" y2="{b}" stroke="#999"/><line x1="{PAD}" y1="36" x2="{PAD}" y2="{b}" stroke="#999"/><text x="4" y="44">{max}</text><text x="{PAD}" y="{t}">minute 0</text><text x="{r2}" y="{t}">{minutes}</text><text x="{mid}" y="{t}">{label}</text>"##,
+        r##"<line x1="{PAD}" y1="{b}" x2="{r}" y2="{b}" stroke="#999"/><line x1="{PAD}" y1="36" x2="{PAD}" y2="{b}" stroke="#999"/><text x="4" y="44">{max}</text><text x="{PAD}" y="{t}">{zero}</text><text x="{r2}" y="{t}">{minutes}</text><text x="{mid}" y="{t}">{label}</text>"##,
+        zero = Msg::MinuteZero.text(lang),
         b = H - 20.0,
         r = W - 10.0,
         r2 = W - 30.0,
@@ -490,8 +605,8 @@ fn y_of(v: f64, max: f64) -> f64 {
 }
 
 /// Reported against observed concurrent viewers, minute by minute.
-fn viewers_chart(t: &[Minute]) -> String {
-    let mut o = svg_open("Reported vs observed viewers online", H);
+fn viewers_chart(t: &[Minute], lang: Lang) -> String {
+    let mut o = svg_open(Msg::ChartViewers.text(lang), H);
     let mut last = None;
     let reported: Vec<Option<u64>> = t
         .iter()
@@ -506,7 +621,7 @@ fn viewers_chart(t: &[Minute]) -> String {
         .chain(reported.iter().flatten().copied())
         .max()
         .unwrap_or(1) as f64;
-    axes(&mut o, t.len(), max, "viewers online, per minute");
+    axes(&mut o, t.len(), max, Msg::AxisViewers.text(lang), lang);
     let line = |pts: Vec<(usize, u64)>, color: &str, dash: &str| -> String {
         let p: Vec<String> = pts
             .iter()
@@ -533,17 +648,20 @@ fn viewers_chart(t: &[Minute]) -> String {
     ));
     let _ = write!(
         o,
-        r#"<text x="{PAD}" y="16" fill="{OBSERVED}">— observed (joins − leaves)</text><text x="{a}" y="16" fill="{REPORTED}">- - reported online</text></svg><figcaption>Reported against observed viewers online.</figcaption></figure>"#,
-        a = PAD + 220.0
+        r#"<text x="{PAD}" y="16" fill="{OBSERVED}">{observed}</text><text x="{a}" y="16" fill="{REPORTED}">{reported}</text></svg><figcaption>{caption}</figcaption></figure>"#,
+        a = PAD + 220.0,
+        observed = Msg::LegendObserved.text(lang),
+        reported = Msg::LegendReported.text(lang),
+        caption = Msg::CaptionViewers.text(lang),
     );
     o
 }
 
 /// New viewers per minute, with the share judged bots.
-fn arrivals_chart(t: &[Minute]) -> String {
-    let mut o = svg_open("New viewers per minute, suspected bots highlighted", H);
+fn arrivals_chart(t: &[Minute], lang: Lang) -> String {
+    let mut o = svg_open(Msg::ChartArrivals.text(lang), H);
     let max = t.iter().map(|m| m.new_accounts).max().unwrap_or(1) as f64;
-    axes(&mut o, t.len(), max, "new viewers per minute");
+    axes(&mut o, t.len(), max, Msg::AxisArrivals.text(lang), lang);
     let bw = ((W - PAD - 10.0) / t.len().max(1) as f64 - 0.5).max(0.5);
     for (i, m) in t.iter().enumerate() {
         let x = x_of(i, t.len());
@@ -564,7 +682,10 @@ fn arrivals_chart(t: &[Minute]) -> String {
     }
     let _ = write!(
         o,
-        r#"<text x="{PAD}" y="16" fill="{OBSERVED}">■ viewers</text><text x="{a}" y="16" fill="{BOT}">■ suspected bots</text></svg><figcaption>Arrivals per minute; bot waves stand out as orange spikes.</figcaption></figure>"#,
+        r#"<text x="{PAD}" y="16" fill="{OBSERVED}">{viewers}</text><text x="{a}" y="16" fill="{BOT}">{bots}</text></svg><figcaption>{caption}</figcaption></figure>"#,
+        viewers = Msg::LegendViewers.text(lang),
+        bots = Msg::LegendBots.text(lang),
+        caption = Msg::CaptionArrivals.text(lang),
         a = PAD + 120.0
     );
     o
@@ -577,8 +698,8 @@ enum Bar {
 }
 
 /// Placed → verified GMV as a waterfall.
-fn waterfall_chart(steps: &[(&str, i64, Bar)]) -> String {
-    let mut o = svg_open("Sales waterfall from placed to verified GMV", H);
+fn waterfall_chart(steps: &[(&str, i64, Bar)], lang: Lang) -> String {
+    let mut o = svg_open(Msg::ChartWaterfall.text(lang), H);
     let max = steps.iter().map(|s| s.1).max().unwrap_or(1).max(1) as f64;
     let bw = (W - PAD - 10.0) / steps.len() as f64;
     let mut level = 0i64;
@@ -606,16 +727,21 @@ fn waterfall_chart(steps: &[(&str, i64, Bar)]) -> String {
             money(*v, "")
         );
     }
-    o.push_str("</svg><figcaption>GMV from placed to verified: cancellations, refunds and suspected brushing taken away.</figcaption></figure>");
+    let _ = write!(
+        o,
+        "</svg><figcaption>{}</figcaption></figure>",
+        Msg::CaptionWaterfall.text(lang)
+    );
     o
 }
 
 /// The largest brushing group: buyers on the outer circle, the devices,
 /// addresses and payment instruments they share inside.
-fn ring_chart(g: &RingGraph) -> String {
+fn ring_chart(g: &RingGraph, lang: Lang) -> String {
     let size = 420.0;
     let mut o = format!(
-        r#"<figure><svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="brushing group" viewBox="0 0 {size} {size}" width="{size}" height="{size}"><title>Largest brushing group</title>"#
+        r#"<figure><svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="brushing group" viewBox="0 0 {size} {size}" width="{size}" height="{size}"><title>{title}</title>"#,
+        title = Msg::LargestRing.text(lang)
     );
     let mut accounts: Vec<u32> = g.edges.iter().map(|e| e.0).collect();
     accounts.sort_unstable();
@@ -662,7 +788,15 @@ fn ring_chart(g: &RingGraph) -> String {
             color(kind)
         );
     }
-    o.push_str(r##"<text x="8" y="16" fill="#2563eb">● buyer</text><text x="8" y="32" fill="#7c3aed">■ device</text><text x="8" y="48" fill="#059669">■ address</text><text x="8" y="64" fill="#d97706">■ payment</text></svg><figcaption>Buyers linked by what they share.</figcaption></figure>"##);
+    let _ = write!(
+        o,
+        r##"<text x="8" y="16" fill="#2563eb">{}</text><text x="8" y="32" fill="#7c3aed">{}</text><text x="8" y="48" fill="#059669">{}</text><text x="8" y="64" fill="#d97706">{}</text></svg><figcaption>{}</figcaption></figure>"##,
+        Msg::LegendBuyer.text(lang),
+        Msg::LegendDevice.text(lang),
+        Msg::LegendAddress.text(lang),
+        Msg::LegendPayment.text(lang),
+        Msg::CaptionRing.text(lang)
+    );
     o
 }
 

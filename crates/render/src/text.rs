@@ -205,7 +205,7 @@ fn flags(o: &mut String, flags: &[Flag], ids: &dyn Fn(u64) -> Option<String>, no
                 "  {:<6} {:<20} {}",
                 f.severity.as_str().to_uppercase(),
                 f.code,
-                f.summary
+                crate::words::summary(f, crate::words::Lang::En)
             );
             let sample: Vec<String> = f
                 .evidence

@@ -5,8 +5,8 @@
 use crate::authenticity::report::SessionReport;
 use crate::authenticity::sales::Ring;
 use crate::authenticity::viewers::Signals;
-use crate::flag::{Evidence, Flag, FlagCode, Severity};
-use crate::format::{grouped, money, ratio};
+use crate::flag::{Against, Contradiction, Evidence, Flag, FlagCode, Says, Severity};
+use crate::format::ratio;
 use crate::rules::{FlagRules, Rules};
 use crate::state::{Metric, Session, State};
 
@@ -44,23 +44,17 @@ fn viewer_inflation(f: &FlagRules, r: &SessionReport, metrics: &[&Metric]) -> Op
         .map(|rp| ratio_or_inf(rp as f64, v.observed.peak_online as f64));
     let worst = views_x.unwrap_or(0.0).max(peak_x.unwrap_or(0.0));
     let sev = Severity::of(worst, f.viewer_inflation_medium, f.viewer_inflation_high)?;
-    let mut parts = Vec::new();
-    if let (Some(x), Some(rv)) = (views_x, v.reported_views) {
-        parts.push(format!(
-            "reported views ({}) are {} the {} views by real viewers",
-            grouped(rv),
-            times(x),
-            grouped(v.observed.real_views)
-        ));
-    }
-    if let (Some(x), Some(rp)) = (peak_x, v.reported_peak_online) {
-        parts.push(format!(
-            "reported peak online ({}) is {} the observed peak of {}",
-            grouped(rp),
-            times(x),
-            grouped(v.observed.peak_online)
-        ));
-    }
+    let against = |x: Option<f64>, reported: Option<u64>, observed: u64| {
+        Some(Against {
+            reported: reported? as i64,
+            x: x?,
+            observed: observed as i64,
+        })
+    };
+    let says = Says::ViewerInflation {
+        views: against(views_x, v.reported_views, v.observed.real_views),
+        peak: against(peak_x, v.reported_peak_online, v.observed.peak_online),
+    };
     let leaves = [
         metrics
             .iter()
@@ -76,12 +70,7 @@ fn viewer_inflation(f: &FlagRules, r: &SessionReport, metrics: &[&Metric]) -> Op
     let mut ev = Evidence::of(leaves.into_iter().flatten());
     ev.leaves.dedup();
     ev.count = ev.leaves.len() as u64;
-    Some(Flag::new(
-        FlagCode::ViewerInflation,
-        sev,
-        parts.join("; "),
-        ev,
-    ))
+    Some(Flag::new(FlagCode::ViewerInflation, sev, says, ev))
 }
 
 /// A material share of the observed viewers judged bots.
@@ -93,13 +82,13 @@ fn bot_viewers(f: &FlagRules, r: &SessionReport) -> Option<Flag> {
         return None;
     }
     let sev = Severity::of(share, f.bot_share_medium, f.bot_share_high)?;
-    let mut counts: Vec<(u64, &str)> = Signals::ALL
+    let mut counts: Vec<(u64, &'static str)> = Signals::ALL
         .iter()
         .zip(v.observed.signal_counts)
         .map(|((_, n), k)| (k, *n))
         .collect();
     counts.sort_by_key(|b| std::cmp::Reverse(b.0));
-    let top: Vec<&str> = counts
+    let mostly: Vec<&'static str> = counts
         .into_iter()
         .take(3)
         .filter(|(k, _)| *k > 0)
@@ -108,13 +97,12 @@ fn bot_viewers(f: &FlagRules, r: &SessionReport) -> Option<Flag> {
     Some(Flag::new(
         FlagCode::BotViewers,
         sev,
-        format!(
-            "{} of {} viewers ({:.0}%) behave as bots (mostly: {})",
-            grouped(bots),
-            grouped(v.observed.unique),
-            share * 100.0,
-            top.join(", ").replace('_', " ")
-        ),
+        Says::BotViewers {
+            bots,
+            viewers: v.observed.unique,
+            share,
+            mostly,
+        },
         Evidence::of(v.observed.bots.iter().map(|b| b.first_join_leaf)),
     ))
 }
@@ -135,15 +123,14 @@ fn order_brushing(st: &State, f: &FlagRules, r: &SessionReport) -> Option<Flag> 
     Some(Flag::new(
         FlagCode::OrderBrushing,
         sev,
-        format!(
-            "{} orders ({:.0}% of placed) from {} linked group(s) of {} accounts sharing devices, addresses or payments; the largest ordered {:.0}% without watching and refunded {:.0}%",
-            grouped(brushed as u64),
-            share * 100.0,
-            rings.len(),
-            grouped(accounts as u64),
-            top.no_watch_share * 100.0,
-            top.refund_share * 100.0
-        ),
+        Says::OrderBrushing {
+            orders: brushed as u64,
+            share,
+            groups: rings.len(),
+            accounts: accounts as u64,
+            no_watch: top.no_watch_share,
+            refunded: top.refund_share,
+        },
         Evidence::of(
             rings
                 .iter()
@@ -187,23 +174,19 @@ fn refund_surge(st: &State, f: &FlagRules, s: &Session, r: &SessionReport) -> Op
         }
     }
     refunds.sort_unstable();
-    let explained = if by_brushing > 0 {
-        format!(
-            "; brushing orders account for {:.0}% of the refunded GMV, and {:.0}% of the rest was refunded",
-            ratio(by_brushing, w.refunded_gmv) * 100.0,
-            r.sales.organic_refund_rate * 100.0
-        )
-    } else {
-        String::new()
-    };
     Some(Flag::new(
         FlagCode::RefundSurge,
         sev,
-        format!(
-            "{:.0}% of paid GMV was refunded after the session, against about {:.0}% expected for these products{explained}",
-            rate * 100.0,
-            exp * 100.0
-        ),
+        Says::RefundSurge {
+            rate,
+            expected: exp,
+            brushing: (by_brushing > 0).then(|| {
+                (
+                    ratio(by_brushing, w.refunded_gmv),
+                    r.sales.organic_refund_rate,
+                )
+            }),
+        },
         Evidence::of(refunds.into_iter().map(|(_, l)| l)),
     ))
 }
@@ -230,25 +213,22 @@ fn gmv_inflation(f: &FlagRules, r: &SessionReport, metrics: &[&Metric]) -> Optio
     .into_iter()
     .flatten()
     .max()?;
-    let cur = r.currency().map(|c| c.to_string()).unwrap_or_default();
-    let mut parts = Vec::new();
-    if let (Some(x), Some(g)) = (reported_x, r.reported_gmv) {
-        parts.push(format!("reported GMV {} is {}", money(g, &cur), times(x)));
-    }
-    if let Some(x) = placed_x {
-        parts.push(format!(
-            "placed GMV {} is {}",
-            money(w.placed_gmv, &cur),
-            times(x)
-        ));
-    }
-    let summary = format!(
-        "{} the verified {} (refunded {}, brushing {})",
-        parts.join(", "),
-        money(verified, &cur),
-        money(w.refunded_gmv, &cur),
-        money(w.brushing_gmv, &cur)
-    );
+    let says = Says::GmvInflation {
+        currency: r.currency().map(|c| c.to_string()).unwrap_or_default(),
+        reported: reported_x.zip(r.reported_gmv).map(|(x, g)| Against {
+            reported: g,
+            x,
+            observed: verified,
+        }),
+        placed: placed_x.map(|x| Against {
+            reported: w.placed_gmv,
+            x,
+            observed: verified,
+        }),
+        verified,
+        refunded: w.refunded_gmv,
+        brushing: w.brushing_gmv,
+    };
     let last_gmv = metrics
         .iter()
         .rev()
@@ -257,7 +237,7 @@ fn gmv_inflation(f: &FlagRules, r: &SessionReport, metrics: &[&Metric]) -> Optio
     Some(Flag::new(
         FlagCode::GmvInflation,
         sev,
-        summary,
+        says,
         Evidence::of(last_gmv),
     ))
 }
@@ -266,7 +246,7 @@ fn gmv_inflation(f: &FlagRules, r: &SessionReport, metrics: &[&Metric]) -> Optio
 /// down, online above views.
 fn metrics_inconsistent(metrics: &[&Metric]) -> Option<Flag> {
     let mut bad: Vec<u64> = Vec::new();
-    let mut what: Vec<&str> = Vec::new();
+    let mut what: Vec<Contradiction> = Vec::new();
     type Field = (&'static str, fn(&Metric) -> Option<i64>);
     let fields: [Field; 4] = [
         ("views", |m| m.views.map(|x| x as i64)),
@@ -281,8 +261,8 @@ fn metrics_inconsistent(metrics: &[&Metric]) -> Option<Flag> {
                 if let Some((p, pl)) = prev {
                     if x < p {
                         bad.extend([pl, m.leaf]);
-                        if !what.contains(&name) {
-                            what.push(name);
+                        if !what.contains(&Contradiction::WentDown(name)) {
+                            what.push(Contradiction::WentDown(name));
                         }
                     }
                 }
@@ -294,8 +274,8 @@ fn metrics_inconsistent(metrics: &[&Metric]) -> Option<Flag> {
         if let (Some(on), Some(vw)) = (m.online, m.views) {
             if on > vw {
                 bad.push(m.leaf);
-                if !what.contains(&"online above views") {
-                    what.push("online above views");
+                if !what.contains(&Contradiction::OnlineAboveViews) {
+                    what.push(Contradiction::OnlineAboveViews);
                 }
             }
         }
@@ -310,24 +290,13 @@ fn metrics_inconsistent(metrics: &[&Metric]) -> Option<Flag> {
     } else {
         Severity::Medium
     };
-    let what: Vec<String> = what
-        .iter()
-        .map(|w| {
-            if w.contains(' ') {
-                w.to_string()
-            } else {
-                format!("cumulative {w} went down")
-            }
-        })
-        .collect();
     Some(Flag::new(
         FlagCode::MetricsInconsistent,
         sev,
-        format!(
-            "reported figures contradict themselves in {} report(s): {}",
-            bad.len(),
-            what.join(", ")
-        ),
+        Says::MetricsInconsistent {
+            reports: bad.len(),
+            what,
+        },
         Evidence::of(bad),
     ))
 }
@@ -342,10 +311,3 @@ fn ratio_or_inf(a: f64, b: f64) -> f64 {
     }
 }
 
-fn times(x: f64) -> String {
-    if x.is_finite() {
-        format!("{x:.1}x")
-    } else {
-        "infinitely above".into()
-    }
-}

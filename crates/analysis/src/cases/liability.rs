@@ -109,6 +109,9 @@ struct LiableFile {
     joint: bool,
     basis: Vec<String>,
     reason: String,
+    /// The reason in Chinese (the dashboard's and HTML reports' other language).
+    #[serde(default)]
+    reason_zh: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -204,6 +207,7 @@ impl Pack {
                     joint: r.joint,
                     basis: r.basis,
                     reason: r.reason,
+                    reason_zh: r.reason_zh,
                 },
             });
         }
@@ -278,6 +282,8 @@ pub struct Liable {
     pub joint: bool,
     pub basis: Vec<String>,
     pub reason: String,
+    /// The rule pack's Chinese for `reason`, when it gives one.
+    pub reason_zh: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

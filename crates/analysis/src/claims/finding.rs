@@ -4,8 +4,8 @@
 
 use crate::claims::check::{self, Approval, ClaimCheck, ClaimRules, Outcome, Record, Source};
 use crate::claims::qualify::{self, QualificationCheck};
-use crate::flag::{Evidence, Flag, FlagCode, Severity};
-use crate::format::{clip, plural};
+use crate::flag::{Evidence, Flag, FlagCode, Says, Severity};
+use crate::format::clip;
 use crate::rules::Rules;
 use crate::state::registry::{ClaimRec, ProductRec, Report};
 use crate::state::State;
@@ -272,15 +272,13 @@ pub(crate) fn claim_flags(findings: &[ClaimFinding]) -> Vec<Flag> {
             }
             let more = details.len().saturating_sub(3);
             details.truncate(3);
-            let mut summary = format!(
-                "{} about {product} {}: {}",
-                plural(fs.len(), "claim", "claims"),
-                code.headline(fs.len() == 1),
-                details.join("; ")
-            );
-            if more > 0 {
-                summary.push_str(&format!(" (and {more} more)"));
-            }
+            let says = Says::Claims {
+                code,
+                claims: fs.len(),
+                product: product.to_string(),
+                details,
+                more,
+            };
             // The claims, and for a contradiction the reports behind it.
             let mut leaves: Vec<u64> = Vec::new();
             for f in &fs {
@@ -294,7 +292,7 @@ pub(crate) fn claim_flags(findings: &[ClaimFinding]) -> Vec<Flag> {
             out.push(Flag::new(
                 code,
                 code.claim_severity(),
-                summary,
+                says,
                 Evidence::of(leaves),
             ));
         }
@@ -319,7 +317,9 @@ pub(crate) fn listing_flags<'a>(
             out.push(Flag::new(
                 FlagCode::ProductUnqualified,
                 Severity::Medium,
-                format!("{pid} was listed but never registered: its category and qualifications are unknown"),
+                Says::Unregistered {
+                    product: pid.to_string(),
+                },
                 Evidence::of([leaf]),
             ));
             continue;
@@ -352,12 +352,12 @@ pub(crate) fn listing_flags<'a>(
         out.push(Flag::new(
             FlagCode::ProductUnqualified,
             severity,
-            format!(
-                "{pid} ({}) was listed at {} without what its category requires: {}",
-                p.category,
-                at.format("%Y-%m-%d %H:%M"),
-                problems.join("; ")
-            ),
+            Says::Unqualified {
+                product: pid.to_string(),
+                category: p.category.to_string(),
+                listed: at,
+                problems,
+            },
             Evidence::of([leaf, p.leaf].into_iter().chain(failed)),
         ));
     }

@@ -6,7 +6,7 @@ use crate::authenticity::sales::Waterfall;
 use crate::cases::case::{self, Exposure};
 use crate::claims::finding::{self, ClaimFinding};
 use crate::claims::qualify::QualificationCheck;
-use crate::flag::{Evidence, Flag, FlagCode, Severity};
+use crate::flag::{Evidence, Flag, FlagCode, Says, Severity};
 use crate::format::plural;
 use crate::rules::Rules;
 use crate::state::registry::{ComplaintRec, ProductRec, Report};
@@ -114,11 +114,12 @@ pub(crate) fn product_report(
             flags.push(Flag::new(
                 FlagCode::ProductUnqualified,
                 Severity::High,
-                format!(
-                    "{id} ({}) is not qualified as of {on}: {}",
-                    p.category,
-                    problems.join("; ")
-                ),
+                Says::NotQualified {
+                    product: id.to_string(),
+                    category: p.category.to_string(),
+                    on,
+                    problems,
+                },
                 Evidence::of(
                     [p.leaf].into_iter().chain(
                         check

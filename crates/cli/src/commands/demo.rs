@@ -159,7 +159,7 @@ pub fn run(
         let r = a.session(session)?;
         let html: PathBuf = dir.join("reports").join(format!("{session}.html"));
         let ids = |leaf| a.event_id(leaf);
-        fs::write(&html, render::html::session(&r, &ids, &cp))?;
+        fs::write(&html, render::html::session(&r, &ids, &cp, render::words::Lang::En))?;
         let v = &r.viewers;
         let w = r.waterfall();
         let cur = r.currency().map(|c| c.to_string()).unwrap_or_default();
@@ -185,7 +185,7 @@ pub fn run(
                     "  {:<6} {:<17} {}",
                     f.severity.as_str().to_uppercase(),
                     f.code,
-                    f.summary
+                    render::words::summary(f, render::words::Lang::En)
                 )?;
             }
             if r.flags.len() > SHOWN {

@@ -19,6 +19,9 @@ pub enum Report {
         /// Also write a self-contained HTML page with charts to FILE.
         #[arg(long)]
         html: Option<PathBuf>,
+        /// The HTML page's language.
+        #[arg(long, default_value = "en", value_parser = ["en", "zh"])]
+        lang: String,
         /// Thresholds and weights to lay over the defaults (JSON, see docs/ANALYSIS.md).
         #[arg(long)]
         rules: Option<PathBuf>,
@@ -29,6 +32,9 @@ pub enum Report {
         /// Also write a self-contained HTML page to FILE.
         #[arg(long)]
         html: Option<PathBuf>,
+        /// The HTML page's language.
+        #[arg(long, default_value = "en", value_parser = ["en", "zh"])]
+        lang: String,
         /// Rules to lay over the defaults (JSON; `claims` and `qualifications` sections, see docs/CLAIMS.md).
         #[arg(long)]
         rules: Option<PathBuf>,
@@ -62,6 +68,7 @@ pub fn run(dir: &DataDir, json_out: bool, what: Report) -> Result<u8> {
         id,
         html: None,
         rules: None,
+        ..
     } = &what
     {
         if let Some(judged) = judged(dir)? {
@@ -74,13 +81,18 @@ pub fn run(dir: &DataDir, json_out: bool, what: Report) -> Result<u8> {
         }
     }
     match what {
-        Report::Session { id, html, rules } => {
+        Report::Session {
+            id,
+            html,
+            lang,
+            rules,
+        } => {
             let a = analyse(dir, Part::Whole, rules.as_deref(), None)?;
             let r = a.session(&id)?;
             let ids = |leaf| a.event_id(leaf);
             let cp = a.checkpoint_json();
             if let Some(path) = &html {
-                std::fs::write(path, render::html::session(&r, &ids, &cp))
+                std::fs::write(path, render::html::session(&r, &ids, &cp, html_lang(&lang)))
                     .with_context(|| format!("writing {}", path.display()))?;
             }
             if json_out {
@@ -95,6 +107,7 @@ pub fn run(dir: &DataDir, json_out: bool, what: Report) -> Result<u8> {
         Report::Product {
             id,
             html,
+            lang,
             rules,
             on,
         } => {
@@ -104,7 +117,7 @@ pub fn run(dir: &DataDir, json_out: bool, what: Report) -> Result<u8> {
             let ids = |leaf| a.event_id(leaf);
             let cp = a.checkpoint_json();
             if let Some(path) = &html {
-                std::fs::write(path, render::html::product(&r, &ids, &cp))
+                std::fs::write(path, render::html::product(&r, &ids, &cp, html_lang(&lang)))
                     .with_context(|| format!("writing {}", path.display()))?;
             }
             if json_out {
@@ -167,4 +180,8 @@ pub fn sessions(dir: &DataDir, json_out: bool, rules: Option<PathBuf>) -> Result
 /// and level with it (see [`ledger::judged`]).
 fn judged(dir: &DataDir) -> Result<Option<Answers>> {
     Ok(Answers::load(dir, &dir.reader()?)?)
+}
+
+fn html_lang(name: &str) -> render::words::Lang {
+    render::words::Lang::choose(Some(name), None)
 }

@@ -130,7 +130,7 @@ impl FlagAnswer {
         FlagAnswer {
             code: f.code,
             severity: f.severity,
-            summary: f.summary.clone(),
+            summary: render::words::summary(f, render::words::Lang::En),
             evidence: Cite::all(ids, &f.evidence.leaves),
             evidence_count: f.evidence.count,
         }

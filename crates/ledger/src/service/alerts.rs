@@ -81,7 +81,7 @@ impl Alerter {
                         "alert": alert,
                         "code": f.code.as_str(),
                         "severity": f.severity.as_str(),
-                        "summary": f.summary,
+                        "summary": render::words::summary(f, render::words::Lang::En),
                         "evidence": evidence,
                         "checkpoint": a.reader.size(),
                     }));

@@ -10,11 +10,11 @@
 //! - Everything works without JavaScript; the one script reloads a live
 //!   session's page when `/live` (server-sent events) says answers moved.
 //! - The language follows `?lang=zh|en` (remembered in a cookie), else the
-//!   browser's `Accept-Language`; words come from [`super::i18n`].
+//!   browser's `Accept-Language`; words come from `render::words`.
 
 use super::api::{self, blocking, ApiError};
 use super::hub::Service;
-use super::i18n::{flag, word, Lang, Msg};
+use render::words::{flag, word, Lang, Msg};
 use super::tokens::Principal;
 use crate::answer::case::CaseAnswer;
 use axum::extract::{Form, Path, Query, State};
@@ -336,6 +336,7 @@ async fn session_page(
     let Some(p) = c.who.clone() else {
         return c.sign_in_page(StatusCode::UNAUTHORIZED, false);
     };
+    let lang = c.lang;
     let session = id.clone();
     let page = blocking(&svc, move |s| {
         let (html, live) = {
@@ -352,9 +353,9 @@ async fn session_page(
                         .analyzer
                         .session_report_for_merchant(&id, m)
                         .ok_or_else(|| ApiError::not_found(&id))?;
-                    render::html::session(&r, &|l| a.event_id(l), &a.checkpoint_json())
+                    render::html::session(&r, &|l| a.event_id(l), &a.checkpoint_json(), lang)
                 }
-                _ => live.session_html(&id)?,
+                _ => live.session_html(&id, lang)?,
             };
             (html, running)
         };
@@ -454,6 +455,7 @@ async fn product_page(
     let Some(p) = c.who.clone() else {
         return c.sign_in_page(StatusCode::UNAUTHORIZED, false);
     };
+    let lang = c.lang;
     let page = blocking(&svc, move |s| {
         let live = s.live()?;
         let a = &live.analysis;
@@ -465,6 +467,7 @@ async fn product_page(
             &r,
             &|l| a.event_id(l),
             &a.checkpoint_json(),
+            lang,
         ))
     })
     .await;
@@ -479,6 +482,7 @@ async fn cases_page(State(svc): State<Svc>, headers: HeaderMap, Query(q): Q) -> 
     let Some(p) = c.who.clone() else {
         return c.sign_in_page(StatusCode::UNAUTHORIZED, false);
     };
+    let lang = c.lang;
     let cases = blocking(&svc, move |s| {
         let rows = {
             let live = s.live()?;
@@ -494,9 +498,24 @@ async fn cases_page(State(svc): State<Svc>, headers: HeaderMap, Query(q): Q) -> 
                         .filter(|(_, act)| p.may(*act) && c.status.after(*act).is_ok())
                         .map(|(n, _)| *n)
                         .collect();
+                    // Who answers and why, in the page's language (the
+                    // rule pack's `reason_zh`, else its English).
+                    let liable: Vec<(String, String)> = c
+                        .decision
+                        .liable
+                        .iter()
+                        .map(|l| {
+                            let why = match lang {
+                                Lang::Zh => l.reason_zh.as_deref().unwrap_or(&l.reason),
+                                Lang::En => &l.reason,
+                            };
+                            (format!("{} ({})", l.party, word(&l.role, lang)), why.to_string())
+                        })
+                        .collect();
                     Ok((
                         serde_json::to_value(CaseAnswer::new(c, &|l| a.event_id(l)))?,
                         actions,
+                        liable,
                     ))
                 })
                 .collect::<Result<Vec<_>, ApiError>>()?
@@ -520,7 +539,7 @@ async fn cases_page(State(svc): State<Svc>, headers: HeaderMap, Query(q): Q) -> 
                     th { (c.t(Msg::Product)) } th { (c.t(Msg::Category)) } th { (c.t(Msg::Liable)) }
                     th { (c.t(Msg::Due)) } th { (c.t(Msg::Action)) }
                 }
-                @for (case, actions) in &cases {
+                @for (case, actions, liable) in &cases {
                     @let id = case["case"].as_str().unwrap_or("");
                     tr {
                         td { (id) }
@@ -529,8 +548,8 @@ async fn cases_page(State(svc): State<Svc>, headers: HeaderMap, Query(q): Q) -> 
                         td { @if let Some(pr) = case["product"].as_str() { a href={ "/products/" (pr) } { (pr) } } }
                         td { (word(case["category"].as_str().unwrap_or(""), c.lang)) }
                         td {
-                            @for l in case["liable"].as_array().into_iter().flatten() {
-                                (l["party"].as_str().unwrap_or("")) " "
+                            @for (party, why) in liable {
+                                div { b { (party) } " " span.muted { (why) } }
                             }
                         }
                         td {

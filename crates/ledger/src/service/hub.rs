@@ -12,6 +12,7 @@ use crate::judged::Answers;
 use crate::record;
 use crate::state::Part;
 use analysis::Rules;
+use render::words::Lang;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -48,11 +49,15 @@ impl Live {
 
     /// A session's HTML page (judging again if the answers were read from
     /// disk, which keeps no pages).
-    pub fn session_html(&mut self, id: &str) -> Result<String> {
+    pub fn session_html(&mut self, id: &str, lang: Lang) -> Result<String> {
         if self.judged()?.session(id)?.html.is_none() {
             self.judged = None;
         }
-        Ok(self.judged()?.session(id)?.html.clone().unwrap_or_default())
+        let pages = self.judged()?.session(id)?.html.as_ref();
+        Ok(pages
+            .and_then(|p| p.get(lang.index()))
+            .cloned()
+            .unwrap_or_default())
     }
 
     /// Feeds what the log gained; `changes` when it may change answers.

@@ -22,7 +22,6 @@ pub mod client;
 pub mod dashboard;
 pub mod feed;
 pub mod hub;
-pub mod i18n;
 pub mod metrics;
 pub mod nats;
 pub mod openapi;
