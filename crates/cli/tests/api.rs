@@ -474,6 +474,7 @@ fn the_openapi_document_matches_what_is_served() {
         .success());
     let regulator = issue(&data, "regulator", None, "samr");
     let buyer = issue(&data, "consumer", Some("u000"), "buyer");
+    let feed = issue(&data, "producer", Some("douyin"), "feed");
     let (_server, addr) = serve(&data, &[]);
     let (status, doc) = call(&addr, "GET", "/openapi.json", None, b"");
     assert_eq!(status, 200);
@@ -500,22 +501,29 @@ fn the_openapi_document_matches_what_is_served() {
     }
     for (method, path, example) in ledger::service::api::routes().examples() {
         let concrete = path.replace("{id}", if path.contains("cases") { "c-k1" } else { "s1" });
-        let token = if path == "/v1/complaints" {
-            &buyer
-        } else {
-            &regulator
+        let (token, media) = match path {
+            "/v1/complaints" => (&buyer, "application/json"),
+            "/v1/events" => (&feed, "application/x-ndjson"),
+            _ => (&regulator, "application/json"),
         };
+        // NDJSON is documented as a string: sent as it is.
+        let sent = example
+            .as_str()
+            .map_or_else(|| example.to_string(), str::to_string);
         let (status, v) = call(
             &addr,
             method.as_str(),
             &concrete,
             Some(token),
-            example.to_string().as_bytes(),
+            sent.as_bytes(),
         );
         assert_eq!(status, 200, "{method} {concrete} {example}: {v}");
+        if path == "/v1/events" {
+            assert_eq!(v["accepted"], 1, "{v}");
+        }
         let documented = &doc["paths"][path][method.as_str().to_ascii_lowercase()];
         assert_eq!(
-            documented["requestBody"]["content"]["application/json"]["example"],
+            documented["requestBody"]["content"][media]["example"],
             example
         );
     }

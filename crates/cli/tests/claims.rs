@@ -227,7 +227,11 @@ fn a_late_report_turns_an_approved_claim_false_and_the_product_report_shows_it()
     ] {
         assert!(zh.contains(words), "{words} in {zh}");
     }
-    for english in ["Qualifications on", "Inspections", "contradicts what is on record"] {
+    for english in [
+        "Qualifications on",
+        "Inspections",
+        "contradicts what is on record",
+    ] {
         assert!(!zh.contains(english), "{english} in {zh}");
     }
     let leaves = |h: &str| h.matches("(leaf ").count() + h.matches("（叶 ").count();

@@ -126,10 +126,18 @@ fn each_party_works_its_part_from_the_browser_in_english_or_chinese() {
     // The report inside the session page speaks Chinese too: labels, flag
     // headlines and summaries from the one catalogue.
     let (_, zh_session) = page(addr, "/sessions/s1", &format!("{cookie}; ll_lang=zh"), "en");
-    for words in ["观众", "报告观看量远超真实观众", "为真实观众观看量", "证据（"] {
+    for words in [
+        "观众",
+        "报告观看量远超真实观众",
+        "为真实观众观看量",
+        "证据（",
+    ] {
         assert!(zh_session.contains(words), "{words} in {zh_session}");
     }
-    assert!(!zh_session.contains("views by real viewers"), "{zh_session}");
+    assert!(
+        !zh_session.contains("views by real viewers"),
+        "{zh_session}"
+    );
     let (_, zh_product) = page(addr, "/products/p1?lang=zh", &cookie, "en");
     assert!(
         zh_product.contains("商品 p1") && zh_product.contains("与记录在案的信息相矛盾"),

@@ -110,11 +110,19 @@ pub fn append(ledger: &mut Ledger, events: &[Value]) -> Result<()> {
         &mut Progress::none(),
     )?;
     if report.accepted != events.len() as u64 {
+        let why: Vec<String> = report
+            .errors
+            .iter()
+            .map(|e| match &e.field {
+                Some(f) => format!("`{f}` {}", e.reason),
+                None => e.reason.clone(),
+            })
+            .collect();
         return Err(Error::Invalid(format!(
-            "{} of {} events were not logged: {:?}",
+            "{} of {} events were not logged: {}",
             events.len() as u64 - report.accepted,
             events.len(),
-            report.errors
+            why.join("; ")
         )));
     }
     Ok(())

@@ -302,7 +302,8 @@ fn flags(
             code = f.code,
             headline = esc(words::flag(f.code, lang)),
             summary = esc(&words::summary(f, lang)),
-            evidence = Msg::EvidenceEntries.fill(lang, &[&grouped(f.evidence.count), &ev.join(", ")]),
+            evidence =
+                Msg::EvidenceEntries.fill(lang, &[&grouped(f.evidence.count), &ev.join(", ")]),
         );
     }
 }
@@ -377,8 +378,14 @@ pub fn product(
         name = esc(p.map_or(t(Msg::NeverRegistered), |p| p.name.as_str())),
         category = p.map_or(t(Msg::CategoryUnknown), |p| p.category.as_str()),
         merchant = Msg::MerchantIs.fill(lang, &[&esc(p.map_or("?", |p| p.merchant.as_str()))]),
-        unreg = if r.merchant_registered == Some(false) { format!(" <span class=\"bad\">{}</span>", t(Msg::NotRegistered)) } else { String::new() },
-        brand = p.and_then(|p| p.brand.as_ref()).map_or(String::new(), |b| Msg::BrandIs.fill(lang, &[&esc(b)])),
+        unreg = if r.merchant_registered == Some(false) {
+            format!(" <span class=\"bad\">{}</span>", t(Msg::NotRegistered))
+        } else {
+            String::new()
+        },
+        brand = p
+            .and_then(|p| p.brand.as_ref())
+            .map_or(String::new(), |b| Msg::BrandIs.fill(lang, &[&esc(b)])),
     );
     o.push_str(&checkpoint_line(checkpoint, lang));
     flags(&mut o, &r.flags, ids, t(Msg::NoProductFlags), lang);
@@ -386,7 +393,10 @@ pub fn product(
     let verdict = match r.qualified_now() {
         Some(true) => format!("<span class=\"good\">{}</span>", t(Msg::Qualified)),
         Some(false) => format!("<span class=\"bad\">{}</span>", t(Msg::NotQualified)),
-        None => format!("<span class=\"bad\">{}</span>", t(Msg::UnknownNotRegistered)),
+        None => format!(
+            "<span class=\"bad\">{}</span>",
+            t(Msg::UnknownNotRegistered)
+        ),
     };
     let _ = writeln!(
         o,
@@ -417,10 +427,8 @@ pub fn product(
                 Status::Missing => format!("<span class=\"bad\">{}</span>", t(Msg::Missing)),
                 Status::Expired(i, d) => format!(
                     "<span class=\"bad\">{}</span>",
-                    Msg::ExpiredOn.fill(
-                        lang,
-                        &[&esc(&p.qualifications[*i].number), &d.to_string()]
-                    )
+                    Msg::ExpiredOn
+                        .fill(lang, &[&esc(&p.qualifications[*i].number), &d.to_string()])
                 ),
                 Status::BadNumber(i) => format!(
                     "<span class=\"bad\">{}</span>",

@@ -471,7 +471,11 @@ pub fn says(s: &Says, lang: Lang) -> String {
                 .filter_map(|(a, en, zh_name)| {
                     let a = a.as_ref()?;
                     Some(if zh {
-                        format!("{zh_name} {} 为核实成交额的{}", m(a.reported), times(a, lang))
+                        format!(
+                            "{zh_name} {} 为核实成交额的{}",
+                            m(a.reported),
+                            times(a, lang)
+                        )
                     } else {
                         format!("{en} {} is {}", m(a.reported), times(a, lang))
                     })
@@ -739,7 +743,10 @@ mod tests {
             "{1} to b",
             "an argument's own braces are left alone"
         );
-        assert_eq!(Msg::RingLine.fill(Lang::Zh, &["1", "2", "3%", "4%"]), "1 个账号，2 笔订单；3% 未观看直播即下单，4% 已退款。");
+        assert_eq!(
+            Msg::RingLine.fill(Lang::Zh, &["1", "2", "3%", "4%"]),
+            "1 个账号，2 笔订单；3% 未观看直播即下单，4% 已退款。"
+        );
     }
 
     /// One of each kind of finding, with figures that exercise the branches.
@@ -784,7 +791,10 @@ mod tests {
             },
             Says::MetricsInconsistent {
                 reports: 2,
-                what: vec![Contradiction::WentDown("views"), Contradiction::OnlineAboveViews],
+                what: vec![
+                    Contradiction::WentDown("views"),
+                    Contradiction::OnlineAboveViews,
+                ],
             },
             Says::Claims {
                 code: FlagCode::ClaimContradicted,
@@ -793,7 +803,9 @@ mod tests {
                 details: vec!["says x [CN-AD-4]".into()],
                 more: 3,
             },
-            Says::Unregistered { product: "p9".into() },
+            Says::Unregistered {
+                product: "p9".into(),
+            },
             Says::Unqualified {
                 product: "p2".into(),
                 category: "food".into(),

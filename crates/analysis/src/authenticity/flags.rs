@@ -310,4 +310,3 @@ fn ratio_or_inf(a: f64, b: f64) -> f64 {
         0.0
     }
 }
-

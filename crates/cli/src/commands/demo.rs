@@ -159,7 +159,10 @@ pub fn run(
         let r = a.session(session)?;
         let html: PathBuf = dir.join("reports").join(format!("{session}.html"));
         let ids = |leaf| a.event_id(leaf);
-        fs::write(&html, render::html::session(&r, &ids, &cp, render::words::Lang::En))?;
+        fs::write(
+            &html,
+            render::html::session(&r, &ids, &cp, render::words::Lang::En),
+        )?;
         let v = &r.viewers;
         let w = r.waterfall();
         let cur = r.currency().map(|c| c.to_string()).unwrap_or_default();

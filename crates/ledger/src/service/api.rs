@@ -17,12 +17,13 @@ use crate::error::Error;
 use crate::record;
 use analysis::cases::case::Status;
 use axum::body::{Body, Bytes};
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{MatchedPath, Path, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
-use events::CaseAction;
+use events::{CaseAction, ComplaintCategory, InterventionAction};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::sync::{Arc, OnceLock};
@@ -106,14 +107,19 @@ pub fn router(svc: Svc) -> Router {
 
 /// Every route of the API with its documentation (`/openapi.json`).
 pub fn routes() -> Routes<Svc> {
-    use openapi::{object, Op};
+    use openapi::{any_text, names, object, text, time, Op};
     let op = |summary, roles, answer| Op {
         summary,
         roles,
         answer,
         body: None,
+        takes: &["application/json"],
+        query: Vec::new(),
+        produces: "application/json",
         auth: true,
     };
+    let produces = |produces, o: Op| Op { produces, ..o };
+    let query = |o: Op, query: Vec<(&'static str, Value)>| Op { query, ..o };
     let with = |o: Op, schema: Value, example: Value| Op {
         body: Some((schema, example)),
         ..o
@@ -123,36 +129,64 @@ pub fn routes() -> Routes<Svc> {
     let served = document.clone();
     let r = Routes::new()
         .add(Method::GET, "/healthz", healthz, public(op("Liveness, with the log's size", "anyone", "{ok, size}")))
-        .add(Method::GET, "/metrics", metrics, public(op("Prometheus metrics", "anyone", "the text exposition format")))
-        .add(Method::POST, "/v1/events", post_events, op("Ingest an NDJSON body of events", "platform, producer (their own platform's sessions)", "the `ingest --json` object with the checkpoint, once every accepted line is in it"))
+        .add(Method::GET, "/metrics", metrics, public(produces("text/plain", op("Prometheus metrics", "anyone", "the text exposition format"))))
+        .add(Method::POST, "/v1/events", post_events, Op {
+            // Any media type is read as NDJSON; text/plain is listed
+            // for clients that only send what they know.
+            takes: &["application/x-ndjson", "text/plain"],
+            ..with(
+                op("Ingest an NDJSON body of events", "platform, producer (their own platform's sessions)", "the `ingest --json` object with the checkpoint, once every accepted line is in it; a line that is not an event is rejected with its reason, the others are logged"),
+                // No `type`: whatever is sent is read as lines of text, each
+                // line an event or a rejection with its reason.
+                json!({"minLength": 1, "description": "events, one JSON object per line (docs/spec/events.md)"}),
+                json!("{\"type\":\"session_started\",\"id\":\"doc-s9-start\",\"at\":\"2020-04-03T20:00:00+08:00\",\"session\":\"doc-s9\",\"anchor\":\"a1\",\"platform\":\"douyin\"}\n"),
+            )
+        })
         .add(Method::GET, "/v1/sessions", sessions, op("The sessions in scope", "all but consumer and producer", "[{session, anchor, platform, started, ended, flags: [code], verified_gmv, estimated_real, ...}], newest first"))
         .add(Method::GET, "/v1/sessions/{id}/report", session_report, op("A session report", "regulator, its platform, MCN, anchor; a merchant that sold in it (its own sales)", "report.md §1"))
         .add(Method::POST, "/v1/sessions/{id}/interventions", intervention, with(
             op("Act on a session (logged)", "regulator; the session's platform", "the logged `intervention` event"),
-            object(&["action", "reason"], &["product", "alert"]),
+            object(
+                &[("action", names(&InterventionAction::ALL)), ("reason", text())],
+                &[("product", text()), ("alert", text())],
+            ),
             json!({"action": "warn", "reason": "claims under review"}),
         ))
         .add(Method::GET, "/v1/products/{id}/report", product_report, op("A product report", "regulator; its merchant; platforms it was listed on", "report.md §2"))
         .add(Method::POST, "/v1/listing-checks", listing_check, with(
             op("The pre-live gate", "regulator; an anchor for itself; an MCN for its anchors; a merchant for its products", "{allowed, reasons}"),
-            object(&["product", "anchor"], &["at"]),
+            object(&[("product", text()), ("anchor", text())], &[("at", time())]),
             json!({"product": "p1", "anchor": "a1"}),
         ))
-        .add(Method::GET, "/v1/cases", cases, op("After-sales cases in scope (?session= &product= &status= &overdue=true)", "everyone with a scope", "report.md §3 list"))
+        .add(Method::GET, "/v1/cases", cases, query(
+            op("After-sales cases in scope", "everyone with a scope", "report.md §3 list"),
+            vec![
+                ("session", any_text()),
+                ("product", any_text()),
+                ("status", names(&Status::ALL)),
+                ("overdue", json!({"type": "boolean"})),
+            ],
+        ))
         .add(Method::GET, "/v1/cases/{id}", case, op("One case", "everyone with a scope", "report.md §3 case"))
         .add(Method::POST, "/v1/cases/{id}/actions", case_action, with(
             op("Act on a case; the token's name is the actor", "by role: see api.md", "the case after it"),
-            object(&["action"], &["note"]),
+            object(&[("action", names(&CaseAction::ALL))], &[("note", any_text())]),
             json!({"action": "escalate", "note": "overdue"}),
         ))
         .add(Method::POST, "/v1/complaints", complaint, with(
             op("File a complaint on one's own order", "consumer", "the new case"),
-            object(&["order", "category"], &["text", "claim_ref"]),
+            object(
+                &[("order", text()), ("category", names(&ComplaintCategory::ALL))],
+                &[("text", any_text()), ("claim_ref", text())],
+            ),
             json!({"order": "o0", "category": "quality", "text": "broken seal"}),
         ))
         .add(Method::GET, "/v1/proofs/{event_id}", proof, op("An inclusion bundle for one event", "whoever may see the event", "the `prove` bundle"))
-        .add(Method::GET, "/v1/alerts", alerts, op("Alerts in scope (?session= &since=RFC3339)", "all but consumer and producer", "[{alert, session, code, severity, summary, raised_at, evidence, checkpoint}], oldest first"))
-        .add(Method::GET, "/v1/alerts/stream", alert_stream, op("Alerts in scope as server-sent events, live; resumable with Last-Event-ID", "all but consumer and producer", "text/event-stream: `event: alert`, `id: N`, `data: <alert>`"))
+        .add(Method::GET, "/v1/alerts", alerts, query(
+            op("Alerts in scope", "all but consumer and producer", "[{alert, session, code, severity, summary, raised_at, evidence, checkpoint}], oldest first"),
+            vec![("session", any_text()), ("since", time())],
+        ))
+        .add(Method::GET, "/v1/alerts/stream", alert_stream, produces("text/event-stream", op("Alerts in scope as server-sent events, live; resumable with Last-Event-ID", "all but consumer and producer", "text/event-stream: `event: alert`, `id: N`, `data: <alert>`")))
         .add(Method::GET, "/openapi.json", move || async move { axum::Json(served.get().cloned().unwrap_or_default()) }, public(op("This document", "anyone", "OpenAPI 3.1")));
     let _ = document.set(r.document());
     r
@@ -234,6 +268,11 @@ async fn post_events(State(svc): State<Svc>, headers: HeaderMap, body: Body) -> 
                 ),
             )
         })?;
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::invalid(
+            "the body is empty: send events, one JSON object per line",
+        ));
+    }
     let report = blocking(&svc, move |s| Ok(s.ingest_body(&p, bytes.to_vec())?)).await?;
     let mut v = report.to_json(false);
     v["checkpoint"] = blocking(&svc, |s| Ok(s.live()?.analysis.checkpoint_json())).await?;
@@ -317,8 +356,11 @@ async fn session_report(
 #[serde(deny_unknown_fields)]
 pub(super) struct Intervention {
     pub action: String,
+    #[serde(default, deserialize_with = "some_text")]
     pub product: Option<String>,
+    #[serde(deserialize_with = "text")]
     pub reason: String,
+    #[serde(default, deserialize_with = "some_text")]
     pub alert: Option<String>,
 }
 
@@ -388,13 +430,46 @@ async fn product_report(
 
 /// A JSON request body, or a 400 naming what is wrong with it.
 fn body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(bytes).map_err(|e| ApiError::invalid(format!("request body: {e}")))
+    let invalid = |e: &dyn std::fmt::Display| ApiError::invalid(format!("request body: {e}"));
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let v = serde_path_to_error::deserialize(&mut de).map_err(|e| match e.path().to_string() {
+        p if p == "." => invalid(e.inner()),
+        p => invalid(&format!("`{p}` {}", e.inner())),
+    })?;
+    de.end().map_err(|e| invalid(&e))?;
+    Ok(v)
+}
+
+/// The query string, or a 400 in the API's error shape (axum's own
+/// rejection is plain text).
+fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+    q.map(|Query(t)| t)
+        .map_err(|e| ApiError::invalid(e.body_text()))
+}
+
+/// A string that may not be empty: ids, reasons.
+fn text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let s = String::deserialize(d)?;
+    if s.is_empty() {
+        return Err(serde::de::Error::custom("must not be empty"));
+    }
+    Ok(s)
+}
+
+/// An optional [`text`]: absent or `null`, else not empty.
+fn some_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    match Option::<String>::deserialize(d)? {
+        Some(s) if s.is_empty() => Err(serde::de::Error::custom("must not be empty")),
+        s => Ok(s),
+    }
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ListingCheck {
+    #[serde(deserialize_with = "text")]
     product: String,
+    #[serde(deserialize_with = "text")]
     anchor: String,
     at: Option<chrono::DateTime<chrono::FixedOffset>>,
 }
@@ -433,7 +508,12 @@ struct CaseFilter {
     overdue: bool,
 }
 
-async fn cases(State(svc): State<Svc>, headers: HeaderMap, Query(f): Query<CaseFilter>) -> Answer {
+async fn cases(
+    State(svc): State<Svc>,
+    headers: HeaderMap,
+    f: Result<Query<CaseFilter>, QueryRejection>,
+) -> Answer {
+    let f = query(f)?;
     let p = who(&svc, &headers).await?;
     let status = match &f.status {
         None => None,
@@ -527,6 +607,7 @@ pub(super) fn act(
     action: CaseAction,
     note: Option<&str>,
 ) -> Result<Value, ApiError> {
+    let note = note.filter(|n| !n.trim().is_empty());
     let (case, _) = visible_case(s, p, id)?;
     if !p.may(action) {
         return Err(ApiError::forbidden(format!(
@@ -579,9 +660,11 @@ async fn case_action(
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Complaint {
+    #[serde(deserialize_with = "text")]
     order: String,
     category: String,
     text: Option<String>,
+    #[serde(default, deserialize_with = "some_text")]
     claim_ref: Option<String>,
 }
 
@@ -615,7 +698,8 @@ async fn complaint(State(svc): State<Svc>, headers: HeaderMap, bytes: Bytes) -> 
             "complaint": complaint,
             "order": req.order,
             "category": req.category,
-            "text": req.text.unwrap_or_default(),
+            // The event needs a text; the API lets a consumer leave it out.
+            "text": req.text.filter(|t| !t.is_empty()).unwrap_or_else(|| "(no text given)".into()),
         });
         if let Some(c) = req.claim_ref {
             ev["claim_ref"] = json!(c);
@@ -641,8 +725,9 @@ struct AlertFilter {
 async fn alerts(
     State(svc): State<Svc>,
     headers: HeaderMap,
-    Query(f): Query<AlertFilter>,
+    f: Result<Query<AlertFilter>, QueryRejection>,
 ) -> Answer {
+    let f = query(f)?;
     let p = who(&svc, &headers).await?;
     let list: Vec<Value> = svc
         .alerts

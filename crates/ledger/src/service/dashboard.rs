@@ -14,7 +14,6 @@
 
 use super::api::{self, blocking, ApiError};
 use super::hub::Service;
-use render::words::{flag, word, Lang, Msg};
 use super::tokens::Principal;
 use crate::answer::case::CaseAnswer;
 use axum::extract::{Form, Path, Query, State};
@@ -25,6 +24,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use events::CaseAction;
 use maud::{html, Markup, PreEscaped, DOCTYPE};
+use render::words::{flag, word, Lang, Msg};
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -509,7 +509,10 @@ async fn cases_page(State(svc): State<Svc>, headers: HeaderMap, Query(q): Q) -> 
                                 Lang::Zh => l.reason_zh.as_deref().unwrap_or(&l.reason),
                                 Lang::En => &l.reason,
                             };
-                            (format!("{} ({})", l.party, word(&l.role, lang)), why.to_string())
+                            (
+                                format!("{} ({})", l.party, word(&l.role, lang)),
+                                why.to_string(),
+                            )
                         })
                         .collect();
                     Ok((
@@ -597,8 +600,11 @@ async fn case_act(
         Ok(a) => a,
         Err(e) => return c.error(e),
     };
-    let note = f.note.filter(|n| !n.trim().is_empty());
-    match blocking(&svc, move |s| api::act(s, &p, &id, action, note.as_deref())).await {
+    match blocking(&svc, move |s| {
+        api::act(s, &p, &id, action, f.note.as_deref())
+    })
+    .await
+    {
         Ok(_) => Redirect::to("/cases").into_response(),
         Err(e) => c.error(e),
     }

@@ -17,8 +17,14 @@ pub struct Op {
     pub roles: &'static str,
     /// The answer, in words (report.md sections for the reports).
     pub answer: &'static str,
-    /// The JSON body: its schema and an example that the handler accepts.
+    /// The body: its schema and an example that the handler accepts.
     pub body: Option<(Value, Value)>,
+    /// The body's media types (the same body under each name).
+    pub takes: &'static [&'static str],
+    /// Query parameters: name and schema.
+    pub query: Vec<(&'static str, Value)>,
+    /// The answer's media type.
+    pub produces: &'static str,
     /// Needs `Authorization: Bearer <token>`.
     pub auth: bool,
 }
@@ -53,31 +59,43 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
     pub fn document(&self) -> Value {
         let mut paths = Map::new();
         for (method, path, op) in &self.ops {
-            let params: Vec<Value> = path
+            let mut params: Vec<Value> = path
                 .split('/')
                 .filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}'))
-                .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
+                .map(|name| {
+                    json!({"name": name, "in": "path", "required": true,
+                        "schema": {"type": "string", "minLength": 1},
+                        "example": path_example(path)})
+                })
                 .collect();
+            params.extend(op.query.iter().map(|(name, schema)| {
+                json!({"name": name, "in": "query", "required": false, "schema": schema})
+            }));
             let mut o = json!({
                 "summary": op.summary,
                 "description": format!("Who: {}. Answer: {}", op.roles, op.answer),
                 "parameters": params,
                 "responses": {
-                    "200": {"description": op.answer},
+                    "200": {"description": op.answer, "content": {op.produces: {}}},
                     "400": {"$ref": "#/components/responses/Error"},
                     "401": {"$ref": "#/components/responses/Error"},
                     "403": {"$ref": "#/components/responses/Error"},
                     "404": {"$ref": "#/components/responses/Error"},
+                    "409": {"$ref": "#/components/responses/Error"},
+                    "413": {"$ref": "#/components/responses/Error"},
+                    "503": {"$ref": "#/components/responses/Error"},
                 },
             });
             if op.auth {
                 o["security"] = json!([{"bearer": []}]);
             }
             if let Some((schema, example)) = &op.body {
-                o["requestBody"] = json!({
-                    "required": true,
-                    "content": {"application/json": {"schema": schema, "example": example}},
-                });
+                let content: Map<String, Value> = op
+                    .takes
+                    .iter()
+                    .map(|t| (t.to_string(), json!({"schema": schema, "example": example})))
+                    .collect();
+                o["requestBody"] = json!({"required": true, "content": content});
             }
             let entry = paths.entry(path.to_string()).or_insert_with(|| json!({}));
             entry[method.as_str().to_ascii_lowercase()] = o;
@@ -93,7 +111,7 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
             "components": {
                 "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
                 "responses": {"Error": {
-                    "description": "An error",
+                    "description": "An error: 400 bad request, 401 no or bad token, 403 not allowed, 404 not found or out of scope, 409 conflicts with the case's state, 413 body too large, 503 busy",
                     "content": {"application/json": {"schema": {
                         "type": "object",
                         "properties": {"error": {"type": "object", "properties": {
@@ -119,17 +137,62 @@ impl<S: Clone + Send + Sync + 'static> Default for Routes<S> {
     }
 }
 
-/// A JSON Schema object of string properties, `required` ones first.
-pub fn object(required: &[&str], optional: &[&str]) -> Value {
+/// A JSON Schema object: `required` properties, then `optional` ones
+/// (which may also be `null`).
+pub fn object(required: &[(&str, Value)], optional: &[(&str, Value)]) -> Value {
     let props: Map<String, Value> = required
         .iter()
-        .chain(optional)
-        .map(|k| (k.to_string(), json!({"type": "string"})))
+        .cloned()
+        .chain(optional.iter().map(|(k, v)| (*k, nullable(v.clone()))))
+        .map(|(k, v)| (k.to_string(), v))
         .collect();
+    let names: Vec<&str> = required.iter().map(|(k, _)| *k).collect();
     json!({
         "type": "object",
         "additionalProperties": false,
-        "required": required,
+        "required": names,
         "properties": props,
     })
+}
+
+/// A string that may not be empty (ids, reasons).
+pub fn text() -> Value {
+    json!({"type": "string", "minLength": 1})
+}
+
+/// Any string (free text, which may be empty).
+pub fn any_text() -> Value {
+    json!({"type": "string"})
+}
+
+/// One of a closed vocabulary (an `ALL` list of names and values).
+pub fn names<T>(all: &[(&str, T)]) -> Value {
+    let names: Vec<&str> = all.iter().map(|(n, _)| *n).collect();
+    json!({"type": "string", "enum": names})
+}
+
+/// An RFC 3339 time.
+pub fn time() -> Value {
+    json!({"type": "string", "format": "date-time"})
+}
+
+fn nullable(mut v: Value) -> Value {
+    if let Some(e) = v.get_mut("enum").and_then(Value::as_array_mut) {
+        e.push(Value::Null);
+    }
+    if let Some(t) = v.get("type").cloned() {
+        v["type"] = json!([t, "null"]);
+    }
+    v
+}
+
+/// An id of the shipped example evening (examples/evening.ndjson) for a
+/// path parameter: what a reader or a schema-driven test can try first.
+fn path_example(path: &str) -> &'static str {
+    match path.split('/').nth(2) {
+        Some("sessions") => "s1",
+        Some("products") => "p1",
+        Some("cases") => "c-k1",
+        _ => "s1-claim-1",
+    }
 }
