@@ -66,6 +66,20 @@ enum Command {
         /// Trust only this public key (a C2SP vkey, or a file holding one).
         #[arg(long)]
         key: Option<String>,
+        /// Also require this witness's cosignature on the checkpoint (its
+        /// vkey, or a file holding it); repeat for several.
+        #[arg(long = "witness", value_name = "VKEY")]
+        witnesses: Vec<String>,
+    },
+    /// Ask witnesses (C2SP tlog-witness) to cosign the current checkpoint now.
+    Cosign {
+        #[arg(long = "witness", value_name = "URL", required = true)]
+        witnesses: Vec<String>,
+    },
+    /// Be a witness for other logs: create a key, serve tlog-witness.
+    Witness {
+        #[command(subcommand)]
+        what: evidence::Witness,
     },
     /// Write an offline-verifiable bundle for one event: the stored event,
     /// its leaf index, inclusion proof, the signed checkpoint and the public key.
@@ -150,10 +164,31 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { USAGE } else { 0 });
         }
     };
+    // Structured logs on stderr (warnings such as a derived file found
+    // damaged and rebuilt; the service's events): LIVELEDGER_LOG=debug adds
+    // every request.
+    let level = std::env::var("LIVELEDGER_LOG")
+        .ok()
+        .and_then(|l| l.parse::<tracing_subscriber::filter::LevelFilter>().ok())
+        .unwrap_or(tracing_subscriber::filter::LevelFilter::INFO);
+    tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_target(false)
+        .init();
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // The chain of causes, each said once: many library errors
+            // already name their cause in their own message.
+            let mut msg = e.to_string();
+            for cause in e.chain().skip(1).map(|c| c.to_string()) {
+                if !msg.contains(&cause) {
+                    msg = format!("{msg}: {cause}");
+                }
+            }
+            eprintln!("error: {msg}");
             ExitCode::from(USAGE)
         }
     }
@@ -167,7 +202,13 @@ fn run(cli: Cli) -> Result<u8> {
         Command::Ingest(a) => ingest::run(&dir, json, a),
         Command::Rebuild => ingest::rebuild(&dir, json),
         Command::Checkpoint => evidence::checkpoint(&dir, json),
-        Command::Verify { bundle, key } => evidence::verify(&dir, json, bundle, key),
+        Command::Verify {
+            bundle,
+            key,
+            witnesses,
+        } => evidence::verify(&dir, json, bundle, key, witnesses),
+        Command::Cosign { witnesses } => evidence::cosign(&dir, json, witnesses),
+        Command::Witness { what } => evidence::witness(json, what),
         Command::Prove { event_id, output } => evidence::prove(&dir, json, &event_id, output),
         Command::Export {
             session,

@@ -197,6 +197,11 @@ fn every_party_sees_its_own_part_and_what_it_saw_is_on_the_record() {
     assert_eq!(cases(&taobao), ["c-k2"]);
     assert_eq!(cases(&m1), ["c-k1"]);
     assert_eq!(cases(&buyer), ["c-k1", "c-k2"], "u000 bought o0 and t1");
+    // A page of the queue: how many in all, then the ones asked for.
+    let (_, page) = get(addr, "/v1/cases?limit=1&offset=1", &regulator);
+    assert_eq!(page["total"], 2);
+    assert_eq!(page["cases"].as_array().unwrap().len(), 1);
+    assert_eq!(page["cases"][0]["case"], "c-k2");
     assert_eq!(get(addr, "/v1/cases/c-k2", &douyin).0, 404);
     assert_eq!(get(addr, "/v1/cases/c-k2", &taobao).0, 200);
 

@@ -316,6 +316,82 @@ fn checkpoint_is_a_signed_note_and_losing_the_id_index_loses_nothing() {
     assert_eq!(v["entries"].as_array().map(Vec::len), Some(700));
 }
 
+/// A log of 700 events and its data directory, for the damage cases.
+fn seven_hundred() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let file = dir.path().join("e.ndjson");
+    fs::write(&file, events("c", 700)).unwrap();
+    assert!(run(&data, &["ingest", file.to_str().unwrap()])
+        .status
+        .success());
+    (dir, data, file)
+}
+
+#[test]
+fn a_damaged_id_index_is_rebuilt_from_the_log_never_trusted() {
+    let (_dir, data, file) = seven_hundred();
+    let idx = data.join("index/ids.idx");
+    let pristine = fs::read(&idx).unwrap();
+    // A byte of the key, of the header's counts, of the slots; both of a
+    // block's checksums (one alone may be the checksum it had before).
+    let capacity = u64::from_le_bytes(pristine[8..16].try_into().unwrap()) as usize;
+    let sums = 64 + 16 * capacity;
+    for at in [
+        vec![45],
+        vec![17],
+        vec![64 + 16 * 9],
+        vec![sums + 3, sums + 11],
+    ] {
+        let mut bytes = pristine.clone();
+        for &i in &at {
+            bytes[i] ^= 0x20;
+        }
+        fs::write(&idx, &bytes).unwrap();
+        let out = run(&data, &["ingest", "--json", file.to_str().unwrap()]);
+        let v = json(&out);
+        assert_eq!(
+            (v["accepted"].as_u64(), v["duplicates"].as_u64()),
+            (Some(0), Some(700)),
+            "bytes {at:?}: nothing may be appended twice"
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("replaced by an empty index"),
+            "bytes {at:?}: {err}"
+        );
+        fs::write(&idx, &pristine).unwrap();
+    }
+    assert_eq!(json(&run(&data, &["checkpoint", "--json"]))["size"], 700);
+    assert!(run(&data, &["verify"]).status.success());
+    assert!(run(&data, &["prove", "c2"]).status.success());
+}
+
+#[test]
+fn an_altered_entry_is_never_read_as_an_answer() {
+    let (_dir, data, _file) = seven_hundred();
+    // One order's amount changed in its entry bundle (the first, full one).
+    let bundle = data.join("log/tile/entries/000");
+    let mut bytes = fs::read(&bundle).unwrap();
+    let at = bytes.windows(5).position(|w| w == b"12900").unwrap();
+    bytes[at] = b'9';
+    fs::write(&bundle, &bytes).unwrap();
+    let named = |out: &std::process::Output| {
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        assert!(!out.status.success(), "must fail: {err}");
+        assert!(err.contains("tile/entries/000: entry "), "{err}");
+        assert!(err.contains("does not hash to its leaf"), "{err}");
+    };
+    assert!(!run(&data, &["verify"]).status.success());
+    named(&run(&data, &["rebuild"]));
+    named(&run(&data, &["export", "--session", "s1"]));
+    named(&run(&data, &["prove", "c2"]));
+    // Without the derived state, a report must read the log: it refuses.
+    fs::remove_dir_all(data.join("state")).unwrap();
+    named(&run(&data, &["report", "session", "s1"]));
+    named(&run(&data, &["sessions"]));
+}
+
 #[test]
 fn verify_needs_a_log_and_the_right_key() {
     let dir = tempfile::tempdir().unwrap();

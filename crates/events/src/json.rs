@@ -74,6 +74,11 @@ impl<'a> Object<'a> {
         &self.0
     }
 
+    /// Members in key order, values to be replaced.
+    pub fn members_mut(&mut self) -> impl Iterator<Item = (&str, &mut Json<'a>)> {
+        self.0.iter_mut().map(|(k, v)| (&**k, v))
+    }
+
     /// Members in key order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Json<'a>)> {
         self.0.iter().map(|(k, v)| (k.as_ref(), v))

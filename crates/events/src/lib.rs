@@ -14,6 +14,7 @@ pub mod canonical;
 pub mod json;
 pub mod model;
 pub mod parse;
+pub mod personal;
 pub mod pseudonym;
 
 pub use model::*;

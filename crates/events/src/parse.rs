@@ -4,6 +4,7 @@
 use crate::canonical;
 use crate::json::{self, Flat, Json, Member, Parsed};
 use crate::model::*;
+use crate::personal;
 use crate::pseudonym::{self, Pseudonymiser};
 use chrono::{DateTime, NaiveDate};
 use std::borrow::Cow;
@@ -98,11 +99,43 @@ fn prepare_with<T>(
                     }
                 }
             }
+            if let Some((todo, id)) = to_scrub(flat.members()) {
+                for key in todo {
+                    if let Some(v) = flat.value_mut(&key) {
+                        personal::scrub_top(&key, v, pseudonymiser).map_err(|e| refused(&id, e))?;
+                    }
+                }
+            }
             let event = from_members(flat.members(), build)?;
             canonical::write_flat(&flat, out);
             finish(flat.members(), event, out, with_id)
         }
         Parsed::Tree(value) => prepare_tree(value, pseudonymiser, out, build, with_id),
+    }
+}
+
+/// The top-level members that personal data checks must see, and the
+/// event's id; `None` for most events (nothing allocated).
+fn to_scrub(members: &[Member]) -> Option<(Vec<String>, Option<String>)> {
+    let todo: Vec<String> = members
+        .iter()
+        .filter(|(k, v)| personal::needs_scrub(k, v))
+        .map(|(k, _)| k.to_string())
+        .collect();
+    let id = || {
+        json::member(members, "id")
+            .and_then(Json::as_str)
+            .map(str::to_string)
+    };
+    (!todo.is_empty()).then(|| (todo, id()))
+}
+
+/// The rejection of a value that looks like personal data.
+fn refused(id: &Option<String>, (field, what): (String, &'static str)) -> Rejection {
+    Rejection {
+        id: id.clone(),
+        field: Some(field),
+        reason: personal::refusal(what),
     }
 }
 
@@ -151,6 +184,13 @@ fn prepare_tree<T>(
                 if !s.is_empty() {
                     *s = p.pseudonym(field, s).into();
                 }
+            }
+        }
+    }
+    if let Some((todo, id)) = to_scrub(obj.members()) {
+        for key in todo {
+            if let Some(v) = obj.get_mut(&key) {
+                personal::scrub_top(&key, v, pseudonymiser).map_err(|e| refused(&id, e))?;
             }
         }
     }

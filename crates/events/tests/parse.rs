@@ -141,6 +141,63 @@ fn unknown_fields_are_kept_in_the_stored_event() {
     );
 }
 
+#[test]
+fn personal_data_is_pseudonymised_at_any_depth_and_refused_where_unnamed() {
+    let p = Pseudonymiser::new(&[9; 32]);
+    let pseudonym = p.pseudonym("account", "u1");
+    let phone = p.pseudonym("phone", "13812345678");
+    let nested = r#"{"type":"session_ended","id":"x","at":"2020-04-01T23:00:00+08:00","session":"s1","buyer":{"account":"u1","phone":"13812345678","tags":[{"email":"a@b.cn"}]},"phone":"13812345678"}"#;
+    // Flat and tree lines alike (a space takes a line off the flat path).
+    for line in [nested.to_string(), nested.replace("\"id\":", "\"id\": ")] {
+        let out = String::from_utf8(prepare(line.as_bytes(), Some(&p)).unwrap().canonical).unwrap();
+        assert!(
+            out.contains(&format!(r#""account":"{pseudonym}""#)),
+            "{out}"
+        );
+        assert!(out.contains(&format!(r#""phone":"{phone}""#)), "{out}");
+        assert!(
+            !out.contains("13812345678") && !out.contains("a@b.cn"),
+            "{out}"
+        );
+    }
+    let flat_phone = r#"{"type":"session_ended","id":"x","at":"2020-04-01T23:00:00+08:00","session":"s1","phone":"13812345678"}"#;
+    let out =
+        String::from_utf8(prepare(flat_phone.as_bytes(), Some(&p)).unwrap().canonical).unwrap();
+    assert!(out.contains(&phone), "{out}");
+    // Unnamed personal data in fields outside the contract: refused.
+    for (extra, field, what) in [
+        (r#""contact":"138 1234 5678""#, "contact", "a mobile number"),
+        (r#""contact":13812345678"#, "contact", "a mobile number"),
+        (
+            r#""contact":{"to":"li.lei@example.com"}"#,
+            "contact.to",
+            "an e-mail address",
+        ),
+        (
+            r#""who":["x",{"no":"11010519491231002X"}]"#,
+            "who[1].no",
+            "an ID-card number",
+        ),
+    ] {
+        let line = format!(
+            r#"{{"type":"session_ended","id":"x","at":"2020-04-01T23:00:00+08:00","session":"s1",{extra}}}"#
+        );
+        for p in [None, Some(&p)] {
+            let r = prepare(line.as_bytes(), p).expect_err(&line);
+            assert_eq!(r.field.as_deref(), Some(field), "{line}");
+            assert!(
+                r.reason.contains(what) && r.reason.contains("pseudonymised"),
+                "{}",
+                r.reason
+            );
+            assert_eq!(r.id.as_deref(), Some("x"));
+        }
+    }
+    // Text the contract defines is the analysis' to read: kept.
+    let comment = r#"{"type":"comment","id":"c","at":"2020-04-01T20:01:05+08:00","session":"s1","account":"u1","text":"加我 13812345678"}"#;
+    assert!(prepare(comment.as_bytes(), Some(&p)).is_ok());
+}
+
 fn reject(line: &str) -> Rejection {
     match prepare(line.as_bytes(), None) {
         Ok(p) => panic!("accepted {line}: {:?}", p.event),

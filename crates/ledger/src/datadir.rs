@@ -150,7 +150,7 @@ impl DataDir {
     }
 }
 
-fn random32() -> Result<[u8; 32]> {
+pub(crate) fn random32() -> Result<[u8; 32]> {
     let mut b = [0u8; 32];
     getrandom::fill(&mut b).map_err(|e| Error::Key(format!("no randomness for a new key: {e}")))?;
     Ok(b)
@@ -166,7 +166,7 @@ pub(crate) fn private_dir(dir: &Path) -> Result<()> {
         .map_err(Error::io("creating", dir))
 }
 
-fn write_private(path: &Path, data: &[u8]) -> Result<()> {
+pub(crate) fn write_private(path: &Path, data: &[u8]) -> Result<()> {
     if let Some(dir) = path.parent() {
         private_dir(dir)?;
     }
@@ -203,6 +203,9 @@ impl Ledger {
         let pseudonymiser = dir.pseudonymiser()?;
         let log = Log::open(&dir.log_dir(), signer)?;
         let ids = IdIndex::open(&dir.id_index_path())?;
+        if let Some(why) = ids.replaced() {
+            tracing::warn!("{why}");
+        }
         let mut ledger = Ledger {
             dir: dir.clone(),
             log,

@@ -13,10 +13,7 @@
 //! A commit comes when a batch fills, at the end of input, and when the
 //! oldest uncommitted event has waited [`Options::max_delay`] — so a live
 //! stream on stdin is acknowledged as it goes, not per 100,000 events.
-//! The SQLite projection is not on this path: it catches up from the log
-//! when it is queried ([`crate::datadir::DataDir::projection`]), so ingest
-//! runs at the speed of the log alone — the part that must keep up with a
-//! live stream.
+//! Any error stops every stage: no thread waits for one that has gone.
 
 use crate::datadir::Ledger;
 use crate::error::{Error, Result};
@@ -457,7 +454,10 @@ pub fn ingest(
                 .spawn_scoped(s, work)
                 .map_err(Error::Thread)?;
         }
-        drop(prep_tx);
+        // Only the workers hold the ends they use: when the sequencer stops
+        // (a full disk, say), the workers' sends fail, they exit, and then so
+        // does the reader's send, instead of waiting for a receiver here.
+        drop((prep_tx, chunk_rx));
 
         let result = sequence(
             &mut ledger.log,

@@ -14,6 +14,7 @@
 //! - [`evidence`]: inclusion bundles, evidence packages, consistency proofs.
 //! - [`service`]: the supervision service: tokens, roles and scopes, the `/v1` API.
 //! - [`serve`]: the HTTP server: the service's API and the log as C2SP tlog-tiles.
+//! - [`witness`]: cosignatures from witnesses, and being one (C2SP tlog-witness).
 //! - [`error`]: what can go wrong, as types a face can act on.
 
 pub mod analyze;
@@ -27,6 +28,7 @@ pub mod record;
 pub mod serve;
 pub mod service;
 pub mod state;
+pub mod witness;
 
 pub use analyze::Analysis;
 pub use datadir::{DataDir, Ledger};

@@ -57,6 +57,8 @@ pub struct Options {
     pub header_timeout: std::time::Duration,
     /// Take events from NATS JetStream and publish alerts there.
     pub nats: Option<crate::service::nats::Nats>,
+    /// Witnesses (`http://` URLs) asked to cosign each new checkpoint.
+    pub witnesses: Vec<String>,
 }
 
 /// Serves the API and the log until the process is stopped (SIGINT or
@@ -80,11 +82,18 @@ pub fn serve(
             loop {
                 std::thread::sleep(crate::service::alerts::TICK);
                 if let Err(e) = a.tick(&alerter) {
-                    eprintln!("alerts: {e}");
+                    tracing::error!(error = %e, "alerter");
                 }
             }
         })
         .map_err(Error::Thread)?;
+    if !opts.witnesses.is_empty() {
+        let (svc, urls) = (svc.clone(), opts.witnesses.clone());
+        std::thread::Builder::new()
+            .name("cosigner".into())
+            .spawn(move || cosign_forever(&svc, &urls))
+            .map_err(Error::Thread)?;
+    }
     let app = router(dir, opts.entries)
         .merge(crate::service::api::router(svc.clone()))
         .merge(crate::service::dashboard::router(svc.clone()))
@@ -104,12 +113,115 @@ pub fn serve(
         let listener = tokio::net::TcpListener::bind(&listen)
             .await
             .map_err(failed(&format!("cannot listen on {listen}")))?;
-        on_ready(listener.local_addr().map_err(failed("no local address"))?);
+        let addr = listener.local_addr().map_err(failed("no local address"))?;
+        tracing::info!(%addr, log_size = svc.dir.reader().map_or(0, |r| r.size()), "serving");
+        on_ready(addr);
         tokio::spawn(crate::service::webhooks::run(svc.clone(), opts.retry));
         accept(listener, app, opts.header_timeout).await;
         Ok::<_, Error>(())
     })?;
+    tracing::info!("stopping: requests in flight finished; saving the analysis snapshot");
     svc.persist()
+}
+
+/// Asks every witness to cosign each new checkpoint, on a thread of its
+/// own: the writer is lent only to build a request and to add the
+/// cosignature, so a slow or refusing witness never holds up ingest. A
+/// refusal (a rollback or fork, as the witness sees it) is logged as an
+/// error and asked again after a pause.
+fn cosign_forever(svc: &Service, urls: &[String]) {
+    let mut witnesses: Vec<_> = urls
+        .iter()
+        .map(|u| crate::witness::Witness::new(u))
+        .collect();
+    let mut cosigned = vec![None; urls.len()];
+    loop {
+        let size = svc.dir.reader().map(|r| r.size()).ok();
+        let mut pause = std::time::Duration::from_millis(250);
+        for (w, done) in witnesses.iter_mut().zip(cosigned.iter_mut()) {
+            if size.is_none() || *done == size {
+                continue;
+            }
+            match w.cosign(|f| svc.with_log(f)) {
+                Ok(at) => {
+                    tracing::info!(witness = %w.url, size = at, "checkpoint cosigned");
+                    *done = Some(at);
+                }
+                Err(e) => {
+                    tracing::error!(witness = %w.url, error = %e, "cosigning");
+                    pause = std::time::Duration::from_secs(5);
+                }
+            }
+        }
+        std::thread::sleep(pause);
+    }
+}
+
+/// `liveledger witness serve`: a C2SP tlog-witness at
+/// `POST /add-checkpoint`, cosigning checkpoints of the logs it knows
+/// (`witness.logs`) that extend what it last cosigned of each (kept in the
+/// file `state`, saved before each cosignature is returned). Requests are
+/// handled one at a time, as the spec requires.
+pub fn serve_witness(
+    listen: &str,
+    witness: tlog::witness::Witness,
+    state: std::path::PathBuf,
+    on_ready: impl FnOnce(std::net::SocketAddr),
+) -> Result<()> {
+    use axum::routing::post;
+    use std::sync::Mutex;
+    use tlog::witness::Refusal;
+    type Shared = Arc<Mutex<(tlog::witness::Witness, std::path::PathBuf)>>;
+    async fn add(State(s): State<Shared>, body: String) -> Response {
+        let Ok(guard) = s.lock() else {
+            return (StatusCode::INTERNAL_SERVER_ERROR, "unusable state\n").into_response();
+        };
+        let (witness, path) = &*guard;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let result = crate::witness::load_seen(path).and_then(|mut seen| {
+            let answer = witness.add_checkpoint(&mut seen, &body, now);
+            if answer.is_ok() {
+                crate::witness::save_seen(path, &seen)?;
+            }
+            Ok(answer)
+        });
+        match result {
+            Ok(Ok(line)) => line.into_response(),
+            Ok(Err(Refusal::Conflict { seen, why })) => {
+                tracing::info!(%why, "refused");
+                let size = [(header::CONTENT_TYPE, "text/x.tlog.size")];
+                (StatusCode::CONFLICT, size, format!("{seen}\n")).into_response()
+            }
+            Ok(Err(r)) => {
+                tracing::warn!(refusal = %r, "refused");
+                let status = StatusCode::from_u16(r.status()).unwrap_or(StatusCode::BAD_REQUEST);
+                (status, format!("{r}\n")).into_response()
+            }
+            Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n")).into_response(),
+        }
+    }
+    let shared: Shared = Arc::new(Mutex::new((witness, state)));
+    let app = Router::new()
+        .route("/add-checkpoint", post(add))
+        .with_state(shared);
+    let failed = |what: &str| {
+        let what = what.to_string();
+        move |e: std::io::Error| Error::Invalid(format!("{what}: {e}"))
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(failed("no runtime for the witness"))?;
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .map_err(failed(&format!("cannot listen on {listen}")))?;
+        on_ready(listener.local_addr().map_err(failed("no local address"))?);
+        accept(listener, app, std::time::Duration::from_secs(10)).await;
+        Ok(())
+    })
 }
 
 /// Serves connections until the process is asked to stop, then lets the

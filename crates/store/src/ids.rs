@@ -38,6 +38,17 @@
 //! are (the table itself is 23–46 bytes of disk per id at load ≤ 0.7: 50M
 //! ids, ~1–2 GiB).
 //!
+//! Damage: the table is derived state and is never trusted unchecked. The
+//! header carries its own checksum, and every 4 KiB block of slots an
+//! XXH3 checksum, kept after the slots. A write-back makes the new
+//! checksums durable before the blocks they describe, as the pair (the
+//! block's durable checksum, its new one), so a crash mid-write leaves each
+//! block matching one of its pair. Opening checks every block (and that
+//! the header's count is the slots' count): a table that fails is replaced
+//! by an empty one, which the caller fills from the log
+//! ([`IdIndex::replaced`] says why). A flipped byte could otherwise hide an
+//! id, and the log would take its event a second time.
+//!
 //! Crash safety: the header records `covered` — the log size through which
 //! the table was complete when last flushed — and a `clean` flag cleared
 //! while writes are in flight. A table that was not closed cleanly may hold
@@ -53,13 +64,19 @@ use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
-const MAGIC: &[u8; 8] = b"LLIDX002";
-/// The first format: unkeyed fingerprints; replaced on open.
-const MAGIC_V1: &[u8; 8] = b"LLIDX001";
-/// Magic, capacity, count, covered (8 bytes each), clean flag, and at
-/// [`KEY_AT`] the fingerprint key.
+const MAGIC: &[u8; 8] = b"LLIDX003";
+/// Earlier formats (unkeyed fingerprints; no checksums): replaced on open.
+const OLD_MAGICS: [&[u8; 8]; 2] = [b"LLIDX001", b"LLIDX002"];
+/// Magic, capacity, count, covered (8 bytes each), clean flag, at
+/// [`KEY_AT`] the fingerprint key, at [`HEADER_SUM_AT`] the XXH3 of all
+/// before it.
 const HEADER: usize = 64;
 const KEY_AT: usize = 40;
+const HEADER_SUM_AT: usize = 56;
+/// Slots are checksummed in blocks of this many bytes of the file (the
+/// first block starts after the header); each block has two checksums.
+const BLOCK: usize = 4096;
+const PAIR: usize = 16;
 const SLOT: usize = 16;
 const FP_LEN: usize = 10;
 const MIN_CAPACITY: u64 = 1 << 16;
@@ -81,6 +98,8 @@ pub enum IdIndexError {
     Io { path: PathBuf, source: io::Error },
     #[error("{0}: not an id index (bad header); delete it and it will be rebuilt from the log")]
     BadHeader(PathBuf),
+    #[error("{path}: {what}")]
+    Damaged { path: PathBuf, what: String },
     #[error("leaf index {0} exceeds the id index's 48-bit limit")]
     LeafTooLarge(u64),
     #[error("no randomness for a new id-index key: {0}")]
@@ -147,6 +166,10 @@ pub struct IdIndex {
     direct: Option<Option<File>>,
     /// Inserts since the last write-back.
     pending: u64,
+    /// The checksum of each block as it is in the file.
+    sums: Vec<u64>,
+    /// Why the table found on open was replaced by an empty one.
+    replaced: Option<String>,
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> IdIndexError + '_ {
@@ -182,24 +205,31 @@ impl IdIndex {
         let len = file.metadata().map_err(io_err(path))?.len();
         let mut head = [0u8; HEADER];
         file.read_exact_at(&mut head, 0).map_err(io_err(path))?;
-        let word = |i: usize| u64::from_le_bytes(head[i..i + 8].try_into().expect("in the header"));
-        let capacity = word(8);
-        if &head[..8] != MAGIC
-            || !capacity.is_power_of_two()
-            || Some(len) != capacity.checked_mul(SLOT as u64).map(|b| b + HEADER as u64)
-        {
+        let capacity = word(&head, 8);
+        if &head[..8] != MAGIC || file_len(capacity) != Some(len) {
             return Err(IdIndexError::BadHeader(path.to_path_buf()));
         }
-        let (covered, clean) = (word(24), head[32] == 1);
+        if header_sum(&head) != word(&head, HEADER_SUM_AT) {
+            return Err(damaged(
+                path,
+                "its header does not match its checksum".into(),
+            ));
+        }
+        let (covered, clean) = (word(&head, 24), head[32] == 1);
         let fp = Fingerprinter::new(head[KEY_AT..KEY_AT + 16].try_into().expect("16")).of(id);
         let mask = capacity - 1;
         let mut i = fp.bucket(mask);
-        let mut slot = [0u8; SLOT];
+        let (mut block, mut block_no) = (Vec::new(), usize::MAX);
         // At most one pass: a damaged table may have no empty slot.
         for _ in 0..capacity {
-            file.read_exact_at(&mut slot, HEADER as u64 + i * SLOT as u64)
-                .map_err(io_err(path))?;
-            match Self::slot_leaf(&slot) {
+            let at = HEADER + i as usize * SLOT;
+            if at / BLOCK != block_no {
+                block_no = at / BLOCK;
+                read_block(&file, path, capacity, block_no, &mut block)?;
+            }
+            let from = at - block_range(block_no, slots_end(capacity)).start;
+            let slot = &block[from..from + SLOT];
+            match Self::slot_leaf(slot) {
                 Some(leaf) if slot[..FP_LEN] == fp.0 => {
                     return Ok(Some(Lookup {
                         leaf: Some(leaf),
@@ -232,21 +262,40 @@ impl IdIndex {
             f => f.map_err(io_err(path))?,
         };
         let map = map_private(&file, path)?;
-        if map.len() >= HEADER && &map[..8] == MAGIC_V1 {
-            return Self::create_empty(path, max_private);
-        }
-        if map.len() < HEADER || &map[..8] != MAGIC {
-            return Err(IdIndexError::BadHeader(path.to_path_buf()));
-        }
-        let capacity = u64::from_le_bytes(map[8..16].try_into().expect("8"));
-        let count = u64::from_le_bytes(map[16..24].try_into().expect("8"));
-        if !capacity.is_power_of_two() || map.len() as u64 != HEADER as u64 + capacity * SLOT as u64
+        let capacity = map.get(..HEADER).map_or(0, |h| word(h, 8));
+        let checked = if map.len() >= 8 && OLD_MAGICS.iter().any(|m| map[..8] == m[..]) {
+            Err("it is of an earlier format".to_string())
+        } else if map.len() < HEADER
+            || &map[..8] != MAGIC
+            || file_len(capacity) != Some(map.len() as u64)
         {
-            return Err(IdIndexError::BadHeader(path.to_path_buf()));
+            Err("its header is not an id index's".to_string())
+        } else {
+            check(&map, capacity)
+        };
+        match checked {
+            Ok(sums) => {
+                let count = word(&map, 16);
+                let mut idx = IdIndex::new(path, file, map, capacity, count);
+                (idx.max_private, idx.sums) = (max_private, sums);
+                Ok(idx)
+            }
+            Err(why) => {
+                drop((map, file));
+                let mut idx = Self::create_empty(path, max_private)?;
+                idx.replaced = Some(format!(
+                    "{}: {why}; replaced by an empty index, filled again from the log",
+                    path.display()
+                ));
+                Ok(idx)
+            }
         }
-        let mut idx = IdIndex::new(path, file, map, capacity, count);
-        idx.max_private = max_private;
-        Ok(idx)
+    }
+
+    /// Why the table found on open was not used (damaged, or of an earlier
+    /// format) and an empty one took its place; `None` when it was used.
+    pub fn replaced(&self) -> Option<&str> {
+        self.replaced.as_deref()
     }
 
     fn new(path: &Path, file: File, map: MmapMut, capacity: u64, count: u64) -> IdIndex {
@@ -268,6 +317,8 @@ impl IdIndex {
             in_memory: false,
             direct: None,
             pending: 0,
+            sums: Vec::new(),
+            replaced: None,
         }
     }
 
@@ -301,9 +352,14 @@ impl IdIndex {
             .mode(0o600) // the key is in the header
             .open(path)
             .map_err(io_err(path))?;
-        file.set_len(HEADER as u64 + capacity * SLOT as u64)
-            .map_err(io_err(path))?;
-        let len = HEADER + capacity as usize * SLOT;
+        let len = file_len(capacity).ok_or(IdIndexError::LeafTooLarge(capacity))? as usize;
+        file.set_len(len as u64).map_err(io_err(path))?;
+        // The blocks are claimed now: a full disk is an error here, not a
+        // SIGBUS later when a write to the mapping finds no block (tmpfs).
+        match rustix::fs::fallocate(&file, rustix::fs::FallocateFlags::empty(), 0, len as u64) {
+            Ok(()) | Err(rustix::io::Errno::OPNOTSUPP) => {}
+            Err(e) => return Err(io_err(path)(e.into())),
+        }
         let in_memory = len <= max_private;
         let map = if in_memory {
             anonymous(len, path)?
@@ -316,6 +372,14 @@ impl IdIndex {
         idx.map[8..16].copy_from_slice(&capacity.to_le_bytes());
         idx.map[KEY_AT..KEY_AT + 16].copy_from_slice(&fingerprinter.key);
         idx.touch(0);
+        // Every block is zeros: its checksum, twice.
+        let end = slots_end(capacity);
+        let zeros = [0u8; BLOCK];
+        for k in 0..blocks(capacity) {
+            let sum = block_sum(&zeros[..block_range(k, end).len()]);
+            idx.set_pair(k, sum, sum);
+            idx.sums.push(sum);
+        }
         Ok(idx)
     }
 
@@ -335,26 +399,38 @@ impl IdIndex {
 
     /// Writes every modified page to the file and makes it durable; drops
     /// the private copies (the mapping reads the file's pages again) once
-    /// they pass [`MAX_PRIVATE`].
+    /// they pass [`MAX_PRIVATE`]. The changed blocks' checksums go first
+    /// (see the module comment).
     fn write_back(&mut self) -> Result<(), IdIndexError> {
         if self.dirty_pages == 0 {
             return Ok(());
         }
-        let drop_copies = !self.in_memory && self.private_pages * self.page > self.max_private;
+        let end = slots_end(self.capacity);
         let pages = self.map.len().div_ceil(self.page);
-        let mut page = 0;
-        while page < pages {
-            if self.dirty[page / 64] & (1 << (page % 64)) == 0 {
-                page += 1;
-                continue;
+        let mut changed = Vec::new();
+        let mut last = None;
+        for page in (0..end.div_ceil(self.page)).filter(|&p| self.is_dirty(p)) {
+            let (from, to) = (page * self.page, ((page + 1) * self.page).min(end));
+            for k in from / BLOCK..=(to - 1) / BLOCK {
+                if last == Some(k) {
+                    continue; // pages smaller than a block
+                }
+                last = Some(k);
+                let sum = block_sum(&self.map[block_range(k, end)]);
+                if sum != self.sums[k] {
+                    changed.push((k, sum));
+                }
             }
-            let start = page;
-            while page < pages && self.dirty[page / 64] & (1 << (page % 64)) != 0 {
-                page += 1;
-            }
-            let (from, to) = (start * self.page, (page * self.page).min(self.map.len()));
-            self.write_pages(from, to)?;
         }
+        if !changed.is_empty() {
+            for &(k, sum) in &changed {
+                self.set_pair(k, self.sums[k], sum);
+            }
+            self.write_dirty(end / self.page, pages)?;
+            self.file.sync_data().map_err(io_err(&self.path))?;
+        }
+        let drop_copies = !self.in_memory && self.private_pages * self.page > self.max_private;
+        self.write_dirty(0, pages)?;
         if drop_copies {
             // SAFETY: every private copy now matches the file (the dirty ones
             // were just written), so the mapping reads back exactly what it
@@ -365,10 +441,44 @@ impl IdIndex {
             self.private_pages = 0;
         }
         self.file.sync_data().map_err(io_err(&self.path))?;
-        self.dirty.fill(0);
-        self.dirty_pages = 0;
+        for (k, sum) in changed {
+            self.sums[k] = sum;
+        }
         self.pending = 0;
         Ok(())
+    }
+
+    fn is_dirty(&self, page: usize) -> bool {
+        self.dirty[page / 64] & (1 << (page % 64)) != 0
+    }
+
+    /// Writes the modified pages among `pages` (not yet durable) and marks
+    /// them clean.
+    fn write_dirty(&mut self, first: usize, pages: usize) -> Result<(), IdIndexError> {
+        let mut page = first;
+        while page < pages {
+            if !self.is_dirty(page) {
+                page += 1;
+                continue;
+            }
+            let start = page;
+            while page < pages && self.is_dirty(page) {
+                self.dirty[page / 64] &= !(1 << (page % 64));
+                self.dirty_pages -= 1;
+                page += 1;
+            }
+            let (from, to) = (start * self.page, (page * self.page).min(self.map.len()));
+            self.write_pages(from, to)?;
+        }
+        Ok(())
+    }
+
+    /// Records block `k`'s checksum pair.
+    fn set_pair(&mut self, k: usize, durable: u64, new: u64) {
+        let at = slots_end(self.capacity) + k * PAIR;
+        self.map[at..at + 8].copy_from_slice(&durable.to_le_bytes());
+        self.map[at + 8..at + PAIR].copy_from_slice(&new.to_le_bytes());
+        self.touch(at);
     }
 
     /// Writes `map[from..to]` to the file at `from` (a page boundary).
@@ -440,6 +550,8 @@ impl IdIndex {
         self.map[16..24].copy_from_slice(&self.count.to_le_bytes());
         self.map[24..32].copy_from_slice(&covered.to_le_bytes());
         self.map[32] = clean as u8;
+        let sum = header_sum(&self.map[..HEADER]);
+        self.map[HEADER_SUM_AT..HEADER].copy_from_slice(&sum.to_le_bytes());
         self.touch(0);
     }
 
@@ -595,6 +707,7 @@ impl IdIndex {
         next.write_back()?;
         fs::rename(&tmp, &self.path).map_err(io_err(&self.path))?;
         next.path = self.path.clone();
+        next.replaced = self.replaced.take();
         *self = next;
         Ok(())
     }
@@ -616,6 +729,113 @@ impl IdIndex {
         self.set_header(log_size, clean);
         self.write_back()
     }
+}
+
+fn word(bytes: &[u8], at: usize) -> u64 {
+    u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"))
+}
+
+/// Where the slots end and the checksum pairs begin.
+fn slots_end(capacity: u64) -> usize {
+    HEADER + capacity as usize * SLOT
+}
+
+fn blocks(capacity: u64) -> usize {
+    slots_end(capacity).div_ceil(BLOCK)
+}
+
+/// The file's length for `capacity` slots; `None` for no valid capacity.
+fn file_len(capacity: u64) -> Option<u64> {
+    if !capacity.is_power_of_two() || capacity > 1 << 40 {
+        return None;
+    }
+    Some((slots_end(capacity) + blocks(capacity) * PAIR) as u64)
+}
+
+/// The bytes of block `k` (slots only: the first block starts after the header).
+fn block_range(k: usize, slots_end: usize) -> std::ops::Range<usize> {
+    (k * BLOCK).max(HEADER)..((k + 1) * BLOCK).min(slots_end)
+}
+
+fn block_sum(bytes: &[u8]) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(bytes)
+}
+
+fn header_sum(head: &[u8]) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(&head[..HEADER_SUM_AT])
+}
+
+/// Whether `sum` is one of the pair of checksums at `pair`.
+fn in_pair(sum: u64, pair: &[u8]) -> bool {
+    sum == word(pair, 0) || sum == word(pair, 8)
+}
+
+fn damaged(path: &Path, what: String) -> IdIndexError {
+    IdIndexError::Damaged {
+        path: path.to_path_buf(),
+        what,
+    }
+}
+
+/// Checks a whole table (header, every block, the count when it was closed
+/// cleanly); returns the blocks' checksums, or what is wrong.
+fn check(map: &[u8], capacity: u64) -> Result<Vec<u64>, String> {
+    if header_sum(map) != word(map, HEADER_SUM_AT) {
+        return Err("its header does not match its checksum".into());
+    }
+    let end = slots_end(capacity);
+    let mut sums = Vec::with_capacity(blocks(capacity));
+    let mut occupied = 0u64;
+    for k in 0..blocks(capacity) {
+        let range = block_range(k, end);
+        let block = &map[range.clone()];
+        let sum = block_sum(block);
+        if !in_pair(sum, &map[end + k * PAIR..end + (k + 1) * PAIR]) {
+            return Err(format!(
+                "block {k} of its slots (bytes {}..{}) does not match its checksum",
+                range.start, range.end
+            ));
+        }
+        sums.push(sum);
+        occupied += block
+            .chunks_exact(SLOT)
+            .filter(|s| s[FP_LEN..] != [0; SLOT - FP_LEN])
+            .count() as u64;
+    }
+    // After a crash, slots may be ahead of the header's count (`recover`
+    // recounts); a clean table's count is its slots'.
+    let count = word(map, 16);
+    if map[32] == 1 && occupied != count {
+        return Err(format!(
+            "its header counts {count} ids but its slots hold {occupied}"
+        ));
+    }
+    Ok(sums)
+}
+
+/// Reads block `k` of the table in `file` into `buf`, checked.
+fn read_block(
+    file: &File,
+    path: &Path,
+    capacity: u64,
+    k: usize,
+    buf: &mut Vec<u8>,
+) -> Result<(), IdIndexError> {
+    let end = slots_end(capacity);
+    let range = block_range(k, end);
+    buf.resize(range.len(), 0);
+    file.read_exact_at(buf, range.start as u64)
+        .map_err(io_err(path))?;
+    let mut pair = [0u8; PAIR];
+    file.read_exact_at(&mut pair, (end + k * PAIR) as u64)
+        .map_err(io_err(path))?;
+    if !in_pair(block_sum(buf), &pair) {
+        return Err(damaged(
+            path,
+            format!("block {k} of its slots does not match its checksum"),
+        ));
+    }
+    Ok(())
 }
 
 /// Anonymous memory for a whole table, in huge pages if the system has them.
@@ -774,7 +994,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("ids.idx");
         let mut old = vec![0u8; HEADER + MIN_CAPACITY as usize * SLOT];
-        old[..8].copy_from_slice(MAGIC_V1);
+        old[..8].copy_from_slice(OLD_MAGICS[0]);
         old[8..16].copy_from_slice(&MIN_CAPACITY.to_le_bytes());
         old[16..24].copy_from_slice(&5u64.to_le_bytes());
         old[24..32].copy_from_slice(&5u64.to_le_bytes());
@@ -783,7 +1003,76 @@ mod tests {
         let idx = IdIndex::open(&path).unwrap();
         // Empty and clean at 0: the caller replays the whole log into it.
         assert_eq!((idx.len(), idx.covered(), idx.is_clean()), (0, 0, true));
+        assert!(idx.replaced().unwrap().contains("earlier format"));
         assert_eq!(&fs::read(&path).unwrap()[..8], MAGIC);
+    }
+
+    /// A clean table of 3,000 ids at leaves 0..3000, built once.
+    fn saved() -> &'static (tempfile::TempDir, Vec<u8>) {
+        static T: std::sync::OnceLock<(tempfile::TempDir, Vec<u8>)> = std::sync::OnceLock::new();
+        T.get_or_init(|| {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("ids.idx");
+            let mut idx = IdIndex::open(&path).unwrap();
+            idx.begin().unwrap();
+            for i in 0..3000u64 {
+                idx.insert(fp_of(&i.to_le_bytes()), i).unwrap();
+            }
+            idx.sync(3000, true).unwrap();
+            drop(idx);
+            let bytes = fs::read(&path).unwrap();
+            (dir, bytes)
+        })
+    }
+
+    #[test]
+    fn a_damaged_table_is_replaced_and_lookups_refuse_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ids.idx");
+        let mut bytes = saved().1.clone();
+        // A byte in the block where a lookup of "x" starts.
+        let key = bytes[KEY_AT..KEY_AT + 16].try_into().unwrap();
+        let capacity = word(&bytes, 8);
+        let at = HEADER + Fingerprinter::new(key).of(b"x").bucket(capacity - 1) as usize * SLOT;
+        bytes[at] ^= 1;
+        fs::write(&path, &bytes).unwrap();
+        let err = IdIndex::lookup(&path, b"x").unwrap_err().to_string();
+        let block = format!("block {} of its slots", at / BLOCK);
+        assert!(err.contains(&format!("{block} does not match")), "{err}");
+        let idx = IdIndex::open(&path).unwrap();
+        assert!(
+            idx.replaced().unwrap().contains(&block),
+            "{:?}",
+            idx.replaced()
+        );
+        assert_eq!(
+            (idx.len(), idx.covered()),
+            (0, 0),
+            "to be filled from the log"
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+        /// Whatever byte changes, the table opened either is replaced or
+        /// answers exactly as before (a changed checksum of a pair's other
+        /// half changes nothing).
+        #[test]
+        fn a_changed_byte_never_changes_an_answer(at in any::<prop::sample::Index>(), xor in 1u8..=255) {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("ids.idx");
+            let mut bytes = saved().1.clone();
+            let i = at.index(bytes.len());
+            bytes[i] ^= xor;
+            fs::write(&path, &bytes).unwrap();
+            let idx = IdIndex::open(&path).unwrap();
+            if idx.replaced().is_none() {
+                prop_assert_eq!((idx.len(), idx.covered(), idx.is_clean()), (3000, 3000, true));
+                for leaf in 0..3000u64 {
+                    prop_assert_eq!(idx.get(&fp_of(&leaf.to_le_bytes())), Some(leaf));
+                }
+            }
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@ use crate::note::NoteError;
 use crate::proof::ProofError;
 use crate::tile;
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LogError {
@@ -20,4 +20,11 @@ pub enum LogError {
     EntryTooLarge(usize),
     #[error(transparent)]
     Proof(#[from] ProofError),
+}
+
+pub(crate) fn io_err(path: &Path) -> impl FnOnce(io::Error) -> LogError + '_ {
+    move |source| LogError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }

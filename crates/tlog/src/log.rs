@@ -15,9 +15,10 @@
 //! covered by a durable checkpoint are ever acknowledged.
 
 use crate::checkpoint::Checkpoint;
-use crate::error::LogError;
+use crate::error::{io_err, LogError};
 use crate::hash::{leaf_hash, Hash};
 use crate::note::{NoteSigner, NoteVerifier};
+use crate::reader::{read_checkpoint, LogReader};
 use crate::tile::{self, Level, TileId, WIDTH};
 use crate::tree;
 use crate::writer::Writer;
@@ -31,13 +32,6 @@ use std::path::{Path, PathBuf};
 /// checkpoint file is replaced. Kept so that anyone holding an old
 /// checkpoint can be shown the log still extends it.
 pub const HISTORY: &str = "checkpoint-history.ndjson";
-
-fn io_err(path: &Path) -> impl FnOnce(io::Error) -> LogError + '_ {
-    move |source| LogError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
-}
 
 /// An entry ready to append: its bytes and their RFC 6962 leaf hash (one
 /// entry; a pipeline packs many in [`Entries`]).
@@ -208,30 +202,6 @@ impl Edge {
     }
 }
 
-/// Reads and checks the signed checkpoint of a log directory.
-pub fn read_checkpoint(
-    dir: &Path,
-    verifier: &NoteVerifier,
-) -> Result<(Checkpoint, String), LogError> {
-    let path = dir.join("checkpoint");
-    let note = fs::read_to_string(&path).map_err(io_err(&path))?;
-    let text = verifier.open(&note).map_err(|source| LogError::Note {
-        path: path.clone(),
-        source,
-    })?;
-    let cp = Checkpoint::parse(text)
-        .map_err(|e| LogError::Corrupt(format!("{}: {e}", path.display())))?;
-    if cp.origin != verifier.name() {
-        return Err(LogError::Corrupt(format!(
-            "{}: origin {:?} is not the key's name {:?}",
-            path.display(),
-            cp.origin,
-            verifier.name()
-        )));
-    }
-    Ok((cp, note))
-}
-
 /// The single writer of a log directory.
 pub struct Log {
     dir: PathBuf,
@@ -280,11 +250,7 @@ impl Log {
             return Ok(log);
         }
         let (cp, note) = read_checkpoint(dir, &verifier)?;
-        let reader = LogReader {
-            dir: dir.to_path_buf(),
-            checkpoint: cp.clone(),
-            note: note.clone(),
-        };
+        let reader = LogReader::at(dir, cp.clone(), note.clone());
         let mut level = 0u8;
         while cp
             .size
@@ -376,11 +342,7 @@ impl Log {
     }
 
     pub fn reader(&self) -> LogReader {
-        LogReader {
-            dir: self.dir.clone(),
-            checkpoint: self.checkpoint.clone(),
-            note: self.note.clone(),
-        }
+        LogReader::at(&self.dir, self.checkpoint.clone(), self.note.clone())
     }
 
     /// Sequences one entry and returns its index. It is durable, and may be
@@ -507,10 +469,15 @@ impl Log {
         let note = self
             .signer
             .sign(&self.checkpoint.to_text())
-            .map_err(|source| LogError::Note {
-                path: path.clone(),
-                source,
-            })?;
+            .map_err(|source| LogError::Note { path, source })?;
+        self.write_checkpoint(note)
+    }
+
+    /// Replaces the checkpoint file with `note`, durably, then records it
+    /// in the history. Recorded only once published: a crash before that
+    /// leaves the checkpoint out of the history, and `open` adds it back.
+    fn write_checkpoint(&mut self, note: String) -> Result<(), LogError> {
+        let path = self.dir.join("checkpoint");
         let tmp = self.dir.join("checkpoint.tmp");
         let mut f = File::create(&tmp).map_err(io_err(&tmp))?;
         f.write_all(note.as_bytes()).map_err(io_err(&tmp))?;
@@ -519,11 +486,27 @@ impl Log {
         File::open(&self.dir)
             .and_then(|d| d.sync_all())
             .map_err(io_err(&self.dir))?;
-        // Recorded only once published: a crash before this line leaves the
-        // checkpoint out of the history, and `open` adds it back.
         append_history(&self.dir, self.checkpoint.size, &note)?;
         self.note = note;
         Ok(())
+    }
+
+    /// Adds signature lines (witnesses' cosignatures, from
+    /// [`crate::witness`]) to the published checkpoint, if it is still the
+    /// one of `size`; returns whether it was. The checkpoint file then
+    /// carries them, as C2SP logs publish cosigned checkpoints.
+    pub fn add_cosignatures(&mut self, size: u64, lines: &str) -> Result<bool, LogError> {
+        if size != self.checkpoint.size {
+            return Ok(false);
+        }
+        let note = format!("{}{lines}", self.note);
+        let path = self.dir.join("checkpoint");
+        self.signer
+            .verifier()
+            .open(&note)
+            .map_err(|source| LogError::Note { path, source })?;
+        self.write_checkpoint(note)?;
+        Ok(true)
     }
 
     /// Adds the current checkpoint to the history if a crash kept it out.
@@ -589,170 +572,6 @@ fn sync_filesystem(dir: &Path) -> Result<(), LogError> {
         path: dir.to_path_buf(),
         source: e.into(),
     })
-}
-
-/// Read access to the part of a log that a checkpoint covers.
-#[derive(Clone)]
-pub struct LogReader {
-    dir: PathBuf,
-    checkpoint: Checkpoint,
-    note: String,
-}
-
-impl LogReader {
-    /// Opens a log directory read-only at its latest checkpoint.
-    pub fn open(dir: &Path, verifier: &NoteVerifier) -> Result<LogReader, LogError> {
-        let (checkpoint, note) = read_checkpoint(dir, verifier)?;
-        Ok(LogReader {
-            dir: dir.to_path_buf(),
-            checkpoint,
-            note,
-        })
-    }
-
-    pub fn checkpoint(&self) -> &Checkpoint {
-        &self.checkpoint
-    }
-
-    pub fn note(&self) -> &str {
-        &self.note
-    }
-
-    pub fn size(&self) -> u64 {
-        self.checkpoint.size
-    }
-
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
-    pub fn read_file(&self, t: TileId) -> Result<Vec<u8>, LogError> {
-        let path = self.dir.join(t.path());
-        fs::read(&path).map_err(io_err(&path))
-    }
-
-    /// A hash tile as the checkpoint's tree has it.
-    pub fn read_tile(&self, t: TileId) -> Result<Vec<Hash>, LogError> {
-        let data = self.read_file(t)?;
-        tile::decode_hashes(&data, t.width)
-            .map_err(|e| LogError::Corrupt(format!("{}: {e}", t.path())))
-    }
-
-    /// The entries of bundle `index` within the checkpoint's tree.
-    pub fn read_bundle(&self, index: u64) -> Result<Vec<Vec<u8>>, LogError> {
-        let Some(t) = tile::tile_in_tree(Level::Entries, index, self.size()) else {
-            return Ok(Vec::new());
-        };
-        let data = self.read_file(t)?;
-        let entries = tile::decode_bundle(&data, t.width)
-            .map_err(|e| LogError::Corrupt(format!("{}: {e}", t.path())))?;
-        Ok(entries.into_iter().map(<[u8]>::to_vec).collect())
-    }
-
-    /// Calls `f(index, entry)` for every entry in `start..end` (clamped to the checkpoint).
-    pub fn for_each_entry(
-        &self,
-        start: u64,
-        end: u64,
-        f: impl FnMut(u64, &[u8]) -> Result<(), LogError>,
-    ) -> Result<(), LogError> {
-        self.for_each_entry_in(start, end, |_| true, f)
-    }
-
-    /// [`Self::for_each_entry`] over only the entry bundles whose raw
-    /// bytes `keep` accepts: a scan for rare entries skips the others
-    /// without decoding them.
-    pub fn for_each_entry_in(
-        &self,
-        start: u64,
-        end: u64,
-        keep: impl Fn(&[u8]) -> bool,
-        mut f: impl FnMut(u64, &[u8]) -> Result<(), LogError>,
-    ) -> Result<(), LogError> {
-        let end = end.min(self.size());
-        let mut b = start / WIDTH;
-        while b * WIDTH < end {
-            let t =
-                tile::tile_in_tree(Level::Entries, b, self.size()).expect("bundle below the size");
-            let data = self.read_file(t)?;
-            if !keep(&data) {
-                b += 1;
-                continue;
-            }
-            let entries = tile::decode_bundle(&data, t.width)
-                .map_err(|e| LogError::Corrupt(format!("{}: {e}", t.path())))?;
-            for (i, e) in entries.into_iter().enumerate() {
-                let index = b * WIDTH + i as u64;
-                if index >= start && index < end {
-                    f(index, e)?;
-                }
-            }
-            b += 1;
-        }
-        Ok(())
-    }
-}
-
-/// Tiles read so far, by (level, index).
-type TileCache = std::collections::HashMap<(u8, u64), std::rc::Rc<Vec<Hash>>>;
-
-/// Subtree hashes straight from the tiles, for proofs at the reader's
-/// checkpoint. Tiles read are cached, so a batch of proofs reads each once.
-pub struct TileHashes<'a> {
-    reader: &'a LogReader,
-    cache: std::cell::RefCell<TileCache>,
-}
-
-impl<'a> TileHashes<'a> {
-    pub fn new(reader: &'a LogReader) -> Self {
-        TileHashes {
-            reader,
-            cache: Default::default(),
-        }
-    }
-
-    fn tile(&self, level: u8, index: u64) -> Result<std::rc::Rc<Vec<Hash>>, LogError> {
-        if let Some(t) = self.cache.borrow().get(&(level, index)) {
-            return Ok(t.clone());
-        }
-        let id = tile::tile_in_tree(Level::Hashes(level), index, self.reader.size())
-            .ok_or_else(|| LogError::Corrupt(format!("tile {level}/{index} is beyond the tree")))?;
-        let hashes = std::rc::Rc::new(self.reader.read_tile(id)?);
-        self.cache
-            .borrow_mut()
-            .insert((level, index), hashes.clone());
-        Ok(hashes)
-    }
-
-    /// The hash of the perfect subtree of height `h` starting at leaf `start`.
-    fn perfect(&self, start: u64, h: u32) -> Result<Hash, LogError> {
-        let level = h / tile::HEIGHT;
-        let unit = start >> (tile::HEIGHT * level);
-        let count = 1usize << (h % tile::HEIGHT);
-        let tile = self.tile(level as u8, unit / WIDTH)?;
-        let offset = (unit % WIDTH) as usize;
-        let hashes = tile.get(offset..offset + count).ok_or_else(|| {
-            LogError::Corrupt(format!(
-                "tile at level {level} is too short for leaf {start}"
-            ))
-        })?;
-        Ok(tree::root(hashes))
-    }
-}
-
-impl crate::proof::Subtrees for TileHashes<'_> {
-    type Error = LogError;
-    fn mth(&self, start: u64, end: u64) -> Result<Hash, LogError> {
-        let n = end - start;
-        if n.is_power_of_two() && start.is_multiple_of(n) {
-            return self.perfect(start, n.trailing_zeros());
-        }
-        let k = tree::split(n);
-        Ok(crate::hash::node_hash(
-            &self.mth(start, start + k)?,
-            &self.mth(start + k, end)?,
-        ))
-    }
 }
 
 #[cfg(test)]
@@ -846,7 +665,7 @@ mod tests {
             log.commit().unwrap();
         }
         let reader = log.reader();
-        let tiles = TileHashes::new(&reader);
+        let tiles = crate::TileHashes::new(&reader);
         let n = all.len() as u64;
         for i in [0, 1, 255, 256, 65_535, 65_536, 70_000, n - 1] {
             assert_eq!(

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 
 /// The signature type byte of Ed25519 in signed-note.
 const ALG_ED25519: u8 = 0x01;
-const SIG_PREFIX: &str = "\u{2014} ";
+pub(crate) const SIG_PREFIX: &str = "\u{2014} ";
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum NoteError {
@@ -28,15 +28,20 @@ pub enum NoteError {
     BadSignature(String),
 }
 
-fn valid_name(name: &str) -> bool {
+pub(crate) fn valid_name(name: &str) -> bool {
     !name.is_empty() && !name.chars().any(|c| c.is_whitespace() || c == '+')
 }
 
 fn key_id(name: &str, public: &[u8; 32]) -> [u8; 4] {
+    key_id_of(ALG_ED25519, name, public)
+}
+
+/// `SHA-256(name || "\n" || alg || public key)[:4]`.
+pub(crate) fn key_id_of(alg: u8, name: &str, public: &[u8; 32]) -> [u8; 4] {
     let mut h = Sha256::new();
     h.update(name.as_bytes());
     h.update(b"\n");
-    h.update([ALG_ED25519]);
+    h.update([alg]);
     h.update(public);
     let d = h.finalize();
     [d[0], d[1], d[2], d[3]]
@@ -82,33 +87,12 @@ impl NoteSigner {
 
     /// `PRIVATE+KEY+<name>+<id>+<base64(0x01 || seed)>`.
     pub fn to_skey(&self) -> String {
-        let mut raw = vec![ALG_ED25519];
-        raw.extend_from_slice(self.key.as_bytes());
-        format!(
-            "PRIVATE+KEY+{}+{}+{}",
-            self.name,
-            hex4(self.id),
-            B64.encode(raw)
-        )
+        encode_key(true, &self.name, self.id, ALG_ED25519, self.key.as_bytes())
     }
 
     pub fn from_skey(s: &str) -> Result<Self, NoteError> {
-        let bad = |why: &str| NoteError::MalformedKey(format!("private key: {why}"));
-        let rest = s
-            .trim()
-            .strip_prefix("PRIVATE+KEY+")
-            .ok_or_else(|| bad("does not start with PRIVATE+KEY+"))?;
-        let (name, id, raw) = split_key(rest).ok_or_else(|| bad("expected name+id+key"))?;
-        let raw = B64.decode(raw).map_err(|_| bad("key is not base64"))?;
-        let seed: [u8; 32] = match raw.split_first() {
-            Some((&ALG_ED25519, seed)) => seed.try_into().map_err(|_| bad("wrong key length"))?,
-            _ => return Err(bad("not an Ed25519 key")),
-        };
-        let signer = NoteSigner::new(name, seed)?;
-        if hex4(signer.id) != id {
-            return Err(bad("key id does not match the key"));
-        }
-        Ok(signer)
+        let (name, seed) = decode_key(s, true, ALG_ED25519)?;
+        NoteSigner::new(&name, seed)
     }
 
     /// Signs `text` (which must end in a newline) and returns the whole note.
@@ -125,11 +109,57 @@ impl NoteSigner {
     }
 }
 
-fn split_key(s: &str) -> Option<(&str, &str, &str)> {
+/// A key's text form: `<name>+<id>+<base64(alg || 32 bytes)>`, private
+/// keys (the bytes a seed) prefixed `PRIVATE+KEY+` (Go's `note` formats).
+pub(crate) fn encode_key(
+    private: bool,
+    name: &str,
+    id: [u8; 4],
+    alg: u8,
+    key: &[u8; 32],
+) -> String {
+    let mut raw = vec![alg];
+    raw.extend_from_slice(key);
+    let prefix = if private { "PRIVATE+KEY+" } else { "" };
+    format!("{prefix}{name}+{}+{}", hex4(id), B64.encode(raw))
+}
+
+/// Parses [`encode_key`]'s form for signature type `alg`: the name and the
+/// 32 key bytes, once the name is valid, the key a valid Ed25519 key and
+/// its id the one the text claims.
+pub(crate) fn decode_key(s: &str, private: bool, alg: u8) -> Result<(String, [u8; 32]), NoteError> {
+    let what = if private { "private key" } else { "public key" };
+    let bad = |why: &str| NoteError::MalformedKey(format!("{what}: {why}"));
+    let s = s.trim();
+    let s = match private {
+        true => s
+            .strip_prefix("PRIVATE+KEY+")
+            .ok_or_else(|| bad("does not start with PRIVATE+KEY+"))?,
+        false => s,
+    };
     // The base64 key may itself contain '+', so split only twice.
     let mut parts = s.splitn(3, '+');
-    let (name, id, raw) = (parts.next()?, parts.next()?, parts.next()?);
-    (id.len() == 8).then_some((name, id, raw))
+    let (Some(name), Some(id), Some(raw)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(bad("expected name+id+key"));
+    };
+    if !valid_name(name) {
+        return Err(NoteError::InvalidName(name.to_string()));
+    }
+    let raw = B64.decode(raw).map_err(|_| bad("key is not base64"))?;
+    let key: [u8; 32] = match raw.split_first() {
+        Some((&a, k)) if a == alg => k.try_into().map_err(|_| bad("wrong key length"))?,
+        _ => return Err(bad(&format!("not an Ed25519 key of type {alg:#04x}"))),
+    };
+    let public = if private {
+        SigningKey::from_bytes(&key).verifying_key().to_bytes()
+    } else {
+        VerifyingKey::from_bytes(&key).map_err(|_| bad("not a valid Ed25519 point"))?;
+        key
+    };
+    if hex4(key_id_of(alg, name, &public)) != id {
+        return Err(bad("key id does not match the key"));
+    }
+    Ok((name.to_string(), key))
 }
 
 fn check_text(text: &str) -> Result<(), NoteError> {
@@ -161,32 +191,15 @@ impl NoteVerifier {
 
     /// `<name>+<id>+<base64(0x01 || public key)>`: the C2SP `vkey` form.
     pub fn to_vkey(&self) -> String {
-        let mut raw = vec![ALG_ED25519];
-        raw.extend_from_slice(self.key.as_bytes());
-        format!("{}+{}+{}", self.name, hex4(self.id), B64.encode(raw))
+        encode_key(false, &self.name, self.id, ALG_ED25519, self.key.as_bytes())
     }
 
     pub fn from_vkey(s: &str) -> Result<Self, NoteError> {
-        let bad = |why: &str| NoteError::MalformedKey(format!("public key: {why}"));
-        let (name, id, raw) = split_key(s.trim()).ok_or_else(|| bad("expected name+id+key"))?;
-        if !valid_name(name) {
-            return Err(NoteError::InvalidName(name.to_string()));
-        }
-        let raw = B64.decode(raw).map_err(|_| bad("key is not base64"))?;
-        let public: [u8; 32] = match raw.split_first() {
-            Some((&ALG_ED25519, k)) => k.try_into().map_err(|_| bad("wrong key length"))?,
-            _ => return Err(bad("not an Ed25519 key")),
-        };
-        let key =
-            VerifyingKey::from_bytes(&public).map_err(|_| bad("not a valid Ed25519 point"))?;
-        let kid = key_id(name, &public);
-        if hex4(kid) != id {
-            return Err(bad("key id does not match the key"));
-        }
+        let (name, public) = decode_key(s, false, ALG_ED25519)?;
         Ok(NoteVerifier {
-            name: name.to_string(),
-            key,
-            id: kid,
+            id: key_id(&name, &public),
+            key: VerifyingKey::from_bytes(&public).expect("checked by decode_key"),
+            name,
         })
     }
 
@@ -194,34 +207,9 @@ impl NoteVerifier {
     /// ignored (a note may carry witnesses' cosignatures); one by this key
     /// must be present and valid.
     pub fn open<'a>(&self, note: &'a str) -> Result<&'a str, NoteError> {
-        let split = note
-            .rfind("\n\n")
-            .ok_or_else(|| NoteError::Malformed("no blank line before the signatures".into()))?;
-        let (text, sigs) = (&note[..split + 1], &note[split + 2..]);
-        check_text(text)?;
-        if !sigs.ends_with('\n') || sigs.len() < 2 {
-            return Err(NoteError::Malformed(
-                "signature block is empty or does not end with a newline".into(),
-            ));
-        }
+        let (text, sigs) = split_note(note)?;
         let mut found = false;
-        for line in sigs[..sigs.len() - 1].split('\n') {
-            let rest = line.strip_prefix(SIG_PREFIX).ok_or_else(|| {
-                NoteError::Malformed(format!(
-                    "signature line {line:?} does not start with an em dash"
-                ))
-            })?;
-            let (name, b64) = rest.split_once(' ').ok_or_else(|| {
-                NoteError::Malformed(format!("signature line {line:?} has no signature"))
-            })?;
-            let raw = B64
-                .decode(b64)
-                .map_err(|_| NoteError::Malformed(format!("signature of {name} is not base64")))?;
-            if raw.len() < 5 {
-                return Err(NoteError::Malformed(format!(
-                    "signature of {name} is too short"
-                )));
-            }
+        for (name, raw) in sigs {
             if name != self.name || raw[..4] != self.id {
                 continue;
             }
@@ -238,6 +226,44 @@ impl NoteVerifier {
             Err(NoteError::UnknownKey(self.to_vkey()))
         }
     }
+}
+
+/// A signature line: the key's name, and key id || signature.
+pub(crate) type SignatureLine<'a> = (&'a str, Vec<u8>);
+
+/// A note's text and its signatures.
+pub(crate) fn split_note(note: &str) -> Result<(&str, Vec<SignatureLine<'_>>), NoteError> {
+    let split = note
+        .rfind("\n\n")
+        .ok_or_else(|| NoteError::Malformed("no blank line before the signatures".into()))?;
+    let (text, sigs) = (&note[..split + 1], &note[split + 2..]);
+    check_text(text)?;
+    if !sigs.ends_with('\n') || sigs.len() < 2 {
+        return Err(NoteError::Malformed(
+            "signature block is empty or does not end with a newline".into(),
+        ));
+    }
+    let mut out = Vec::new();
+    for line in sigs[..sigs.len() - 1].split('\n') {
+        let rest = line.strip_prefix(SIG_PREFIX).ok_or_else(|| {
+            NoteError::Malformed(format!(
+                "signature line {line:?} does not start with an em dash"
+            ))
+        })?;
+        let (name, b64) = rest.split_once(' ').ok_or_else(|| {
+            NoteError::Malformed(format!("signature line {line:?} has no signature"))
+        })?;
+        let raw = B64
+            .decode(b64)
+            .map_err(|_| NoteError::Malformed(format!("signature of {name} is not base64")))?;
+        if raw.len() < 5 {
+            return Err(NoteError::Malformed(format!(
+                "signature of {name} is too short"
+            )));
+        }
+        out.push((name, raw));
+    }
+    Ok((text, out))
 }
 
 #[cfg(test)]

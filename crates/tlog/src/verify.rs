@@ -4,8 +4,9 @@
 
 use crate::error::LogError;
 use crate::hash::{leaf_hash, Hash};
-use crate::log::{read_checkpoint, read_history, Edge, HISTORY};
+use crate::log::{read_history, Edge, HISTORY};
 use crate::note::NoteVerifier;
+use crate::reader::read_checkpoint;
 use crate::tile::{self, Level, TileId, WIDTH};
 use std::fs;
 use std::path::Path;

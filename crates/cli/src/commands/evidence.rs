@@ -27,13 +27,16 @@ pub fn checkpoint(dir: &DataDir, json_out: bool) -> Result<u8> {
 }
 
 /// A key given on the command line: a vkey, or a file holding one.
-fn parse_key(k: &str) -> Result<tlog::NoteVerifier> {
-    let text = if Path::new(k).exists() {
+fn key_text(k: &str) -> Result<String> {
+    Ok(if Path::new(k).exists() {
         std::fs::read_to_string(k)?
     } else {
         k.to_string()
-    };
-    Ok(tlog::NoteVerifier::from_vkey(&text)?)
+    })
+}
+
+fn parse_key(k: &str) -> Result<tlog::NoteVerifier> {
+    Ok(tlog::NoteVerifier::from_vkey(&key_text(k)?)?)
 }
 
 pub fn verify(
@@ -41,11 +44,126 @@ pub fn verify(
     json_out: bool,
     bundle: Option<PathBuf>,
     key: Option<String>,
+    witnesses: Vec<String>,
 ) -> Result<u8> {
-    match bundle {
-        Some(b) => verify_bundle(json_out, &b, key),
-        None => verify_log(dir, json_out, key),
+    let witnesses = witnesses
+        .iter()
+        .map(|w| Ok(tlog::witness::CosignVerifier::from_vkey(&key_text(w)?)?))
+        .collect::<Result<Vec<_>>>()?;
+    let code = match &bundle {
+        Some(b) => verify_bundle(json_out, b, key)?,
+        None => verify_log(dir, json_out, key)?,
+    };
+    if code != 0 || witnesses.is_empty() {
+        return Ok(code);
     }
+    // The checkpoint the log or bundle stands on must carry every
+    // witness's cosignature: a rollback or fork a witness refused has none.
+    let note = match &bundle {
+        Some(b) => {
+            let v: serde_json::Value = serde_json::from_slice(&std::fs::read(b)?)?;
+            v["checkpoint"].as_str().unwrap_or_default().to_string()
+        }
+        None => dir.reader()?.note().to_string(),
+    };
+    for w in &witnesses {
+        match w.check(&note) {
+            Ok(t) if !json_out => println!("OK: cosigned by witness {} (time {t})", w.name()),
+            Ok(_) => {}
+            Err(e) => {
+                let why = format!(
+                    "the checkpoint is not cosigned by witness {}: {e}",
+                    w.name()
+                );
+                return failed(json_out, &why);
+            }
+        }
+    }
+    Ok(0)
+}
+
+/// `witness init` and `witness serve`.
+pub fn witness(json_out: bool, what: Witness) -> Result<u8> {
+    match what {
+        Witness::Init { name, key } => {
+            let k = ledger::witness::create_key(&key, &name)?;
+            let vkey = k.verifier().to_vkey();
+            if json_out {
+                println!("{}", json!({ "name": name, "key": key, "vkey": vkey }));
+            } else {
+                println!("{vkey}");
+            }
+            Ok(0)
+        }
+        Witness::Serve {
+            key,
+            state,
+            logs,
+            listen,
+        } => {
+            let logs = logs
+                .iter()
+                .map(|l| parse_key(l))
+                .collect::<Result<Vec<_>>>()?;
+            if logs.is_empty() {
+                bail!("say which logs to witness: --log VKEY (a log's public key, or a file holding it)");
+            }
+            let cosigner = ledger::witness::load_key(&key)?;
+            let name = cosigner.verifier().name().to_string();
+            let w = tlog::witness::Witness { cosigner, logs };
+            ledger::serve::serve_witness(&listen, w, state, |addr| {
+                use std::io::Write;
+                println!("witness {name} on http://{addr}");
+                let _ = std::io::stdout().flush();
+            })?;
+            Ok(0)
+        }
+    }
+}
+
+/// `cosign --witness URL`: asks each witness to cosign the checkpoint now.
+pub fn cosign(dir: &DataDir, json_out: bool, urls: Vec<String>) -> Result<u8> {
+    dir.require_existing()?;
+    let mut ledger = ledger::Ledger::open(dir, None)?;
+    for url in urls {
+        let mut w = ledger::witness::Witness::new(&url);
+        let size = w.cosign(|f| f(&mut ledger.log))?;
+        if json_out {
+            println!(
+                "{}",
+                json!({ "witness": url, "size": size, "checkpoint": ledger.log.checkpoint().1 })
+            );
+        } else {
+            println!("cosigned by {url} at size {size}");
+        }
+    }
+    Ok(0)
+}
+
+#[derive(clap::Subcommand)]
+pub enum Witness {
+    /// Create a witness key (C2SP tlog-cosignature/v1) and print its public key.
+    Init {
+        /// The witness's name (a schema-less URL, e.g. witness.example.org/w1).
+        #[arg(long)]
+        name: String,
+        /// Where to keep the private key (created owner-only, never overwritten).
+        #[arg(long)]
+        key: PathBuf,
+    },
+    /// Serve C2SP tlog-witness (POST /add-checkpoint) for the logs given.
+    Serve {
+        #[arg(long)]
+        key: PathBuf,
+        /// The last checkpoint cosigned per log (JSON, created if missing).
+        #[arg(long)]
+        state: PathBuf,
+        /// A log to witness: its public key (vkey, or a file holding one); repeat for several.
+        #[arg(long = "log", value_name = "VKEY")]
+        logs: Vec<String>,
+        #[arg(long, default_value = "127.0.0.1:8081")]
+        listen: String,
+    },
 }
 
 fn verify_bundle(json_out: bool, path: &Path, key: Option<String>) -> Result<u8> {

@@ -14,7 +14,8 @@ pub struct Args {
     /// The log's origin (its name in checkpoints); only when the log is created.
     #[arg(long)]
     origin: Option<String>,
-    /// Events per commit (each commit is fsynced and signed).
+    /// Events per commit (each commit is fsynced and signed); with --url,
+    /// lines per request.
     #[arg(long, default_value_t = 100_000)]
     batch: u64,
     /// The longest, in milliseconds, an event waits for its commit when
@@ -107,7 +108,16 @@ pub fn run(dir: &DataDir, json_out: bool, a: Args) -> Result<u8> {
         max_delay: std::time::Duration::from_millis(a.max_delay),
         ..Options::default()
     };
-    let report = ingest(&mut ledger, inputs, &opts, &mut progress)?;
+    let before = ledger.log.len();
+    let report = ingest(&mut ledger, inputs, &opts, &mut progress).map_err(|e| {
+        // What was committed stays: say how much, and that a retry is safe.
+        let size = ledger.log.checkpoint().0.size;
+        anyhow::anyhow!(
+            "{e}\n{} events were committed before this error (the log now holds {size}); \
+             ingesting the same input again adds the rest, each event once",
+            size.saturating_sub(before)
+        )
+    })?;
     drop(progress);
     if let Some(b) = bar {
         b.finish_and_clear();
@@ -132,7 +142,7 @@ pub fn run(dir: &DataDir, json_out: bool, a: Args) -> Result<u8> {
 }
 
 /// Sends every input's lines to the service at `url`, in batches of at
-/// most 10,000 lines or --max-delay; the service's answers added up, its
+/// most --batch lines or --max-delay; the service's answers added up, its
 /// line numbers made the file's.
 fn remote(url: &str, token: Option<&str>, inputs: Vec<Input>, a: &Args) -> Result<IngestReport> {
     use std::io::BufRead;
@@ -188,7 +198,7 @@ fn remote(url: &str, token: Option<&str>, inputs: Vec<Input>, a: &Args) -> Resul
                     }
                     batch.push(line);
                     next += 1;
-                    if batch.len() >= 10_000 {
+                    if batch.len() as u64 >= a.batch.max(1) {
                         send(&mut batch, first)?;
                         deadline = None;
                     }

@@ -36,6 +36,11 @@ pub struct Serve {
     database: Option<String>,
     #[command(flatten)]
     nats: NatsArgs,
+    /// A witness (C2SP tlog-witness, `http://` URL) to cosign each new
+    /// checkpoint; repeat for several. Cosignatures go into the published
+    /// checkpoint.
+    #[arg(long = "witness", value_name = "URL")]
+    witnesses: Vec<String>,
 }
 
 /// Where NATS is, for `serve --nats` and `publish`.
@@ -151,6 +156,7 @@ pub fn serve(dir: DataDir, s: Serve) -> Result<u8> {
         retry,
         header_timeout: std::time::Duration::from_secs_f64(s.header_timeout.max(0.1)),
         nats: s.nats.get(),
+        witnesses: s.witnesses,
     };
     ledger::serve::serve(dir, opts, |addr| {
         use std::io::Write;

@@ -138,8 +138,8 @@ impl Drop for Server {
 
 /// Starts `serve` on a free port; its address.
 pub fn serve(data: &Path, args: &[&str]) -> (Server, String) {
-    use std::io::BufRead;
-    let mut child = bin()
+    let mut child = bin();
+    child
         .args([
             "--data",
             data.to_str().unwrap(),
@@ -147,10 +147,14 @@ pub fn serve(data: &Path, args: &[&str]) -> (Server, String) {
             "--listen",
             "127.0.0.1:0",
         ])
-        .args(args)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+        .args(args);
+    listening(child)
+}
+
+/// Starts a server command that prints `… http://ADDR` first; it and ADDR.
+pub fn listening(mut command: Command) -> (Server, String) {
+    use std::io::BufRead;
+    let mut child = command.stdout(Stdio::piped()).spawn().unwrap();
     let mut line = String::new();
     std::io::BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)

@@ -165,6 +165,8 @@ pub fn routes() -> Routes<Svc> {
                 ("product", any_text()),
                 ("status", names(&Status::ALL)),
                 ("overdue", json!({"type": "boolean"})),
+                ("limit", json!({"type": "integer", "minimum": 0})),
+                ("offset", json!({"type": "integer", "minimum": 0})),
             ],
         ))
         .add(Method::GET, "/v1/cases/{id}", case, op("One case", "everyone with a scope", "report.md §3 case"))
@@ -198,10 +200,17 @@ async fn track(State(svc): State<Svc>, req: Request, next: Next) -> Response {
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let method = req.method().clone();
     let start = Instant::now();
     let r = next.run(req).await;
-    svc.metrics
-        .request(&route, r.status().as_u16(), start.elapsed());
+    let (status, took) = (r.status().as_u16(), start.elapsed());
+    svc.metrics.request(&route, status, took);
+    let ms = took.as_secs_f64() * 1e3;
+    if r.status().is_server_error() {
+        tracing::error!(%method, %route, status, ms, "request failed");
+    } else {
+        tracing::debug!(%method, %route, status, ms, "request");
+    }
     r
 }
 
@@ -506,6 +515,11 @@ struct CaseFilter {
     status: Option<String>,
     #[serde(default)]
     overdue: bool,
+    /// A page of the list: at most `limit` cases after skipping `offset`
+    /// (default: every case). `total` says how many matched.
+    limit: Option<usize>,
+    #[serde(default)]
+    offset: usize,
 }
 
 async fn cases(
@@ -527,24 +541,28 @@ async fn cases(
     };
     blocking(&svc, move |s| {
         let v = {
-            let live = s.live()?;
-            let a = &live.analysis;
+            let mut live = s.live()?;
             let at = now();
-            let answers: Vec<CaseAnswer> = a
-                .analyzer
-                .cases(at)
+            let (cases, a) = live.cases(at);
+            let answers: Vec<&analysis::cases::case::Case> = cases
                 .iter()
                 .filter(|c| f.session.is_none() || c.session == f.session)
                 .filter(|c| f.product.is_none() || c.product == f.product)
                 .filter(|c| status.is_none_or(|st| c.status == st))
                 .filter(|c| !f.overdue || c.overdue)
                 .filter(|c| p.sees_case(&a.analyzer, c))
-                .map(|c| CaseAnswer::new(c, &|l| a.event_id(l)))
                 .collect();
+            let page = answers
+                .iter()
+                .skip(f.offset)
+                .take(f.limit.unwrap_or(usize::MAX))
+                .map(|c| CaseAnswer::new(c, &|l| a.event_id(l)))
+                .collect::<Vec<_>>();
             json!({
                 "pack": a.analyzer.rules().liability.name,
                 "now": at.to_rfc3339(),
-                "cases": serde_json::to_value(answers)?,
+                "total": answers.len(),
+                "cases": serde_json::to_value(page)?,
                 "checkpoint": a.checkpoint_json(),
             })
         };

@@ -485,11 +485,9 @@ async fn cases_page(State(svc): State<Svc>, headers: HeaderMap, Query(q): Q) -> 
     let lang = c.lang;
     let cases = blocking(&svc, move |s| {
         let rows = {
-            let live = s.live()?;
-            let a = &live.analysis;
-            let at = super::hub::now();
-            a.analyzer
-                .cases(at)
+            let mut live = s.live()?;
+            let (cases, a) = live.cases(super::hub::now());
+            cases
                 .iter()
                 .filter(|c| p.sees_case(&a.analyzer, c))
                 .map(|c| {

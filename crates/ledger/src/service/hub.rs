@@ -11,6 +11,7 @@ use crate::ingest::{ingest, IngestReport, Input, LineError, Options, Progress};
 use crate::judged::Answers;
 use crate::record;
 use crate::state::Part;
+use analysis::cases::case::Case;
 use analysis::Rules;
 use render::words::Lang;
 use serde_json::Value;
@@ -35,9 +36,25 @@ pub struct Live {
     /// service's own `access` records move the log, not the answers.
     revision: u64,
     judged_revision: u64,
+    /// Every case at the revision it was computed at.
+    cases: Option<(u64, Vec<Case>)>,
 }
 
 impl Live {
+    /// Every case, computed once per revision (1,800 cases at 50M events
+    /// take about a second); `overdue` as of `at`, the one part that moves
+    /// with the clock. With the analysis they were computed from.
+    pub fn cases(&mut self, at: Time) -> (&[Case], &Analysis) {
+        if self.cases.as_ref().is_none_or(|(r, _)| *r != self.revision) {
+            self.cases = Some((self.revision, self.analysis.analyzer.cases(at)));
+        }
+        let cases = &mut self.cases.get_or_insert_default().1;
+        for c in cases.iter_mut() {
+            c.overdue = c.due.is_some_and(|d| d < at);
+        }
+        (cases, &self.analysis)
+    }
+
     /// Every session's answer, judged on first use after a change.
     pub fn judged(&mut self) -> Result<&Answers> {
         if self.judged.is_none() || self.judged_revision != self.revision {
@@ -83,6 +100,17 @@ pub struct Service {
     changes: AtomicU64,
     /// The largest request body accepted, in bytes.
     pub max_body: usize,
+    /// Access records waiting for their commit (see [`Service::access`]).
+    accesses: Mutex<Pending>,
+}
+
+/// Access records queued for a group commit: the events, and the ticket
+/// numbers handed out and committed so far.
+#[derive(Default)]
+struct Pending {
+    events: Vec<Value>,
+    issued: u64,
+    committed: u64,
 }
 
 fn poisoned<T>(_: T) -> Error {
@@ -90,6 +118,11 @@ fn poisoned<T>(_: T) -> Error {
 }
 
 impl Service {
+    /// Lends the log to `f` under the writer's lock (witnesses' cosignatures).
+    pub fn with_log(&self, f: &mut dyn FnMut(&mut tlog::Log) -> Result<()>) -> Result<()> {
+        f(&mut self.writer.lock().map_err(poisoned)?.log)
+    }
+
     /// Opens the data directory for writing and brings the analysis level
     /// with the log (the snapshot and its tail).
     /// A new data directory gets a new, empty log.
@@ -108,12 +141,14 @@ impl Service {
                 judged,
                 revision: 0,
                 judged_revision: 0,
+                cases: None,
             }),
             tokens: Mutex::new((None, Vec::new())),
             metrics: metrics::Metrics::default(),
             alerts,
             changes: AtomicU64::new(0),
             max_body,
+            accesses: Mutex::default(),
         })
     }
 
@@ -158,12 +193,42 @@ impl Service {
         self.changes.load(Ordering::Relaxed)
     }
 
-    /// Records that `who` was shown `resource` (order- or account-level data).
+    /// Records that `who` was shown `resource` (order- or account-level
+    /// data); returns once the record is committed.
+    ///
+    /// Group commit: the record joins a queue; whoever next holds the
+    /// writer commits everything queued by then in one batch (one fsync),
+    /// and a caller whose record went out in another's batch just returns.
+    /// Two hundred readers at once cost a few commits, not two hundred.
     pub fn access(&self, who: &Principal, resource: &str) -> Result<()> {
         let ev = record::access(&who.name, who.role.as_str(), resource, now())?;
-        self.write(&[ev])?;
-        self.metrics.accessed();
-        Ok(())
+        let ticket = {
+            let mut q = self.accesses.lock().map_err(poisoned)?;
+            q.events.push(ev);
+            q.issued += 1;
+            q.issued
+        };
+        let mut writer = self.writer.lock().map_err(poisoned)?;
+        let (batch, last) = {
+            let mut q = self.accesses.lock().map_err(poisoned)?;
+            if q.committed >= ticket {
+                return Ok(());
+            }
+            (std::mem::take(&mut q.events), q.issued)
+        };
+        if let Err(e) = record::append(&mut writer, &batch) {
+            // Back in the queue, ahead of later ones: the next caller
+            // tries again, and this one reports the failure.
+            let mut q = self.accesses.lock().map_err(poisoned)?;
+            let later = std::mem::replace(&mut q.events, batch);
+            q.events.extend(later);
+            return Err(e);
+        }
+        self.accesses.lock().map_err(poisoned)?.committed = last;
+        for _ in &batch {
+            self.metrics.accessed();
+        }
+        self.followed(false)
     }
 
     /// Ingests an NDJSON body sent by `who`: lines about another platform's
@@ -204,6 +269,19 @@ impl Service {
 /// Blanks the lines of `body` that `who` may not send (keeping the line
 /// numbers of the rest) and says why each was refused. A session started in
 /// the body itself counts as started on the platform it names.
+/// What [`screen`] reads of a line (borrowed unless escaped).
+#[derive(serde::Deserialize)]
+struct Head<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow)]
+    session: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow)]
+    platform: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow)]
+    id: Option<std::borrow::Cow<'a, str>>,
+}
+
 fn screen(
     who: &Principal,
     an: &analysis::Analyzer,
@@ -213,29 +291,32 @@ fn screen(
     if who.scope.is_none() {
         return (body, refused);
     }
-    let mut started: HashMap<String, Value> = HashMap::new();
+    // The platform of each session started earlier in this body: its
+    // later lines are judged by that start, not by the log.
+    let mut started: HashMap<String, Option<String>> = HashMap::new();
     let mut start = 0;
     let mut line_no = 0;
     while start < body.len() {
         line_no += 1;
         let end = memchr::memchr(b'\n', &body[start..]).map_or(body.len(), |i| start + i);
-        if let Ok(v) = serde_json::from_slice::<Value>(&body[start..end]) {
-            let session = v.get("session").and_then(Value::as_str).map(str::to_string);
-            if v.get("type").and_then(Value::as_str) == Some("session_started") {
-                if let Some(s) = &session {
-                    started.insert(s.clone(), v.clone());
-                }
+        // Only the fields scope needs; a line that does not parse is left
+        // to the ingest pipeline, which names what is wrong with it.
+        if let Ok(head) = serde_json::from_slice::<Head>(&body[start..end]) {
+            let session = head.session.as_deref();
+            if let (Some("session_started"), Some(s)) = (head.kind.as_deref(), session) {
+                started.insert(s.to_string(), head.platform.as_deref().map(str::to_string));
             }
-            // A session started earlier in this body is judged by that line.
-            let why = match session.as_ref().and_then(|s| started.get(s)) {
-                Some(first) if first != &v => who.refuses_line(an, first),
-                _ => who.refuses_line(an, &v),
+            let theirs = match session.and_then(|s| started.get(s)) {
+                Some(p) => p.clone(),
+                None => session
+                    .and_then(|s| an.session_owners(s))
+                    .and_then(|o| o.platform),
             };
-            if let Some(reason) = why {
+            if let Some(reason) = who.refuses_platform(theirs.as_deref()) {
                 refused.push(LineError {
                     file: "body".into(),
                     line: line_no,
-                    id: v.get("id").and_then(Value::as_str).map(str::to_string),
+                    id: head.id.map(|i| i.into_owned()),
                     field: Some("session".into()),
                     reason,
                 });

@@ -112,7 +112,7 @@ async fn intake(
         let mut batch = match batch {
             Ok(b) => b,
             Err(e) => {
-                eprintln!("NATS intake: {e}");
+                tracing::warn!(error = %e, "NATS intake: fetch failed; retrying");
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 continue;
             }
@@ -121,7 +121,7 @@ async fn intake(
         while let Some(m) = batch.next().await {
             match m {
                 Ok(m) => messages.push(m),
-                Err(e) => eprintln!("NATS intake: {e}"),
+                Err(e) => tracing::warn!(error = %e, "NATS intake: a message could not be read"),
             }
         }
         if messages.is_empty() {
@@ -129,7 +129,7 @@ async fn intake(
         }
         if let Err(e) = take(&svc, &client, &prefix, messages).await {
             // Not acknowledged: redelivered after the ack wait.
-            eprintln!("NATS intake: {e}");
+            tracing::warn!(error = %e, "NATS intake: batch not logged; JetStream redelivers it");
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
     }

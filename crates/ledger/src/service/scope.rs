@@ -91,16 +91,11 @@ impl Principal {
         }
     }
 
-    /// Whether a line of an ingest body is this token's to send: a
-    /// platform or producer sends only its own platform's sessions. `None`
-    /// if it may; otherwise why not.
-    pub fn refuses_line(&self, an: &Analyzer, line: &serde_json::Value) -> Option<String> {
+    /// Whether a session on platform `theirs` is this token's to send
+    /// events about: a platform or producer sends only its own platform's
+    /// sessions. `None` if it may; otherwise why not.
+    pub fn refuses_platform(&self, theirs: Option<&str>) -> Option<String> {
         let platform = self.scope.as_deref()?;
-        let str_of = |k: &str| line.get(k).and_then(|v| v.as_str());
-        let theirs: Option<String> = match str_of("type") {
-            Some("session_started") => str_of("platform").map(str::to_string),
-            _ => an.session_owners(str_of("session")?)?.platform,
-        };
         match theirs {
             Some(p) if p != platform => Some(format!(
                 "this session is on platform {p:?}; a {} token of {platform:?} may send only its own",

@@ -344,7 +344,10 @@ async fn settle(svc: &Service, hook: &Webhook, alert: &Value, retry: Retry) {
     for attempt in 1..=retry.attempts {
         match post(hook, alert).await {
             Ok(()) => return,
-            Err(e) => last = e,
+            Err(e) => {
+                tracing::warn!(webhook = %hook.name, attempt, error = %e, "delivery failed");
+                last = e;
+            }
         }
         if attempt < retry.attempts {
             // Jitter: up to a quarter more, so receivers are not hit in step.
@@ -353,6 +356,7 @@ async fn settle(svc: &Service, hook: &Webhook, alert: &Value, retry: Retry) {
             wait = (wait * 2).min(Duration::from_secs(60));
         }
     }
+    tracing::error!(webhook = %hook.name, alert = %alert["alert"], "dead letter after every attempt failed");
     let letter = json!({
         "alert": alert,
         "attempts": retry.attempts,
@@ -363,7 +367,7 @@ async fn settle(svc: &Service, hook: &Webhook, alert: &Value, retry: Retry) {
     let mut letters = read_lines(&p).unwrap_or_default();
     letters.push(letter);
     if let Err(e) = write_lines(&p, &letters) {
-        eprintln!("webhook {}: cannot keep a dead letter: {e}", hook.name);
+        tracing::error!(webhook = %hook.name, error = %e, "cannot keep a dead letter");
     }
 }
 
