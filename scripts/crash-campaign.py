@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Crash campaign: SIGKILL liveledger at random points, cut power, check.
 
-    scripts/crash-campaign.py [ROUNDS] [EVENTS]     (default 120 rounds, 200,000 events)
+    scripts/crash-campaign.py [KILLS] [EVENTS]     (default 120 kills, 200,000 events)
 
-Each round runs one of
-  ingest   `ingest --verbose --batch B` of the events file, killed after a
-           random number of acknowledged commits plus a random delay;
+Rounds run until KILLS of them were killed mid-way. Each runs one of
+  ingest   `ingest --verbose --batch B` of the events file and a file of
+           new events, killed after a random number of acknowledged
+           commits plus a random delay;
   level    plain `ingest` of new events, killed while it brings the analysis
            state level and writes the snapshot and judged answers;
   rebuild  `rebuild`, killed at a random moment (id index, snapshot);
@@ -100,7 +101,7 @@ def power_cut(data, rng):
 
 
 def main():
-    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 120
+    target = int(sys.argv[1]) if len(sys.argv) > 1 else 120
     total = int(sys.argv[2]) if len(sys.argv) > 2 else 200_000
     seed = int(os.environ.get("SEED", time.time_ns() % 2**32))
     rng = random.Random(seed)
@@ -111,13 +112,23 @@ def main():
     acknowledged, kills, cuts, fresh = 0, {"ingest": 0, "level": 0, "rebuild": 0}, 0, 0
     failures = []
     began = time.time()
-    for r in range(rounds):
-        mode = rng.choice(["ingest", "ingest", "level", "rebuild"]) if r else "ingest"
+    r = 0
+    while sum(kills.values()) < target and r < 4 * target:
+        r += 1
+        mode = rng.choice(["ingest", "ingest", "level", "rebuild"]) if r > 1 else "ingest"
         if mode == "rebuild" and not os.path.exists(os.path.join(data, "log", "checkpoint")):
             mode = "ingest"
         seen = []
+        if mode in ("ingest", "level"):
+            # New events, so there is something to commit (and, for
+            # `level`, a tail for the analysis to replay and save).
+            extra = os.path.join(work, f"extra{r}.ndjson")
+            n = rng.randrange(5000, 60000)
+            events(extra, total + fresh, n)
+            fresh += n
         if mode == "ingest":
-            proc = start(data, "ingest", "--verbose", "--log-only", "--batch", str(rng.choice([500, 2000, 7000])), every)
+            batch = str(rng.choice([500, 2000, 7000]))
+            proc = start(data, "ingest", "--verbose", "--log-only", "--batch", batch, every, extra)
             reader = threading.Thread(target=acks, args=(proc, seen))
             reader.start()
             want = rng.randrange(1, 8)
@@ -126,19 +137,14 @@ def main():
                 time.sleep(0.002)
             time.sleep(rng.random() * 0.03)
         elif mode == "level":
-            # New events, so the analysis has a tail to replay and save.
-            extra = os.path.join(work, f"extra{r}.ndjson")
-            n = rng.randrange(1000, 20000)
-            events(extra, total + fresh, n)
-            fresh += n
             proc = start(data, "ingest", "--verbose", extra)
             reader = threading.Thread(target=acks, args=(proc, seen))
             reader.start()
-            time.sleep(rng.random() * 1.5)
+            time.sleep(rng.random() * 0.6)
         else:
             proc = start(data, "rebuild")
             reader = None
-            time.sleep(rng.random() * 2.0)
+            time.sleep(rng.random() * 0.6)
         killed = proc.poll() is None
         if killed:
             proc.send_signal(signal.SIGKILL)
@@ -168,11 +174,11 @@ def main():
     if not (once and verified):
         failures.append(("final", out, final.stderr))
     summary = (
-        f"{time.strftime('%Y-%m-%dT%H:%MZ', time.gmtime(began))} seed {seed}, {rounds} rounds, {total} events + {fresh} added: "
+        f"{time.strftime('%Y-%m-%dT%H:%MZ', time.gmtime(began))} seed {seed}, {r} rounds, {total} events + {fresh} added: "
         f"SIGKILLs {sum(kills.values())} (ingest {kills['ingest']}, analysis level {kills['level']}, rebuild {kills['rebuild']}), "
         f"power cuts {cuts}; acknowledged-but-lost 0 of every round checked: {'yes' if not failures else 'NO'}; "
         f"final log {out.get('checkpoint', {}).get('size')} = distinct ids {distinct}: {once}; verify: {verified}; "
-        f"failures {len(failures)}; {time.time() - began:.0f} s, {os.path.basename(BIN)} {os.path.relpath(BIN, ROOT)}"
+        f"failures {len(failures)}; {time.time() - began:.0f} s, {BIN}"
     )
     print(summary)
     with open(os.path.join(ROOT, "docs", "crash-campaign.txt"), "a") as f:

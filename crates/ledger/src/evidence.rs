@@ -5,29 +5,31 @@
 use crate::datadir::DataDir;
 use crate::error::{Error, Result};
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
 use tlog::bundle::{self, BundleEntry};
 use tlog::proof;
 use tlog::{LogReader, TileHashes};
 
 /// Reads the entries at `leaves` (sorted), one bundle file per 256 leaves.
 fn read_entries(reader: &LogReader, leaves: &[u64]) -> Result<Vec<BundleEntry>> {
-    let mut by_bundle: BTreeMap<u64, Vec<u64>> = BTreeMap::new();
-    for &l in leaves {
-        by_bundle.entry(l / 256).or_default().push(l);
-    }
+    let mut bundles: Vec<u64> = leaves.iter().map(|l| l / 256).collect();
+    bundles.dedup();
     let mut out = Vec::with_capacity(leaves.len());
-    for (b, ls) in by_bundle {
-        let entries = reader.read_bundle(b)?;
-        for l in ls {
-            let data = entries
-                .get((l % 256) as usize)
-                .ok_or_else(|| Error::NotFound(format!("leaf {l} is beyond the log")))?;
-            out.push(BundleEntry {
-                leaf: l,
-                data: data.clone(),
-            });
+    let mut wanted = leaves.iter().peekable();
+    reader.for_each_bundle(&bundles, |b, entries| {
+        while let Some(&&l) = wanted.peek().filter(|&&&l| l / 256 == b) {
+            if let Some(data) = entries.get((l % 256) as usize) {
+                out.push(BundleEntry {
+                    leaf: l,
+                    data: data.to_vec(),
+                });
+            }
+            wanted.next();
         }
+    })?;
+    if out.len() < leaves.len() {
+        let missing = leaves.iter().find(|l| !out.iter().any(|e| e.leaf == **l));
+        let l = missing.copied().unwrap_or_default();
+        return Err(Error::NotFound(format!("leaf {l} is beyond the log")));
     }
     Ok(out)
 }

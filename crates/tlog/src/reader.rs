@@ -110,14 +110,33 @@ impl LogReader {
     /// The entries of bundle `index` within the checkpoint's tree, checked
     /// against its root (the module comment).
     pub fn read_bundle(&self, index: u64) -> Result<Vec<Vec<u8>>, LogError> {
-        let Some(t) = tile::tile_in_tree(Level::Entries, index, self.size()) else {
-            return Ok(Vec::new());
-        };
-        let data = self.read_file(t)?;
-        let entries = tile::decode_bundle(&data, t.width)
-            .map_err(|e| LogError::Corrupt(format!("{}: {e}", t.path())))?;
-        TreeCheck::new(self)?.bundle(index, &entries)?;
-        Ok(entries.into_iter().map(<[u8]>::to_vec).collect())
+        let mut out = Vec::new();
+        self.for_each_bundle(&[index], |_, entries| {
+            out = entries.iter().map(|e| e.to_vec()).collect();
+        })?;
+        Ok(out)
+    }
+
+    /// Calls `f(index, entries)` for each bundle of `indices` within the
+    /// checkpoint's tree, checked as one read (a check's set-up reads the
+    /// tiles at the right edge: once, not per bundle).
+    pub fn for_each_bundle(
+        &self,
+        indices: &[u64],
+        mut f: impl FnMut(u64, &[&[u8]]),
+    ) -> Result<(), LogError> {
+        let mut check = TreeCheck::new(self)?;
+        for &index in indices {
+            let Some(t) = tile::tile_in_tree(Level::Entries, index, self.size()) else {
+                continue;
+            };
+            let data = self.read_file(t)?;
+            let entries = tile::decode_bundle(&data, t.width)
+                .map_err(|e| LogError::Corrupt(format!("{}: {e}", t.path())))?;
+            check.bundle(index, &entries)?;
+            f(index, &entries);
+        }
+        Ok(())
     }
 
     /// Calls `f(index, entry)` for every entry in `start..end` (clamped to
