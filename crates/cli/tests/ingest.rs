@@ -116,6 +116,59 @@ fn same_file_twice_is_all_duplicates_and_leaves_the_checkpoint_alone() {
 }
 
 #[test]
+fn a_resent_id_with_other_content_is_refused_not_counted_a_duplicate() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let first = dir.path().join("first.ndjson");
+    fs::write(&first, events("r", 600)).unwrap();
+    assert!(run(&data, &["ingest", first.to_str().unwrap()])
+        .status
+        .success());
+    // r0 again, same content in another key order (a duplicate); r1 and
+    // r599 (in the last, partial bundle) with changed content (refused).
+    let again = dir.path().join("again.ndjson");
+    let lines = events("r", 600);
+    let lines: Vec<&str> = lines.lines().collect();
+    let reordered = {
+        let v: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
+        let mut pairs: Vec<_> = v.as_object().unwrap().iter().collect();
+        pairs.reverse();
+        let body: Vec<String> = pairs.iter().map(|(k, v)| format!("{k:?}:{v}")).collect();
+        format!("{{{}}}", body.join(","))
+    };
+    let text = format!(
+        "{reordered}\n{}\n{}\n",
+        lines[1].replace("666", "777"),
+        lines[599].replace("12900", "12901")
+    );
+    fs::write(&again, text).unwrap();
+    let out = run(&data, &["ingest", "--json", again.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "a problem was found");
+    let v = json(&out);
+    assert_eq!(
+        (
+            v["accepted"].as_u64(),
+            v["duplicates"].as_u64(),
+            v["rejected"].as_u64()
+        ),
+        (Some(0), Some(1), Some(2)),
+        "{v}"
+    );
+    let errors = v["errors"].as_array().unwrap();
+    let mut lines: Vec<u64> = errors.iter().map(|e| e["line"].as_u64().unwrap()).collect();
+    lines.sort();
+    assert_eq!(lines, [2, 3]);
+    for e in errors {
+        assert_eq!(e["field"], "id");
+        assert!(
+            e["reason"].as_str().unwrap().contains("already logged"),
+            "{e}"
+        );
+    }
+    assert_eq!(json(&run(&data, &["checkpoint", "--json"]))["size"], 600);
+}
+
+#[test]
 fn stdin_several_files_and_unreadable_input() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");

@@ -51,6 +51,22 @@ pub struct IngestReport {
     pub rejected: u64,
     /// The first [`MAX_KEPT_ERRORS`] rejections; `rejected` counts them all.
     pub errors: Vec<LineError>,
+    /// Ids already logged, to be compared with what the log holds for them
+    /// once it is committed ([`compare_resent`]).
+    resent: Vec<Resent>,
+}
+
+/// Re-sent lines held for comparison before [`compare_resent`] runs.
+const RESENT_LIMIT: usize = 1 << 16;
+
+/// A line whose id the log already holds at `leaf`: a duplicate if its
+/// content (leaf `hash`) is the same, else a rejected line.
+#[derive(Debug)]
+struct Resent {
+    leaf: u64,
+    hash: tlog::Hash,
+    file: usize,
+    line: u64,
 }
 
 impl IngestReport {
@@ -481,6 +497,7 @@ pub fn ingest(
         let committed = commit(log, &mut in_batch, last, &names, &mut report, progress);
         index.join().expect("id index write-back")?;
         committed?;
+        compare_resent(log, &names, &mut report)?;
         // A read error ends the input; what came before it is committed.
         read
     })?;
@@ -508,6 +525,58 @@ fn commit(
     let size = log.commit()?.size;
     report.accepted += std::mem::take(in_batch);
     (progress.on_commit)(size, &names[last.0], last.1);
+    compare_resent(log, names, report)
+}
+
+/// Compares re-sent lines whose ids the committed log holds with what it
+/// holds (the level-0 tile's leaf hash): the same content is a duplicate;
+/// other content under a logged id is a rejected line, for an event is
+/// logged once and never changed. The rest wait for a later commit.
+fn compare_resent(log: &tlog::Log, names: &[String], report: &mut IngestReport) -> Result<()> {
+    use tlog::tile::{self, Level};
+    let reader = log.reader();
+    let size = reader.size();
+    let mut tiles: std::collections::HashMap<u64, Vec<tlog::Hash>> = Default::default();
+    let mut waiting = Vec::new();
+    for r in std::mem::take(&mut report.resent) {
+        if r.leaf >= size {
+            waiting.push(r);
+            continue;
+        }
+        let b = r.leaf / tile::WIDTH;
+        let hashes = match tiles.entry(b) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                let t =
+                    tile::tile_in_tree(Level::Hashes(0), b, size).expect("a leaf below the size");
+                e.insert(reader.read_tile(t)?)
+            }
+        };
+        if hashes.get((r.leaf % tile::WIDTH) as usize) == Some(&r.hash) {
+            continue;
+        }
+        report.duplicates -= 1;
+        report.rejected += 1;
+        if report.errors.len() < MAX_KEPT_ERRORS {
+            let stored = reader.read_bundle(b)?;
+            let id = stored
+                .get((r.leaf % tile::WIDTH) as usize)
+                .and_then(|e| stored_head(e).ok())
+                .map(|h| h.id);
+            report.errors.push(LineError {
+                file: names[r.file].clone(),
+                line: r.line,
+                reason: format!(
+                    "id {} is already logged (leaf {}) with other content: an event is logged once and never changed, so this line was not logged",
+                    id.as_deref().unwrap_or("?"),
+                    r.leaf
+                ),
+                id,
+                field: Some("id".into()),
+            });
+        }
+    }
+    report.resent = waiting;
     Ok(())
 }
 
@@ -528,6 +597,7 @@ fn sequence(
     let mut bytes = 0u64;
     let mut last = (0usize, 0u64); // (file, line) of the last line sequenced
     let mut deadline: Option<Instant> = None; // for the oldest uncommitted event
+    let mut resent_limit = RESENT_LIMIT;
     loop {
         let received = match deadline {
             None => prep_rx.recv().ok(),
@@ -567,8 +637,21 @@ fn sequence(
                     Item::Event { line, fp, entry } => {
                         last = (p.file, *line);
                         let leaf = log.len();
-                        if ids.insert(*fp, leaf)?.is_some() {
+                        if let Some(existing) = ids.insert(*fp, leaf)? {
                             report.duplicates += 1;
+                            report.resent.push(Resent {
+                                leaf: existing,
+                                hash: p.entries.get(*entry).hash(),
+                                file: p.file,
+                                line: *line,
+                            });
+                            // Bounded memory; those waiting for the next
+                            // commit are compared then (twice as many first,
+                            // so a batch of repeats is not rescanned per line).
+                            if report.resent.len() >= resent_limit {
+                                compare_resent(log, names, report)?;
+                                resent_limit = (2 * report.resent.len()).max(RESENT_LIMIT);
+                            }
                             continue;
                         }
                         log.append(p.entries.get(*entry))?;

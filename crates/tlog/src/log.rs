@@ -62,6 +62,13 @@ pub struct EntryRef<'a> {
     hash: Hash,
 }
 
+impl EntryRef<'_> {
+    /// The entry's RFC 6962 leaf hash.
+    pub fn hash(&self) -> Hash {
+        self.hash
+    }
+}
+
 impl<'a> From<&'a Entry> for EntryRef<'a> {
     fn from(e: &'a Entry) -> Self {
         EntryRef {

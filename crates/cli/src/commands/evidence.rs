@@ -50,36 +50,38 @@ pub fn verify(
         .iter()
         .map(|w| Ok(tlog::witness::CosignVerifier::from_vkey(&key_text(w)?)?))
         .collect::<Result<Vec<_>>>()?;
+    // The checkpoint the log or bundle stands on must carry every
+    // witness's cosignature: a rollback or fork a witness refused has none.
+    let mut cosigned = Vec::new();
+    if !witnesses.is_empty() {
+        let note = match &bundle {
+            Some(b) => {
+                let v: serde_json::Value = serde_json::from_slice(&std::fs::read(b)?)?;
+                v["checkpoint"].as_str().unwrap_or_default().to_string()
+            }
+            None => dir.reader()?.note().to_string(),
+        };
+        for w in &witnesses {
+            match w.check(&note) {
+                Ok(t) => cosigned.push(format!("OK: cosigned by witness {} (time {t})", w.name())),
+                Err(e) => {
+                    let why = format!(
+                        "the checkpoint is not cosigned by witness {}: {e}",
+                        w.name()
+                    );
+                    return failed(json_out, &why);
+                }
+            }
+        }
+    }
     let code = match &bundle {
         Some(b) => verify_bundle(json_out, b, key)?,
         None => verify_log(dir, json_out, key)?,
     };
-    if code != 0 || witnesses.is_empty() {
-        return Ok(code);
+    if code == 0 && !json_out {
+        cosigned.iter().for_each(|line| println!("{line}"));
     }
-    // The checkpoint the log or bundle stands on must carry every
-    // witness's cosignature: a rollback or fork a witness refused has none.
-    let note = match &bundle {
-        Some(b) => {
-            let v: serde_json::Value = serde_json::from_slice(&std::fs::read(b)?)?;
-            v["checkpoint"].as_str().unwrap_or_default().to_string()
-        }
-        None => dir.reader()?.note().to_string(),
-    };
-    for w in &witnesses {
-        match w.check(&note) {
-            Ok(t) if !json_out => println!("OK: cosigned by witness {} (time {t})", w.name()),
-            Ok(_) => {}
-            Err(e) => {
-                let why = format!(
-                    "the checkpoint is not cosigned by witness {}: {e}",
-                    w.name()
-                );
-                return failed(json_out, &why);
-            }
-        }
-    }
-    Ok(0)
+    Ok(code)
 }
 
 /// `witness init` and `witness serve`.

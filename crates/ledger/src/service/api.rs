@@ -449,6 +449,19 @@ fn body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     Ok(v)
 }
 
+/// Parses `bytes` as each JSON request body the API reads (intervention,
+/// listing check, case action, complaint), as the handlers do: whether
+/// each was accepted. For the fuzz target `http_body` (the events body is
+/// NDJSON lines: the `event_line` target).
+pub fn parse_bodies(bytes: &[u8]) -> [bool; 4] {
+    [
+        body::<Intervention>(bytes).is_ok(),
+        body::<ListingCheck>(bytes).is_ok(),
+        body::<Action>(bytes).is_ok_and(|a| case_action_named(&a.action).is_ok()),
+        body::<Complaint>(bytes).is_ok(),
+    ]
+}
+
 /// The query string, or a 400 in the API's error shape (axum's own
 /// rejection is plain text).
 fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
