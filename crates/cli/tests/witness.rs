@@ -22,6 +22,19 @@ fn witness(dir: &Path, data: &Path) -> (Server, String) {
     (server, format!("http://{addr}"))
 }
 
+/// `witness init NAME` with its key in `dir`; the witness's public key.
+fn init(dir: &Path, name: &str) -> String {
+    let out = bin()
+        .args(["witness", "init", "--name", name, "--key"])
+        .arg(dir.join("w.key"))
+        .output()
+        .unwrap();
+    assert!(ok(&out), "{}", says(&out));
+    let vkey = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    assert!(vkey.starts_with(&format!("{name}+")), "{vkey}");
+    vkey
+}
+
 fn ingest(data: &Path, dir: &Path, prefix: &str, n: usize) {
     let file = dir.join(format!("{prefix}.ndjson"));
     fs::write(&file, events(prefix, n)).unwrap();
@@ -57,14 +70,7 @@ fn a_witness_cosigns_growth_and_refuses_rollbacks_and_forks() {
     let dir = tempfile::tempdir().unwrap();
     let (d, data) = (dir.path(), dir.path().join("data"));
     ingest(&data, d, "a", 700);
-    let out = bin()
-        .args(["witness", "init", "--name", "regulator.example/w1", "--key"])
-        .arg(d.join("w.key"))
-        .output()
-        .unwrap();
-    assert!(ok(&out), "{}", says(&out));
-    let vkey = String::from_utf8(out.stdout).unwrap().trim().to_string();
-    assert!(vkey.starts_with("regulator.example/w1+"));
+    let vkey = init(d, "regulator.example/w1");
     let (_w, url) = witness(d, &data);
 
     // Not cosigned yet: verify --witness fails; cosigned, it passes.
@@ -136,12 +142,7 @@ fn serve_has_each_new_checkpoint_cosigned() {
     let dir = tempfile::tempdir().unwrap();
     let (d, data) = (dir.path(), dir.path().join("data"));
     ingest(&data, d, "s", 300);
-    let out = bin()
-        .args(["witness", "init", "--name", "w.example/2", "--key"])
-        .arg(d.join("w.key"))
-        .output()
-        .unwrap();
-    let vkey = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let vkey = init(d, "w.example/2");
     let (_w, url) = witness(d, &data);
     let (_s, addr) = serve(&data, &["--witness", &url]);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);

@@ -102,6 +102,8 @@ pub enum IdIndexError {
     Damaged { path: PathBuf, what: String },
     #[error("leaf index {0} exceeds the id index's 48-bit limit")]
     LeafTooLarge(u64),
+    #[error("a table of {0} slots is beyond what the id index holds (2^40)")]
+    TooLarge(u64),
     #[error("no randomness for a new id-index key: {0}")]
     NoRandomness(String),
 }
@@ -352,7 +354,7 @@ impl IdIndex {
             .mode(0o600) // the key is in the header
             .open(path)
             .map_err(io_err(path))?;
-        let len = file_len(capacity).ok_or(IdIndexError::LeafTooLarge(capacity))? as usize;
+        let len = file_len(capacity).ok_or(IdIndexError::TooLarge(capacity))? as usize;
         file.set_len(len as u64).map_err(io_err(path))?;
         // The blocks are claimed now: a full disk is an error here, not a
         // SIGBUS later when a write to the mapping finds no block (tmpfs).
