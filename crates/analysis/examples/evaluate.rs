@@ -6,7 +6,7 @@
 #[path = "../tests/harness.rs"]
 mod harness;
 
-use harness::{flag_errors, run, run_with, Stealth};
+use harness::{flag_errors, run, run_with};
 use sim::Scenario;
 
 fn pct(a: u64, b: u64) -> String {
@@ -116,35 +116,110 @@ fn seeds_or(args: &[String], default: u64) -> u64 {
     args.iter().find_map(|s| s.parse().ok()).unwrap_or(default)
 }
 
-/// Bot recall as the farm's tell-tale signals are taken away, one by one.
+/// One point of the stealth grid: scenarios and knobs.
+pub struct Point {
+    pub name: &'static str,
+    pub scenarios: Vec<Scenario>,
+    pub knobs: &'static [&'static str],
+}
+
+/// The grid of docs/ANALYSIS.md: from blatant to careful fraud, and the
+/// honest look-alikes. `tests/stealth.rs` asserts its named points.
+pub fn grid() -> Vec<Point> {
+    use Scenario::*;
+    let p = |name, scenarios: &[Scenario], knobs| Point {
+        name,
+        scenarios: scenarios.to_vec(),
+        knobs,
+    };
+    vec![
+        p("farm: 40 per device, 500 per network, fresh, waves, 5-min timer", &[BotFarm], &[]),
+        p("farm: own devices", &[BotFarm], &["accounts_per_device=1"]),
+        p("farm: own devices and networks", &[BotFarm], &["accounts_per_device=1", "accounts_per_network=1"]),
+        p("farm: … and a year old", &[BotFarm], &["accounts_per_device=1", "accounts_per_network=1", "account_age_days=365"]),
+        p("farm: … arriving over 10 minutes", &[BotFarm], &["accounts_per_device=1", "accounts_per_network=1", "account_age_days=365", "join_spread_secs=600"]),
+        p("farm: … leaving over 10 minutes", &[BotFarm], &["accounts_per_device=1", "accounts_per_network=1", "account_age_days=365", "join_spread_secs=600", "leave_spread_secs=600"]),
+        p("rented: aged, own devices and networks, 3 rooms at once", &[RentedAudience], &[]),
+        p("rented: 3 rooms on other days", &[RentedAudience], &["rental_concurrent=false"]),
+        p("rented: 1 room on another day", &[RentedAudience], &["rental_concurrent=false", "rental_rooms=1"]),
+        p("rented: 3 rooms at once, leaving over 20 minutes", &[RentedAudience], &["leave_spread_secs=1200"]),
+        p("rented: 3 rooms on other days, leaving over 20 minutes", &[RentedAudience], &["rental_concurrent=false", "leave_spread_secs=1200"]),
+        p("rented: 3 rooms at once, 30% like once", &[RentedAudience], &["interaction_rate=0.3"]),
+        p("rented: no other room seen", &[RentedAudience], &["rental_rooms=0"]),
+        p("ring: shared devices, addresses, cards; bursts; refunded", &[BrushingRing], &[]),
+        p("careful ring: own devices and addresses, 4 per card, 3-4 orders an hour, watching, most delivered", &[CarefulBrushing], &[]),
+        p("careful ring: 2 orders an hour", &[CarefulBrushing], &["ring_orders=2"]),
+        p("careful ring: nothing shared", &[CarefulBrushing], &["ring_per_payment=1"]),
+        p("honest: office NAT, family tablets and cards, push, lurkers, fans in other rooms", &[Confounders], &[]),
+        p("honest: 2,000 in one office, a 20% push, 20% lurkers", &[Confounders], &["office_accounts=2000", "push_share=0.2", "lurker_share=0.2"]),
+    ]
+}
+
+pub fn knobs(list: &[&str]) -> sim::Knobs {
+    let mut k = sim::Knobs::default();
+    for x in list {
+        k.set(x).expect("grid knob");
+    }
+    k
+}
+
+/// Recall and precision over the stealth grid.
 fn stealth(seeds: u64) {
-    println!("| bots | bot recall | humans judged bots | BOT_VIEWERS raised |");
-    println!("|---|---|---|---|");
-    for (name, s) in [
-        (
-            "simulated farm (40 per device, 500 per network, fresh, waves)",
-            Stealth::None,
-        ),
-        ("each bot on its own device", Stealth::OwnDevices),
-        ("own device and own network", Stealth::OwnDevicesAndNetworks),
-        (
-            "own device and network, accounts a year old",
-            Stealth::AgedAccounts,
-        ),
-    ] {
-        let (mut found, mut total, mut humans, mut judged, mut flagged) = (0, 0, 0, 0, 0);
+    println!("| point | scenario | knobs | recall | precision | real ones judged fake | must-flag raised | false alarms |");
+    println!("|---|---|---|---|---|---|---|---|");
+    for pt in grid() {
+        let k = knobs(pt.knobs);
+        let (mut t, mut raised, mut extra) = ([0u64; 6], 0, Vec::new());
+        let brushing = pt
+            .scenarios
+            .iter()
+            .any(|s| matches!(s, Scenario::BrushingRing | Scenario::CarefulBrushing));
         for seed in 1..=seeds {
-            let o = run_with(&[Scenario::BotFarm], 0.002, 2000 + seed, s);
-            found += o.bots_found;
-            total += o.bots_true;
-            humans += o.humans;
-            judged += o.humans_judged;
-            flagged += o.flags.contains(&"BOT_VIEWERS") as u64;
+            let o = run_with(&pt.scenarios, 0.002, 2000 + seed, &k);
+            let (missed, e) = flag_errors(&o, &pt.scenarios);
+            raised += missed.is_empty() as u64;
+            extra.extend(e.into_iter().map(|c| format!("{c} (seed {})", 2000 + seed)));
+            let row = if brushing {
+                [
+                    o.brushing_found,
+                    o.brushing_judged,
+                    o.brushing_true,
+                    o.real_orders,
+                    o.real_orders_judged,
+                    0,
+                ]
+            } else {
+                [
+                    o.bots_found,
+                    o.bots_judged,
+                    o.bots_true,
+                    o.humans,
+                    o.humans_judged,
+                    0,
+                ]
+            };
+            for (x, y) in t.iter_mut().zip(row) {
+                *x += y;
+            }
         }
+        let names: Vec<&str> = pt.scenarios.iter().map(|s| s.name()).collect();
         println!(
-            "| {name} | {} | {} | {flagged} of {seeds} |",
-            pct(found, total),
-            pct(judged, humans)
+            "| {} | {} | {} | {} | {} | {} | {raised} of {seeds} | {} |",
+            pt.name,
+            names.join(", "),
+            if pt.knobs.is_empty() {
+                "–".to_string()
+            } else {
+                pt.knobs.join(" ")
+            },
+            pct(t[0], t[2]),
+            precision(t[0], t[1], t[2]),
+            pct(t[4], t[3]),
+            if extra.is_empty() {
+                "0".to_string()
+            } else {
+                extra.join(", ")
+            },
         );
     }
 }

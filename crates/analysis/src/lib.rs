@@ -37,6 +37,12 @@ pub use error::RulesError;
 pub use flag::{Evidence, Flag, FlagCode, Severity};
 pub use rules::Rules;
 
+/// The version of the judgement: bumped whenever the same state and rules
+/// would be judged differently (new signals, new weights in the default
+/// rule files), so answers saved by an older build are not served as
+/// this one's.
+pub const JUDGEMENT: u32 = 2;
+
 use cases::case::{Case, Exposure};
 use cases::liability::Pack;
 use chrono::{DateTime, FixedOffset, NaiveDate};

@@ -6,7 +6,7 @@
 
 use analysis::{Analyzer, Rules, SessionReport};
 use events::{Body, Event};
-use sim::{Config, Scenario, Truth};
+use sim::{Config, Knobs, Scenario, Truth};
 use std::collections::HashSet;
 
 pub struct Outcome {
@@ -44,47 +44,12 @@ pub fn claim_kind(code: &str) -> &'static str {
 
 /// Simulates one session and analyses it, feeding events in log order.
 pub fn run(scenarios: &[Scenario], scale: f64, seed: u64) -> Outcome {
-    run_with(scenarios, scale, seed, Stealth::None)
+    run_with(scenarios, scale, seed, &Knobs::default())
 }
 
-/// Harder bots than the simulator's farms, made by rewriting their joins:
-/// to see what the analysis misses when signals are taken away.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum Stealth {
-    None,
-    /// Every bot on its own device.
-    OwnDevices,
-    /// Every bot on its own device and network.
-    OwnDevicesAndNetworks,
-    /// Own devices and networks, accounts aged a year.
-    AgedAccounts,
-}
-
-pub fn run_with(scenarios: &[Scenario], scale: f64, seed: u64, stealth: Stealth) -> Outcome {
-    let (truth, mut events) = simulate(scenarios, scale, seed);
-    if stealth != Stealth::None {
-        let bots: HashSet<String> = truth.bot_accounts.iter().cloned().collect();
-        for e in &mut events {
-            if let Body::ViewerJoined {
-                account,
-                device,
-                ip,
-                account_created,
-                ..
-            } = &mut e.body
-            {
-                if bots.contains(account.as_str()) {
-                    *device = Some(events::PersonalRef(format!("own-{account}")));
-                    if stealth != Stealth::OwnDevices {
-                        *ip = Some(events::PersonalRef(format!("net-{account}")));
-                    }
-                    if stealth == Stealth::AgedAccounts {
-                        *account_created = account_created.map(|d| d - chrono::Duration::days(365));
-                    }
-                }
-            }
-        }
-    }
+/// As [`run`], with the simulator's stealth and confounder knobs.
+pub fn run_with(scenarios: &[Scenario], scale: f64, seed: u64, knobs: &Knobs) -> Outcome {
+    let (truth, events) = simulate(scenarios, scale, seed, knobs);
     let mut an = Analyzer::new(Rules::default());
     for (i, e) in events.iter().enumerate() {
         an.observe(i as u64, e);
@@ -92,13 +57,19 @@ pub fn run_with(scenarios: &[Scenario], scale: f64, seed: u64, stealth: Stealth)
     score(truth, &an, &events)
 }
 
-pub fn simulate(scenarios: &[Scenario], scale: f64, seed: u64) -> (Truth, Vec<Event>) {
+pub fn simulate(
+    scenarios: &[Scenario],
+    scale: f64,
+    seed: u64,
+    knobs: &Knobs,
+) -> (Truth, Vec<Event>) {
     let mut buf = Vec::new();
     let cfg = Config {
         scenarios: scenarios.to_vec(),
         scale,
         seed,
         session: None,
+        knobs: knobs.clone(),
     };
     let truth = sim::simulate(&cfg, &mut buf).expect("simulate");
     let events = buf
@@ -197,7 +168,18 @@ pub fn expected(scenarios: &[Scenario]) -> (Vec<&'static str>, Vec<&'static str>
                 must.push("REFUND_SURGE");
                 may.push("GMV_INFLATION");
             }
-            Scenario::Clean | Scenario::FalseClaims | Scenario::AfterSales => {}
+            Scenario::RentedAudience => {
+                must.push("BOT_VIEWERS");
+                may.push("VIEWER_INFLATION");
+            }
+            Scenario::CarefulBrushing => {
+                must.push("ORDER_BRUSHING");
+                may.extend(["GMV_INFLATION", "REFUND_SURGE"]);
+            }
+            Scenario::Clean
+            | Scenario::FalseClaims
+            | Scenario::AfterSales
+            | Scenario::Confounders => {}
         }
     }
     (must, may)

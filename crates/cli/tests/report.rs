@@ -220,3 +220,75 @@ fn a_misspelt_rule_key_is_refused_naming_the_key_and_the_file() {
         );
     }
 }
+
+/// A rented audience, simulated with its other rooms and ingested through
+/// the binary: the report names the cross-room signals; the rooms'
+/// honest viewers and a bad knob are handled as they should be.
+#[test]
+fn a_rented_audience_is_found_across_rooms_through_the_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let file = dir.path().join("rented.ndjson");
+    let f = file.to_str().unwrap();
+    let bad = run(
+        &data,
+        &[
+            "simulate",
+            "--scenario",
+            "rented-audience",
+            "--knob",
+            "rental_rooms=many",
+            "-o",
+            f,
+        ],
+    );
+    assert_eq!(bad.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains("knob rental_rooms") && err.contains("whole number"),
+        "{err}"
+    );
+    let args = [
+        "simulate",
+        "--scenario",
+        "rented-audience",
+        "--scale",
+        "0.0002",
+        "--seed",
+        "9",
+        "--session",
+        "rent",
+        "--knob",
+        "rental_concurrent=false",
+        "-o",
+        f,
+    ];
+    assert!(run(&data, &args).status.success());
+    assert!(run(&data, &["ingest", f]).status.success());
+    let sessions = json(&run(&data, &["sessions", "--json"]));
+    assert_eq!(
+        sessions["sessions"].as_array().map(Vec::len),
+        Some(4),
+        "{sessions}"
+    );
+    let r = json(&run(&data, &["report", "session", "rent", "--json"]));
+    let codes: Vec<&str> = r["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["code"].as_str())
+        .collect();
+    assert!(codes.contains(&"BOT_VIEWERS"), "{codes:?}");
+    let signals = &r["viewers"]["bot_signals"];
+    assert!(signals["lockstep_rooms"].as_u64() > Some(1000), "{signals}");
+    assert_eq!(signals["concurrent_rooms"].as_u64(), Some(0), "{signals}");
+    // The other rooms are flagged for the rental they also hosted; their
+    // own 1,846 viewers (a quarter of this session's) are not judged bots.
+    let room = json(&run(&data, &["report", "session", "rent-room0", "--json"]));
+    let v = &room["viewers"];
+    let judged = v["suspected_bots"].as_u64().unwrap();
+    assert!(
+        judged > 1000 && judged + 1846 <= v["observed_unique"].as_u64().unwrap(),
+        "{v}"
+    );
+}

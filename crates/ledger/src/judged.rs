@@ -10,8 +10,9 @@
 //!
 //! Like the snapshot, this file is derived and never trusted silently: it
 //! is used only when its checkpoint is the log's current one (size and
-//! root) and its SHA-256 checks out; otherwise the answer is computed from
-//! the state as before. Other rules (`--rules`) and HTML pages are always
+//! root) and its SHA-256 checks out (the digest covers
+//! [`analysis::JUDGEMENT`], so answers judged by an older build are
+//! recomputed); otherwise the answer is computed from the state as before. Other rules (`--rules`) and HTML pages are always
 //! computed.
 //!
 //! File layout (`DATA/state/answers.bin`), integers little-endian:
@@ -168,6 +169,7 @@ impl Answers {
 fn digest(head: &[u8], body: &[u8]) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(head);
+    h.update(analysis::JUDGEMENT.to_le_bytes());
     h.update(body);
     h.finalize().into()
 }

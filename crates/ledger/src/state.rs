@@ -303,6 +303,7 @@ mod tests {
             scale: 0.0002,
             seed,
             session: None,
+            knobs: Default::default(),
         };
         sim::simulate(&cfg, &mut buf).expect("simulate");
         buf.split(|b| *b == b'\n')
@@ -456,7 +457,9 @@ mod tests {
     #[test]
     fn the_state_format_is_pinned() {
         let mut an = Analyzer::new(Rules::default());
-        for (leaf, e) in simulated(&Scenario::ALL.map(|(_, s)| s), 9)
+        // The scenarios there were when the pin was taken (the input must
+        // not move the pin; new scenarios are covered by other tests).
+        for (leaf, e) in simulated(&Scenario::ALL.map(|(_, s)| s)[..7], 9)
             .iter()
             .enumerate()
         {

@@ -620,6 +620,13 @@ fn signal(name: &str, lang: Lang) -> &str {
         "no_interaction" => ("no interaction", "毫无互动"),
         "copied_comment" => ("copied comment", "复制评论"),
         "uniform_dwell" => ("uniform dwell", "停留时长一致"),
+        "sync_leave" => ("left together", "集体离场"),
+        "concurrent_rooms" => ("in two rooms at once", "同时身处两个直播间"),
+        "lockstep_rooms" => (
+            "moves with a group across rooms",
+            "与同一批账号结伴进入其他直播间",
+        ),
+        "lockstep_repeat" => ("in lockstep in several rooms", "在多个直播间结伴出现"),
         other => (other, other),
     };
     match lang {

@@ -4,7 +4,7 @@
 //! written in time order.
 
 use crate::config::{Config, Plan, Scenario};
-use crate::orders::{OrderBook, OrderRec};
+use crate::orders::{Brushing, OrderBook, OrderRec};
 use crate::registry::Product;
 use crate::rng::Rng;
 use crate::stream::{q, Sim};
@@ -49,7 +49,7 @@ pub(crate) fn follow_up(
         let order_id = format!("{}-o{}", plan.tag, o.number);
         after.push(settle(&mut sim.truth, rng, o, refund_p, k, &order_id));
         k += 1;
-        if !o.brushing && rng.chance(complaint_p) {
+        if o.brushing == Brushing::No && rng.chance(complaint_p) {
             after.push(complaint(cfg, plan, rng, o, products, k, &order_id));
             sim.truth.complaints += 1;
         }
@@ -71,19 +71,19 @@ fn settle(
     k: u64,
     order_id: &str,
 ) -> Later {
-    let refund = if o.brushing {
-        rng.chance(0.9)
-    } else {
-        rng.chance(refund_p)
+    let refund = match o.brushing {
+        Brushing::Ring => rng.chance(0.9),
+        Brushing::Careful => rng.chance(0.3),
+        Brushing::No => rng.chance(refund_p),
     };
     if refund {
         let t = o.at_ms
-            + if o.brushing {
+            + if o.brushing != Brushing::No {
                 3 * DAY_MS + rng.range(0, 4 * DAY_MS as u64) as i64
             } else {
                 DAY_MS + rng.range(0, 13 * DAY_MS as u64) as i64
             };
-        if !o.brushing {
+        if o.brushing == Brushing::No {
             truth.refunded_gmv += o.amount;
         }
         (

@@ -2,7 +2,7 @@
 //! curve, two share bursts, and each viewer's visits — join, chat, likes,
 //! perhaps an order on the first visit, leave, and perhaps a return.
 
-use crate::config::{Plan, STREAM_SECS};
+use crate::config::{Config, Plan, Scenario, STREAM_SECS};
 use crate::orders::{Buyer, OrderBook};
 use crate::registry::Product;
 use crate::stream::{q, Kind, Sim};
@@ -53,13 +53,31 @@ fn arrival_weights(drops: &[i64]) -> Vec<f64> {
     w.iter().map(|x| x / total).collect()
 }
 
+/// The minute of the platform push (with `confounders`).
+const PUSH_MINUTE: i64 = 60;
+
 /// One human viewer, as their joins show them.
 struct Viewer {
     number: u64,
     account: String,
     device: String,
     ip: String,
+    /// The payment instrument their orders carry.
+    card: String,
     created: NaiveDate,
+    /// Watches an hour or more and never interacts.
+    lurker: bool,
+}
+
+/// The honest look-alikes of fraud (`confounders`): how many and how often.
+#[derive(Default)]
+struct Confounders {
+    /// Chance a viewer sits in the office behind one public address.
+    office_p: f64,
+    /// Viewers the platform's push brings in within seconds.
+    push: u64,
+    lurker_p: f64,
+    family_p: f64,
 }
 
 pub(crate) struct Audience<'a> {
@@ -68,15 +86,24 @@ pub(crate) struct Audience<'a> {
     /// Each minute's share of the arrivals.
     weights: Vec<f64>,
     next_account: u64,
+    confounders: Option<Confounders>,
 }
 
 impl<'a> Audience<'a> {
-    pub fn new(plan: &'a Plan, products: &'a [Product]) -> Audience<'a> {
+    pub fn new(cfg: &Config, plan: &'a Plan, products: &'a [Product]) -> Audience<'a> {
+        let k = &cfg.knobs;
+        let confounders = cfg.has(Scenario::Confounders).then(|| Confounders {
+            office_p: f64::from(k.office_accounts.unwrap_or(300)) / plan.humans as f64,
+            push: (plan.humans as f64 * k.push_share.unwrap_or(0.05)) as u64,
+            lurker_p: k.lurker_share.unwrap_or(0.05),
+            family_p: k.family_share.unwrap_or(0.04),
+        });
         Audience {
             plan,
             products,
             weights: arrival_weights(&products.iter().map(|p| p.drop_ms).collect::<Vec<_>>()),
             next_account: 0,
+            confounders,
         }
     }
 
@@ -95,7 +122,7 @@ impl<'a> Audience<'a> {
             0
         };
         for i in 0..n + burst {
-            let viewer = self.new_viewer(sim);
+            let viewer = self.new_viewer(sim, false);
             let join = if i < n {
                 m_ms + sim.rng.range(0, 60_000) as i64
             } else {
@@ -103,38 +130,67 @@ impl<'a> Audience<'a> {
             };
             self.visits(sim, &viewer, join, book);
         }
+        // The platform pushes the room to thousands at once: they arrive
+        // within seconds, some of them new to the app.
+        let push = self.confounders.as_ref().map_or(0, |c| c.push);
+        if minute == PUSH_MINUTE {
+            for _ in 0..push {
+                let viewer = self.new_viewer(sim, true);
+                let join = m_ms + 30_000 + sim.rng.range(0, 4_000) as i64;
+                self.visits(sim, &viewer, join, book);
+            }
+        }
     }
 
-    /// The next account, with the device, network and age it shows.
-    fn new_viewer(&mut self, sim: &mut Sim) -> Viewer {
+    /// The next account, with the device, network and age it shows;
+    /// `pushed` if the platform's push brought it.
+    fn new_viewer(&mut self, sim: &mut Sim, pushed: bool) -> Viewer {
         let (tag, day, humans) = (&self.plan.tag, self.plan.day, self.plan.humans);
         let a = self.next_account;
         self.next_account += 1;
         let account = format!("{tag}-u{a}");
         // 5% of viewers share a family device with the accounts next to them.
-        let device = if sim.rng.chance(0.05) {
+        let mut device = if sim.rng.chance(0.05) {
             format!("{tag}-fam{}", a / 3)
         } else {
             format!("{tag}-d{a}")
         };
         // 4% sit behind one of three carrier-grade NATs.
-        let ip = if sim.rng.chance(0.04) {
+        let mut ip = if sim.rng.chance(0.04) {
             format!("{tag}-cgnat{}", sim.rng.range(0, 3))
         } else {
             format!("{tag}-net{}", sim.rng.range(0, 2_000 + humans / 20))
         };
-        let created = if sim.rng.chance(0.03) {
+        let mut created = if sim.rng.chance(0.03) {
             day - Duration::days(sim.rng.range(0, 7) as i64)
         } else {
             day - Duration::days(sim.rng.range(30, 2_000) as i64)
         };
+        let mut card = format!("{tag}-pay{a}");
+        let mut lurker = false;
+        if let Some(c) = &self.confounders {
+            if sim.rng.chance(c.office_p) {
+                ip = format!("{tag}-office-nat");
+            }
+            // A family of three on one tablet, paying with one card.
+            if sim.rng.chance(c.family_p) {
+                device = format!("{tag}-tablet{}", a / 3);
+                card = format!("{tag}-familycard{}", a / 3);
+            }
+            if pushed && sim.rng.chance(0.3) {
+                created = day - Duration::days(sim.rng.range(0, 3) as i64);
+            }
+            lurker = sim.rng.chance(c.lurker_p);
+        }
         sim.truth.human_accounts += 1;
         Viewer {
             number: a,
             account,
             device,
             ip,
+            card,
             created,
+            lurker,
         }
     }
 
@@ -164,7 +220,11 @@ impl<'a> Audience<'a> {
         book: &mut OrderBook,
     ) -> i64 {
         let tag = &self.plan.tag;
-        let dwell = (sim.rng.lognormal(120.0, 1.3) * 1000.0) as i64;
+        let dwell = if v.lurker {
+            sim.rng.range(3_600_000, 9_000_000) as i64
+        } else {
+            (sim.rng.lognormal(120.0, 1.3) * 1000.0) as i64
+        };
         let leave = (join + dwell.max(1000)).min(STREAM_SECS * 1000);
         sample_watch_time(sim, (leave - join) as f64 / 1000.0);
         let body = format!(
@@ -176,6 +236,9 @@ impl<'a> Audience<'a> {
             v.created.format("%Y-%m-%d")
         );
         sim.push(join, Kind::Join { human: true }, "viewer_joined", body);
+        if v.lurker {
+            return self.leave(sim, v, leave);
+        }
         chat_and_like(sim, tag, &v.account, join, leave);
         if first && sim.rng.chance(self.plan.buy_p) {
             let buyer = Buyer {
@@ -183,14 +246,23 @@ impl<'a> Audience<'a> {
                 account: &v.account,
                 device: &v.device,
                 ip: &v.ip,
+                card: &v.card,
             };
             book.buy(sim, self.plan, self.products, &buyer, join, leave);
         }
+        self.leave(sim, v, leave)
+    }
+
+    fn leave(&self, sim: &mut Sim, v: &Viewer, leave: i64) -> i64 {
         sim.push(
             leave,
             Kind::Leave { human: true },
             "viewer_left",
-            format!(r#""session":{},"account":{}"#, q(tag), q(&v.account)),
+            format!(
+                r#""session":{},"account":{}"#,
+                q(&self.plan.tag),
+                q(&v.account)
+            ),
         );
         leave
     }

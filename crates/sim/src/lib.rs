@@ -30,10 +30,11 @@ mod metrics;
 mod orders;
 mod registry;
 pub mod rng;
+mod rooms;
 mod stream;
 mod truth;
 
-pub use config::{Config, Scenario, DEBUT_ORDERS, DEBUT_VIEWS, JOINS_PER_VIEWER};
+pub use config::{Config, Knobs, Scenario, DEBUT_ORDERS, DEBUT_VIEWS, JOINS_PER_VIEWER};
 pub use truth::Truth;
 
 use audience::Audience;
@@ -61,8 +62,12 @@ pub fn simulate(cfg: &Config, out: &mut dyn Write) -> io::Result<Truth> {
     let mut products = registry::register(&mut sim, &mut rng, cfg, &plan)?;
     registry::start_session(&mut sim, cfg, &plan)?;
     claims::schedule_drops(&mut sim, &plan, &mut products);
+    rooms::during(&mut sim, cfg, &plan)?;
     let book = on_air(&mut sim, cfg, &plan, &products)?;
+    let fans = sim.truth.human_accounts;
+    rooms::after(&mut sim, cfg, &plan, fans)?;
     after_sales::follow_up(&mut sim, &mut rng.fork(2), cfg, &plan, &products, &book)?;
+    sim.flush(i64::MAX)?;
     sim.truth.real_gmv = sim.truth.paid_gmv - sim.truth.refunded_gmv;
     Ok(sim.truth)
 }
@@ -71,7 +76,7 @@ pub fn simulate(cfg: &Config, out: &mut dyn Write) -> io::Result<Truth> {
 /// wave and brushing burst are scheduled, everything due by its end is
 /// written, and the platform reports its figures. Returns the orders.
 fn on_air(sim: &mut Sim, cfg: &Config, plan: &Plan, products: &[Product]) -> io::Result<OrderBook> {
-    let mut audience = Audience::new(plan, products);
+    let mut audience = Audience::new(cfg, plan, products);
     let mut farm = bots::Farm::new(cfg, plan);
     let display = Display::new(cfg);
     let mut book = OrderBook::default();
@@ -79,9 +84,7 @@ fn on_air(sim: &mut Sim, cfg: &Config, plan: &Plan, products: &[Product]) -> io:
         let m_ms = minute * 60_000;
         audience.arrive(sim, minute, &mut book);
         farm.wave(sim, plan, minute);
-        if cfg.has(Scenario::BrushingRing) {
-            brushing::burst(sim, plan, products, minute, &mut book);
-        }
+        brushing::burst(sim, cfg, plan, products, minute, &mut book);
         sim.flush(m_ms + 60_000)?;
         display.report(sim, plan, m_ms, &book)?;
     }

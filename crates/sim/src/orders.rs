@@ -12,11 +12,21 @@ use crate::stream::{q, Kind, Sim};
 pub(crate) struct OrderRec {
     pub number: u32,
     pub paid: bool,
-    pub brushing: bool,
+    pub brushing: Brushing,
     /// The product whose latest claim a complaint may cite.
     pub product: u16,
     pub at_ms: i64,
     pub amount: i64,
+}
+
+/// Whose order it is: a real buyer's or a brushing ring's.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Brushing {
+    No,
+    /// `brushing-ring`: nearly all refunded days later.
+    Ring,
+    /// `careful-brushing`: most "delivered" (empty parcels), some refunded.
+    Careful,
 }
 
 /// Every order so far, human and brushing.
@@ -36,6 +46,7 @@ pub(crate) struct Buyer<'a> {
     pub account: &'a str,
     pub device: &'a str,
     pub ip: &'a str,
+    pub card: &'a str,
 }
 
 impl OrderBook {
@@ -86,8 +97,8 @@ impl OrderBook {
             Kind::Other,
             "order_placed",
             format!(
-                r#""session":{},"order":{},"product":{},"account":{},"quantity":{qty},"amount":{amount},"currency":"CNY","device":{},"ip":{},"address":{},"payment":"{tag}-pay{a}""#,
-                q(tag), q(&order), q(&p.id), q(buyer.account), q(buyer.device), q(buyer.ip), q(&address)
+                r#""session":{},"order":{},"product":{},"account":{},"quantity":{qty},"amount":{amount},"currency":"CNY","device":{},"ip":{},"address":{},"payment":{}"#,
+                q(tag), q(&order), q(&p.id), q(buyer.account), q(buyer.device), q(buyer.ip), q(&address), q(buyer.card)
             ),
         );
         let paid = sim.rng.chance(0.93);
@@ -117,7 +128,7 @@ impl OrderBook {
             at_ms: t,
             amount,
             paid,
-            brushing: false,
+            brushing: Brushing::No,
             product,
         });
     }

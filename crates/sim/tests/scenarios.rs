@@ -14,6 +14,7 @@ fn run(scenarios: &[Scenario], scale: f64, seed: u64) -> (Vec<Value>, Truth, Vec
             scale,
             seed,
             session: None,
+            knobs: Default::default(),
         },
         &mut out,
     )
@@ -48,6 +49,9 @@ fn every_event_is_valid_under_the_contract_and_ids_are_unique() {
         Scenario::RefundSurge,
         Scenario::FalseClaims,
         Scenario::AfterSales,
+        Scenario::RentedAudience,
+        Scenario::CarefulBrushing,
+        Scenario::Confounders,
     ];
     let (_, truth, out) = run(&all, 0.0002, 7);
     let mut ids = HashSet::new();
@@ -234,4 +238,76 @@ fn scenarios_have_their_signatures() {
         .map(|c| c["category"].as_str().unwrap())
         .collect();
     assert_eq!(cats.len(), 5, "every complaint category: {cats:?}");
+}
+
+/// The careful fraud and the honest look-alikes have the shape they claim.
+#[test]
+fn careful_fraud_and_confounders_have_their_signatures() {
+    // A rental: the truth's rented accounts sit in this session and in
+    // three other anchors' rooms, at the same time, in silence.
+    let (ev, truth, _) = run(&[Scenario::RentedAudience], 0.0002, 3);
+    let rented: HashSet<&str> = truth.bot_accounts.iter().map(String::as_str).collect();
+    assert!(rented.len() >= 60);
+    let rooms: HashSet<&str> = of_type(&ev, "session_started")
+        .iter()
+        .filter_map(|e| e["session"].as_str())
+        .collect();
+    assert_eq!(rooms.len(), 4, "{rooms:?}");
+    let mut seen_in: HashMap<&str, HashSet<&str>> = HashMap::new();
+    for e in of_type(&ev, "viewer_joined") {
+        if let Some(a) = e["account"].as_str().filter(|a| rented.contains(a)) {
+            seen_in
+                .entry(a)
+                .or_default()
+                .insert(e["session"].as_str().unwrap());
+        }
+    }
+    let elsewhere = seen_in.values().filter(|s| s.len() >= 2).count();
+    assert!(
+        elsewhere * 10 >= rented.len() * 8,
+        "{elsewhere} of {}",
+        rented.len()
+    );
+    for ty in ["comment", "like", "order_placed"] {
+        assert!(of_type(&ev, ty)
+            .iter()
+            .all(|e| !rented.contains(e["account"].as_str().unwrap_or(""))));
+    }
+    // A careful ring: each buyer several orders within an hour, on its own
+    // device and address, a card shared by four.
+    let (ev, truth, _) = run(&[Scenario::CarefulBrushing], 0.0002, 3);
+    let ring: HashSet<&str> = truth.brushing_orders.iter().map(String::as_str).collect();
+    let orders: Vec<&Value> = of_type(&ev, "order_placed")
+        .into_iter()
+        .filter(|e| ring.contains(e["order"].as_str().unwrap()))
+        .collect();
+    let mut per_buyer: HashMap<&str, u32> = HashMap::new();
+    let (mut devices, mut cards) = (HashSet::new(), HashSet::new());
+    for o in &orders {
+        *per_buyer.entry(o["account"].as_str().unwrap()).or_default() += 1;
+        devices.insert(o["device"].as_str().unwrap());
+        cards.insert(o["payment"].as_str().unwrap());
+    }
+    assert!(per_buyer.values().all(|n| *n >= 3));
+    assert_eq!(devices.len(), per_buyer.len());
+    assert_eq!(cards.len(), per_buyer.len().div_ceil(4));
+    // Confounders: one office address holds hundreds; a push brings 5% of
+    // the audience within seconds.
+    let (ev, truth, _) = run(&[Scenario::Confounders], 0.0002, 3);
+    let joins = of_type(&ev, "viewer_joined");
+    let office = joins
+        .iter()
+        .filter(|e| {
+            e["ip"]
+                .as_str()
+                .is_some_and(|ip| ip.ends_with("-office-nat"))
+        })
+        .count();
+    assert!(office >= 200, "{office}");
+    let start = ts(of_type(&ev, "session_started")[0]);
+    let pushed = joins
+        .iter()
+        .filter(|e| (3_630_000..3_634_000).contains(&(ts(e) - start)))
+        .count() as u64;
+    assert!(pushed * 20 >= truth.human_accounts * 9 / 10, "{pushed}");
 }

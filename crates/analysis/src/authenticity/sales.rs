@@ -75,6 +75,9 @@ pub struct Ring {
     pub orders_per_account: f64,
     pub burst_share: f64,
     pub refund_share: f64,
+    /// Share of orders whose buyer placed `concentration_orders` or more
+    /// within `concentration_secs` (Shopee's order-brushing rule).
+    pub concentrated_share: f64,
 }
 
 /// A small picture of a ring for the report's graph: buyers and the
@@ -270,10 +273,12 @@ fn score(st: &State, orders: Vec<u32>, r: &BrushingRules) -> Ring {
     } else {
         0.0
     };
+    let concentrated = concentrated(&os, r) as f64 / n;
     let score = r.weight_no_watch * no_watch
         + r.weight_repeat * (per_account / 3.0).min(1.0)
         + r.weight_burst * in_burst
-        + r.weight_refund * refund_share;
+        + r.weight_refund * refund_share
+        + r.weight_concentration * concentrated;
     Ring {
         score,
         accounts,
@@ -283,7 +288,32 @@ fn score(st: &State, orders: Vec<u32>, r: &BrushingRules) -> Ring {
         orders_per_account: per_account,
         burst_share: in_burst,
         refund_share,
+        concentrated_share: concentrated,
     }
+}
+
+/// Orders (of `os`, in time order) whose buyer placed at least
+/// `concentration_orders` orders within `concentration_secs` of each other.
+fn concentrated(os: &[&Order], r: &BrushingRules) -> usize {
+    let need = r.concentration_orders.max(1) as usize;
+    let mut by_buyer: Map<u32, Vec<i64>> = Map::default();
+    for o in os {
+        by_buyer.entry(o.account).or_default().push(o.placed_ms);
+    }
+    let span = r.concentration_secs * 1000;
+    by_buyer
+        .values()
+        .map(|times| {
+            // Times are sorted; mark every order inside a full window.
+            let mut marked = vec![false; times.len()];
+            for i in 0..times.len().saturating_sub(need - 1) {
+                if times[i + need - 1] - times[i] <= span {
+                    marked[i..i + need].iter_mut().for_each(|m| *m = true);
+                }
+            }
+            marked.iter().filter(|m| **m).count()
+        })
+        .sum()
 }
 
 /// The links of a ring, for drawing it (at most `max_accounts` buyers).

@@ -18,7 +18,7 @@ pub(crate) fn session_report(st: &State, rules: &Rules, ix: usize) -> SessionRep
     let mut metrics: Vec<&Metric> = s.metrics.iter().collect();
     metrics.sort_by_key(|m| (m.ms, m.leaf));
     let last = |f: fn(&Metric) -> Option<i64>| metrics.iter().rev().find_map(|m| f(m));
-    let audience = viewers::audience(s, &rules.bot);
+    let audience = viewers::audience(st, ix, &rules.bot);
     let viewers = Viewers {
         reported_views: metrics.iter().rev().find_map(|m| m.views),
         reported_peak_online: metrics.iter().filter_map(|m| m.online).max(),

@@ -3,16 +3,19 @@
 //! Each account collects weighted evidence (see `rules/authenticity.json`):
 //! a device or network shared by many accounts, an arrival inside a
 //! synchronized wave, a freshly created account, no interaction at all, a
-//! copied comment, and a device whose accounts all watch for the same time.
-//! An account is judged a bot only when the weights add up to the convict
-//! score; the weights are set so that no single signal gets there.
+//! copied comment, a device whose accounts all watch for the same time, a
+//! departure together with many others, and — from other rooms (see
+//! `rooms`) — sitting in two rooms at once or moving with a group across
+//! rooms. An account is judged a bot only when the weights add up to the
+//! convict score; the weights are set so that no single signal gets there.
 
+use crate::authenticity::rooms;
 use crate::rules::BotRules;
-use crate::state::{day_number, Account, Map, Session, Tally};
+use crate::state::{day_number, Account, Map, Session, State, Tally};
 
 /// Why an account was judged a bot: one bit per signal.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Signals(u8);
+pub struct Signals(u16);
 
 impl Signals {
     pub const SHARED_DEVICE: Signals = Signals(1);
@@ -22,7 +25,11 @@ impl Signals {
     pub const PASSIVE: Signals = Signals(16);
     pub const COPIED_COMMENT: Signals = Signals(32);
     pub const UNIFORM_DWELL: Signals = Signals(64);
-    pub const ALL: [(Signals, &'static str); 7] = [
+    pub const SYNC_LEAVE: Signals = Signals(128);
+    pub const CONCURRENT: Signals = Signals(256);
+    pub const LOCKSTEP: Signals = Signals(512);
+    pub const LOCKSTEP_REPEAT: Signals = Signals(1024);
+    pub const ALL: [(Signals, &'static str); 11] = [
         (Signals::SHARED_DEVICE, "shared_device"),
         (Signals::SHARED_NETWORK, "shared_network"),
         (Signals::WAVE, "join_wave"),
@@ -30,6 +37,10 @@ impl Signals {
         (Signals::PASSIVE, "no_interaction"),
         (Signals::COPIED_COMMENT, "copied_comment"),
         (Signals::UNIFORM_DWELL, "uniform_dwell"),
+        (Signals::SYNC_LEAVE, "sync_leave"),
+        (Signals::CONCURRENT, "concurrent_rooms"),
+        (Signals::LOCKSTEP, "lockstep_rooms"),
+        (Signals::LOCKSTEP_REPEAT, "lockstep_repeat"),
     ];
     pub fn has(self, s: Signals) -> bool {
         self.0 & s.0 != 0
@@ -58,15 +69,18 @@ pub struct Audience {
     pub real_views: u64,
     pub bots: Vec<Suspect>,
     /// How many suspected bots carry each signal, in `Signals::ALL` order.
-    pub signal_counts: [u64; 7],
+    pub signal_counts: [u64; 11],
     /// The join-wave threshold used (joins in the window).
     pub wave_threshold: u32,
 }
 
-/// Counts the audience and judges every account.
-pub(crate) fn audience(s: &Session, r: &BotRules) -> Audience {
+/// Counts the audience of session `si` and judges every account.
+pub(crate) fn audience(st: &State, si: usize, r: &BotRules) -> Audience {
+    let s = &st.sessions[si];
     let mut out = Audience::default();
     let wave = WaveDetector::new(s, r);
+    let departures = WaveDetector::departures(s, r);
+    let rooms = rooms::cross_room(st, si, r);
     out.wave_threshold = wave.threshold;
     let uniform = uniform_dwell_devices(s, r);
     let cohorts = uniform_dwell_waves(s, r, &wave);
@@ -104,7 +118,8 @@ pub(crate) fn audience(s: &Session, r: &BotRules) -> Audience {
             r.shared_network_weight,
             Signals::SHARED_NETWORK,
         );
-        add(wave.in_wave(a.first_join_ms), r.wave_weight, Signals::WAVE);
+        let in_wave = wave.in_wave(a.first_join_ms);
+        add(in_wave, r.wave_weight, Signals::WAVE);
         add(
             a.created_day != i32::MIN
                 && i64::from(start_day) - i64::from(a.created_day) <= r.fresh_account_days,
@@ -129,6 +144,27 @@ pub(crate) fn audience(s: &Session, r: &BotRules) -> Audience {
         let same_dwell = (a.device != 0 && near(uniform.get(&a.device)))
             || near(cohorts.get(&cohort(a.first_join_ms, r)));
         add(same_dwell, r.uniform_dwell_weight, Signals::UNIFORM_DWELL);
+        // A crowd that arrived together also thins out together: leaving
+        // with many others is evidence only for an account that did not
+        // arrive in a wave (one timer, not two signals).
+        let left = a.leaves > 0 && a.last_leave_ms >= a.last_join_ms;
+        add(
+            left && !in_wave && departures.in_wave(a.last_leave_ms),
+            r.sync_leave_weight,
+            Signals::SYNC_LEAVE,
+        );
+        add(
+            rooms.concurrent[ix],
+            r.concurrent_weight,
+            Signals::CONCURRENT,
+        );
+        let lockstep = u32::from(rooms.lockstep_rooms[ix]);
+        add(lockstep > 0, r.lockstep_weight, Signals::LOCKSTEP);
+        add(
+            lockstep >= r.lockstep_repeat_rooms.max(1),
+            r.lockstep_repeat_weight,
+            Signals::LOCKSTEP_REPEAT,
+        );
         if score >= r.convict_score {
             for (k, (s, _)) in Signals::ALL.iter().enumerate() {
                 out.signal_counts[k] += sig.has(*s) as u64;
@@ -171,36 +207,60 @@ fn peak_online(s: &Session) -> u64 {
     peak as u64
 }
 
-/// Arrival waves: seconds whose surrounding window holds many times the
-/// session's typical number of joins.
+/// Arrival (or departure) waves: seconds whose surrounding window holds
+/// many times the session's typical number of joins (or leaves).
 pub(crate) struct WaveDetector<'a> {
     seconds: &'a Map<i64, Tally>,
     half: i64,
     pub threshold: u32,
+    count: fn(&Tally) -> u32,
+    /// Seconds from this one on are never in a wave.
+    until: i64,
 }
 
 impl<'a> WaveDetector<'a> {
     pub fn new(s: &'a Session, r: &BotRules) -> WaveDetector<'a> {
+        Self::with(s, r, |t| t.joins, i64::MAX)
+    }
+
+    /// Departure waves, except in the session's last minutes (everyone
+    /// leaves when a stream ends).
+    pub fn departures(s: &'a Session, r: &BotRules) -> WaveDetector<'a> {
+        let until = match s.ended {
+            Some(t) => t.timestamp().saturating_sub(r.sync_leave_end_secs),
+            None => i64::MAX,
+        };
+        Self::with(s, r, |t| t.leaves, until)
+    }
+
+    fn with(
+        s: &'a Session,
+        r: &BotRules,
+        count: fn(&Tally) -> u32,
+        until: i64,
+    ) -> WaveDetector<'a> {
         let half = (r.wave_window_secs / 2).max(0);
         let mut d = WaveDetector {
             seconds: &s.crowd.seconds,
             half,
             threshold: r.wave_min_joins,
+            count,
+            until,
         };
-        let join_secs: Vec<i64> = s
+        let busy_secs: Vec<i64> = s
             .crowd
             .seconds
             .iter()
-            .filter(|(_, t)| t.joins > 0)
+            .filter(|(sec, t)| count(t) > 0 && **sec < until)
             .map(|(s, _)| *s)
             .collect();
-        let (Some(first), Some(last)) = (join_secs.iter().min(), join_secs.iter().max()) else {
+        let (Some(first), Some(last)) = (busy_secs.iter().min(), busy_secs.iter().max()) else {
             return d;
         };
         // The median window over the whole span, counting empty seconds as
         // zero without materialising them (a bad timestamp may stretch the span).
         let span = (last - first + 1) as usize;
-        let mut windows: Vec<u32> = join_secs.iter().map(|s| d.window(*s)).collect();
+        let mut windows: Vec<u32> = busy_secs.iter().map(|s| d.window(*s)).collect();
         windows.sort_unstable();
         let zeros = span.saturating_sub(windows.len());
         let mid = span / 2;
@@ -217,12 +277,13 @@ impl<'a> WaveDetector<'a> {
 
     fn window(&self, sec: i64) -> u32 {
         (sec - self.half..=sec + self.half)
-            .map(|s| self.seconds.get(&s).map_or(0, |t| t.joins))
+            .map(|s| self.seconds.get(&s).map_or(0, self.count))
             .sum()
     }
 
     pub fn in_wave(&self, ms: i64) -> bool {
-        ms != i64::MAX && self.window(ms.div_euclid(1000)) >= self.threshold
+        let sec = ms.div_euclid(1000);
+        ms != i64::MAX && sec < self.until && self.window(sec) >= self.threshold
     }
 }
 

@@ -57,6 +57,28 @@ pub struct BotRules {
     pub uniform_dwell_share: f64,
     #[serde(deserialize_with = "num")]
     pub uniform_dwell_weight: f64,
+    #[serde(deserialize_with = "num")]
+    pub sync_leave_weight: f64,
+    #[serde(deserialize_with = "count64")]
+    pub sync_leave_end_secs: i64,
+    #[serde(deserialize_with = "count64")]
+    pub cross_room_days: i64,
+    #[serde(deserialize_with = "count64")]
+    pub concurrent_secs: i64,
+    #[serde(deserialize_with = "num")]
+    pub concurrent_weight: f64,
+    #[serde(deserialize_with = "count64")]
+    pub lockstep_window_secs: i64,
+    #[serde(deserialize_with = "count")]
+    pub lockstep_min_accounts: u32,
+    #[serde(deserialize_with = "num")]
+    pub lockstep_factor: f64,
+    #[serde(deserialize_with = "num")]
+    pub lockstep_weight: f64,
+    #[serde(deserialize_with = "count")]
+    pub lockstep_repeat_rooms: u32,
+    #[serde(deserialize_with = "num")]
+    pub lockstep_repeat_weight: f64,
 }
 
 /// When linked buyers are a brushing ring.
@@ -79,6 +101,12 @@ pub struct BrushingRules {
     pub weight_burst: f64,
     #[serde(deserialize_with = "num")]
     pub weight_refund: f64,
+    #[serde(deserialize_with = "count")]
+    pub concentration_orders: u32,
+    #[serde(deserialize_with = "count64")]
+    pub concentration_secs: i64,
+    #[serde(deserialize_with = "num")]
+    pub weight_concentration: f64,
     #[serde(deserialize_with = "num")]
     pub suspect_score: f64,
 }
@@ -330,11 +358,19 @@ mod tests {
             b.passive_weight,
             b.copied_comment_weight,
             b.uniform_dwell_weight,
+            b.sync_leave_weight,
+            b.concurrent_weight,
+            b.lockstep_weight + b.lockstep_repeat_weight,
         ] {
             assert!(w < b.convict_score);
         }
         // The worst ordinary human: fresh, silent, arrived during a wave.
         assert!(b.wave_weight + b.fresh_account_weight + b.passive_weight < b.convict_score);
+        // A silent viewer who also watched other rooms' lockstep crowd by
+        // chance, and left when many others did, is still not convicted.
+        assert!(b.lockstep_weight + b.passive_weight + b.fresh_account_weight < b.convict_score);
+        // Two rooms at once plus moving with a group across rooms is.
+        assert!(b.concurrent_weight + b.lockstep_weight >= b.convict_score);
     }
 
     #[test]

@@ -107,6 +107,7 @@ pub fn run(
             scale,
             seed,
             session: Some(session.into()),
+            knobs: Default::default(),
         };
         let truth = sim::simulate(&cfg, &mut w)?;
         w.flush()?;

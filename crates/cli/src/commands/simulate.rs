@@ -19,6 +19,14 @@ pub struct Args {
     /// Session id (default s<seed>).
     #[arg(long)]
     session: Option<String>,
+    /// Stealth and confounder knobs, NAME=VALUE, repeatable (docs/SIMULATION.md):
+    /// account_age_days, accounts_per_device, accounts_per_network,
+    /// join_spread_secs, leave_spread_secs, interaction_rate,
+    /// rental_block_mins, rental_rooms, rental_concurrent, ring_size,
+    /// ring_orders, ring_per_payment, office_accounts, push_share, lurker_share,
+    /// family_share, fan_rooms.
+    #[arg(long = "knob", value_name = "NAME=VALUE")]
+    knobs: Vec<String>,
     /// Events file (default: stdout).
     #[arg(long, short)]
     output: Option<PathBuf>,
@@ -106,6 +114,7 @@ pub fn run(json_out: bool, a: Args) -> Result<u8> {
         scale,
         seed,
         session,
+        knobs: knob_args,
         output,
         truth: truth_path,
         realtime,
@@ -118,11 +127,16 @@ pub fn run(json_out: bool, a: Args) -> Result<u8> {
     if !(scale > 0.0 && scale <= 10.0) {
         anyhow::bail!("--scale must be above 0 and at most 10 (1.0 = a 48-million-view stream)");
     }
+    let mut knobs = sim::Knobs::default();
+    for k in &knob_args {
+        knobs.set(k).map_err(anyhow::Error::msg)?;
+    }
     let config = sim::Config {
         scenarios,
         scale,
         seed,
         session,
+        knobs,
     };
     let sink: Box<dyn std::io::Write> = match &output {
         Some(path) => Box::new(

@@ -113,6 +113,8 @@ pub struct BrushingGroup {
     pub orders_per_account: f64,
     pub burst_share: f64,
     pub refund_share: f64,
+    /// Share of orders by buyers with 3+ orders within an hour (Shopee's rule).
+    pub concentrated_share: f64,
 }
 
 /// A flag of report.md, its evidence named.
@@ -201,6 +203,7 @@ impl SessionAnswer {
                         orders_per_account: round(g.orders_per_account),
                         burst_share: round(g.burst_share),
                         refund_share: round(g.refund_share),
+                        concentrated_share: round(g.concentrated_share),
                     })
                     .collect(),
             },
