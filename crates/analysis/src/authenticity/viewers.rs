@@ -216,6 +216,8 @@ pub(crate) struct WaveDetector<'a> {
     count: fn(&Tally) -> u32,
     /// Seconds from this one on are never in a wave.
     until: i64,
+    /// The seconds in a wave, worked out once: judging asks per account.
+    in_wave: Map<i64, ()>,
 }
 
 impl<'a> WaveDetector<'a> {
@@ -246,6 +248,7 @@ impl<'a> WaveDetector<'a> {
             threshold: r.wave_min_joins,
             count,
             until,
+            in_wave: Map::default(),
         };
         let busy_secs: Vec<i64> = s
             .crowd
@@ -272,6 +275,15 @@ impl<'a> WaveDetector<'a> {
         d.threshold = r
             .wave_min_joins
             .max((r.wave_factor * f64::from(median)).ceil() as u32);
+        // Only seconds near a busy one can hold a wave.
+        let mut seen: Map<i64, ()> = Map::default();
+        for s in &busy_secs {
+            for t in s - d.half..=s + d.half {
+                if seen.insert(t, ()).is_none() && d.window(t) >= d.threshold {
+                    d.in_wave.insert(t, ());
+                }
+            }
+        }
         d
     }
 
@@ -283,7 +295,9 @@ impl<'a> WaveDetector<'a> {
 
     pub fn in_wave(&self, ms: i64) -> bool {
         let sec = ms.div_euclid(1000);
-        ms != i64::MAX && sec < self.until && self.window(sec) >= self.threshold
+        ms != i64::MAX
+            && sec < self.until
+            && (self.threshold == 0 || self.in_wave.contains_key(&sec))
     }
 }
 
