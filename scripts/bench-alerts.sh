@@ -28,7 +28,7 @@ for _ in $(seq 50); do grep -q http "$work/serve.out" 2>/dev/null && break; slee
 addr=$(grep -o '127.0.0.1:[0-9]*' "$work/serve.out")
 {
   echo "# alert latency, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
-  echo "# $seconds s, background target $rate events/s in batches every 100 ms, a probe every second"
+  echo "# $seconds s, background target $rate events/s in batches every 100 ms on 4 connections, a probe every second"
   python3 scripts/bench-alerts.py "$addr" "$token" "$feed" "$work/bg.ndjson" "$hook_port" "$seconds" "$rate"
   echo
 } | tee -a docs/bench-alerts.txt

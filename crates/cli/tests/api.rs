@@ -438,14 +438,22 @@ fn access_events(data: &Path) -> Vec<Value> {
     out
 }
 
-#[test]
-fn a_revoked_token_is_refused_at_once_and_bodies_have_a_limit() {
+/// A data directory holding the example evening, and a producer token
+/// for douyin ("feed").
+fn evening_with_a_feed() -> (tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     assert!(run(&data, &["ingest", examples().to_str().unwrap()])
         .status
         .success());
     let t = issue(&data, "producer", Some("douyin"), "feed");
+    (dir, t)
+}
+
+#[test]
+fn a_revoked_token_is_refused_at_once_and_bodies_have_a_limit() {
+    let (dir, t) = evening_with_a_feed();
+    let data = dir.path().join("data");
     let (_server, addr) = serve(&data, &["--max-body", "1000"]);
     let line = r#"{"type":"comment","id":"z1","at":"2020-04-01T20:30:00+08:00","session":"s1","account":"u9","text":"hi"}"#;
     assert_eq!(
@@ -464,6 +472,77 @@ fn a_revoked_token_is_refused_at_once_and_bodies_have_a_limit() {
     assert_eq!(
         run(&data, &["token", "revoke", "nobody"]).status.code(),
         Some(2)
+    );
+}
+
+/// Bodies sent at once on several connections are committed together
+/// (group commit), yet each request hears only about its own lines: its
+/// counts, its bad line by its own line number, its repeat as a duplicate.
+#[test]
+fn bodies_sent_at_once_each_get_their_own_report() {
+    let (dir, t) = evening_with_a_feed();
+    let data = dir.path().join("data");
+    let before = json(&run(&data, &["--json", "verify"]))["size"]
+        .as_u64()
+        .unwrap();
+    let (_server, addr) = serve(&data, &[]);
+    let senders: Vec<_> = (0..8)
+        .map(|k| {
+            let (addr, t) = (addr.clone(), t.clone());
+            std::thread::spawn(move || {
+                let mut body = common::events(&format!("g{k}-"), 300);
+                let first = body.lines().next().unwrap().to_string();
+                // Line 301: a bad line; line 302: this body's first line again.
+                body.push_str(&format!(
+                    "{{\"type\":\"comment\",\"id\":\"g{k}-bad\"}}\n{first}\n"
+                ));
+                let mut reports = Vec::new();
+                for round in 0..3 {
+                    let b = if round == 0 {
+                        body.clone()
+                    } else {
+                        common::events(&format!("g{k}-r{round}-"), 50)
+                    };
+                    reports.push(call(&addr, "POST", "/v1/events", Some(&t), b.as_bytes()));
+                }
+                reports
+            })
+        })
+        .collect();
+    for (k, s) in senders.into_iter().enumerate() {
+        let reports = s.join().unwrap();
+        let (status, v) = &reports[0];
+        assert_eq!(*status, 200, "{v}");
+        assert_eq!(
+            (
+                v["accepted"].as_u64(),
+                v["duplicates"].as_u64(),
+                v["rejected"].as_u64()
+            ),
+            (Some(300), Some(1), Some(1)),
+            "sender {k}: {v}"
+        );
+        let errors = v["errors"].as_array().unwrap();
+        assert_eq!(errors.len(), 1, "{v}");
+        assert_eq!(errors[0]["line"], 301, "{v}");
+        assert_eq!(errors[0]["id"], format!("g{k}-bad"), "{v}");
+        for (status, v) in &reports[1..] {
+            assert_eq!((*status, v["accepted"].as_u64()), (200, Some(50)), "{v}");
+        }
+    }
+    // All of them once, in a log that verifies.
+    let out = run(&data, &["--json", "verify"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let size = json(&out)["size"].as_u64().unwrap();
+    assert_eq!(
+        size,
+        before + 8 * (300 + 2 * 50),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
     );
 }
 

@@ -54,6 +54,17 @@ pub struct IngestReport {
     /// Ids already logged, to be compared with what the log holds for them
     /// once it is committed ([`compare_resent`]).
     resent: Vec<Resent>,
+    /// The counts per input, in input order (`accepted`: appended, which
+    /// is committed once `ingest` has returned `Ok`).
+    pub per_input: Vec<Counts>,
+}
+
+/// One input's share of an [`IngestReport`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub accepted: u64,
+    pub duplicates: u64,
+    pub rejected: u64,
 }
 
 /// Re-sent lines held for comparison before [`compare_resent`] runs.
@@ -70,6 +81,38 @@ struct Resent {
 }
 
 impl IngestReport {
+    fn counts(&mut self, input: usize) -> &mut Counts {
+        if self.per_input.len() <= input {
+            self.per_input.resize(input + 1, Counts::default());
+        }
+        &mut self.per_input[input]
+    }
+
+    /// One report per input of `names` (each error goes to the input it
+    /// names, renamed `as_name`): for a caller that ingested several
+    /// requests' bodies in one commit.
+    pub fn split(self, names: &[String], as_name: &str) -> Vec<IngestReport> {
+        let mut out: Vec<IngestReport> = (0..names.len())
+            .map(|i| {
+                let c = self.per_input.get(i).copied().unwrap_or_default();
+                IngestReport {
+                    accepted: c.accepted,
+                    duplicates: c.duplicates,
+                    rejected: c.rejected,
+                    per_input: vec![c],
+                    ..IngestReport::default()
+                }
+            })
+            .collect();
+        for mut e in self.errors {
+            if let Some(i) = names.iter().position(|n| *n == e.file) {
+                e.file = as_name.to_string();
+                out[i].errors.push(e);
+            }
+        }
+        out
+    }
+
     /// The `ingest --json` object of the contract (`file` on each error
     /// when `several` inputs were given).
     pub fn to_json(&self, several: bool) -> serde_json::Value {
@@ -420,7 +463,10 @@ pub fn ingest(
     progress: &mut Progress,
 ) -> Result<IngestReport> {
     let names: Vec<String> = inputs.iter().map(|i| i.name.clone()).collect();
-    let mut report = IngestReport::default();
+    let mut report = IngestReport {
+        per_input: vec![Counts::default(); names.len()],
+        ..IngestReport::default()
+    };
     let pseudonymiser = ledger.pseudonymiser.clone();
     ledger.ids.begin()?;
     // Events are rarely under 128 bytes; over-reserving costs only disk.
@@ -557,6 +603,9 @@ fn compare_resent(log: &tlog::Log, names: &[String], report: &mut IngestReport) 
         }
         report.duplicates -= 1;
         report.rejected += 1;
+        let c = report.counts(r.file);
+        c.duplicates = c.duplicates.saturating_sub(1);
+        c.rejected += 1;
         if report.errors.len() < MAX_KEPT_ERRORS {
             let stored = reader.read_bundle(b)?;
             let id = stored
@@ -629,6 +678,7 @@ fn sequence(
                 match item {
                     Item::Rejected(e) => {
                         report.rejected += 1;
+                        report.counts(p.file).rejected += 1;
                         last = (p.file, e.line);
                         if report.errors.len() < MAX_KEPT_ERRORS {
                             report.errors.push(LineError::clone(e));
@@ -639,6 +689,7 @@ fn sequence(
                         let leaf = log.len();
                         if let Some(existing) = ids.insert(*fp, leaf)? {
                             report.duplicates += 1;
+                            report.counts(p.file).duplicates += 1;
                             report.resent.push(Resent {
                                 leaf: existing,
                                 hash: p.entries.get(*entry).hash(),
@@ -656,6 +707,7 @@ fn sequence(
                         }
                         log.append(p.entries.get(*entry))?;
                         in_batch += 1;
+                        report.counts(p.file).accepted += 1;
                         if in_batch == 1 {
                             deadline = Some(Instant::now() + opts.max_delay);
                         }

@@ -102,6 +102,17 @@ pub struct Service {
     pub max_body: usize,
     /// Access records waiting for their commit (see [`Service::access`]).
     accesses: Mutex<Pending>,
+    /// Ingest bodies waiting for their commit (see [`Service::ingest_body`]).
+    bodies: Mutex<Bodies>,
+}
+
+/// Ingest bodies queued for a group commit, by ticket, and the outcome of
+/// those another request committed (taken by their own request).
+#[derive(Default)]
+struct Bodies {
+    waiting: Vec<(u64, Vec<u8>, Vec<LineError>)>,
+    issued: u64,
+    done: HashMap<u64, std::result::Result<IngestReport, String>>,
 }
 
 /// Access records queued for a group commit: the events, and the ticket
@@ -149,6 +160,7 @@ impl Service {
             changes: AtomicU64::new(0),
             max_body,
             accesses: Mutex::default(),
+            bodies: Mutex::default(),
         })
     }
 
@@ -235,28 +247,90 @@ impl Service {
     /// sessions are rejected like any bad line, with the reason; the rest
     /// go through the ingest pipeline. Returns once the accepted lines are
     /// in a signed checkpoint.
+    ///
+    /// Group commit, as for access records: bodies sent while another is
+    /// being committed wait in a queue, and whoever next holds the writer
+    /// ingests all of them as the inputs of one ingest (one commit, one
+    /// fsync), then hands each request its own report. A producer that
+    /// sends on several connections is not held to one commit per batch.
     pub fn ingest_body(&self, who: &Principal, body: Vec<u8>) -> Result<IngestReport> {
-        let mut writer = self.writer.lock().map_err(poisoned)?;
         let (body, refused) = {
             let live = self.live()?;
             screen(who, &live.analysis.analyzer, body)
         };
-        let mut report = ingest(
+        let ticket = {
+            let mut q = self.bodies.lock().map_err(poisoned)?;
+            q.issued += 1;
+            let t = q.issued;
+            q.waiting.push((t, body, refused));
+            t
+        };
+        let mut writer = self.writer.lock().map_err(poisoned)?;
+        let group = {
+            let mut q = self.bodies.lock().map_err(poisoned)?;
+            if let Some(done) = q.done.remove(&ticket) {
+                return done.map_err(|why| Error::Io {
+                    action: "committing the batch this request was in, in",
+                    path: self.dir.root.clone(),
+                    source: std::io::Error::other(why),
+                });
+            }
+            std::mem::take(&mut q.waiting)
+        };
+        let names: Vec<String> = group.iter().map(|(t, _, _)| t.to_string()).collect();
+        let (inputs, refusals): (Vec<Input>, Vec<Vec<LineError>>) = group
+            .into_iter()
+            .map(|(t, body, refused)| {
+                let input = Input {
+                    name: t.to_string(),
+                    reader: Box::new(std::io::Cursor::new(body)),
+                };
+                (input, refused)
+            })
+            .unzip();
+        let result = ingest(
             &mut writer,
-            vec![Input {
-                name: "body".into(),
-                reader: Box::new(std::io::Cursor::new(body)),
-            }],
+            inputs,
             &Options::default(),
             &mut Progress::none(),
-        )?;
-        report.rejected += refused.len() as u64;
-        report.errors.extend(refused);
-        report.errors.sort_by_key(|e| e.line);
-        self.metrics
-            .ingested(report.accepted, report.duplicates, report.rejected);
-        self.followed(report.accepted > 0)?;
-        Ok(report)
+        );
+        let mut reports = match result {
+            Ok(r) => r.split(&names, "body"),
+            Err(e) => {
+                // Every request of the group hears why.
+                let why = e.to_string();
+                let mut q = self.bodies.lock().map_err(poisoned)?;
+                for n in &names {
+                    if let Ok(t) = n.parse::<u64>() {
+                        q.done.insert(t, Err(why.clone()));
+                    }
+                }
+                q.done.remove(&ticket);
+                return Err(e);
+            }
+        };
+        for (r, refused) in reports.iter_mut().zip(refusals) {
+            r.rejected += refused.len() as u64;
+            r.errors.extend(refused);
+            r.errors.sort_by_key(|e| e.line);
+            self.metrics.ingested(r.accepted, r.duplicates, r.rejected);
+        }
+        let accepted = reports.iter().any(|r| r.accepted > 0);
+        let mut mine = None;
+        {
+            let mut q = self.bodies.lock().map_err(poisoned)?;
+            for (n, r) in names.iter().zip(reports) {
+                match n.parse::<u64>() {
+                    Ok(t) if t == ticket => mine = Some(r),
+                    Ok(t) => {
+                        q.done.insert(t, Ok(r));
+                    }
+                    Err(_) => {}
+                }
+            }
+        }
+        self.followed(accepted)?;
+        mine.ok_or_else(|| Error::Invalid("this request's body was not in its batch".into()))
     }
 
     /// Saves the analysis as a snapshot: on a clean shutdown.
