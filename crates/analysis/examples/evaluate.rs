@@ -117,15 +117,15 @@ fn seeds_or(args: &[String], default: u64) -> u64 {
 }
 
 /// One point of the stealth grid: scenarios and knobs.
-pub struct Point {
-    pub name: &'static str,
-    pub scenarios: Vec<Scenario>,
-    pub knobs: &'static [&'static str],
+struct Point {
+    name: &'static str,
+    scenarios: Vec<Scenario>,
+    knobs: &'static [&'static str],
 }
 
 /// The grid of docs/ANALYSIS.md: from blatant to careful fraud, and the
 /// honest look-alikes. `tests/stealth.rs` asserts its named points.
-pub fn grid() -> Vec<Point> {
+fn grid() -> Vec<Point> {
     use Scenario::*;
     let p = |name, scenarios: &[Scenario], knobs| Point {
         name,
@@ -155,7 +155,7 @@ pub fn grid() -> Vec<Point> {
     ]
 }
 
-pub fn knobs(list: &[&str]) -> sim::Knobs {
+fn knobs(list: &[&str]) -> sim::Knobs {
     let mut k = sim::Knobs::default();
     for x in list {
         k.set(x).expect("grid knob");

@@ -277,7 +277,8 @@ impl Service {
             }
             std::mem::take(&mut q.waiting)
         };
-        let names: Vec<String> = group.iter().map(|(t, _, _)| t.to_string()).collect();
+        let tickets: Vec<u64> = group.iter().map(|(t, _, _)| *t).collect();
+        let names: Vec<String> = tickets.iter().map(u64::to_string).collect();
         let (inputs, refusals): (Vec<Input>, Vec<Vec<LineError>>) = group
             .into_iter()
             .map(|(t, body, refused)| {
@@ -300,12 +301,9 @@ impl Service {
                 // Every request of the group hears why.
                 let why = e.to_string();
                 let mut q = self.bodies.lock().map_err(poisoned)?;
-                for n in &names {
-                    if let Ok(t) = n.parse::<u64>() {
-                        q.done.insert(t, Err(why.clone()));
-                    }
+                for t in tickets.into_iter().filter(|t| *t != ticket) {
+                    q.done.insert(t, Err(why.clone()));
                 }
-                q.done.remove(&ticket);
                 return Err(e);
             }
         };
@@ -319,13 +317,11 @@ impl Service {
         let mut mine = None;
         {
             let mut q = self.bodies.lock().map_err(poisoned)?;
-            for (n, r) in names.iter().zip(reports) {
-                match n.parse::<u64>() {
-                    Ok(t) if t == ticket => mine = Some(r),
-                    Ok(t) => {
-                        q.done.insert(t, Ok(r));
-                    }
-                    Err(_) => {}
+            for (t, r) in tickets.into_iter().zip(reports) {
+                if t == ticket {
+                    mine = Some(r);
+                } else {
+                    q.done.insert(t, Ok(r));
                 }
             }
         }
