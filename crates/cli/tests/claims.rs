@@ -224,6 +224,7 @@ fn a_late_report_turns_an_approved_claim_false_and_the_product_report_shows_it()
         "关于 p-nest 的",
         "资质不全",
         "检验报告",
+        "1 件投诉：虚假宣传 1",
     ] {
         assert!(zh.contains(words), "{words} in {zh}");
     }
@@ -231,6 +232,7 @@ fn a_late_report_turns_an_approved_claim_false_and_the_product_report_shows_it()
         "Qualifications on",
         "Inspections",
         "contradicts what is on record",
+        "false_advertising",
     ] {
         assert!(!zh.contains(english), "{english} in {zh}");
     }

@@ -577,7 +577,7 @@ pub fn product(
         o,
         "<h2>{}</h2>\n<p>{}</p>",
         t(Msg::Complaints),
-        esc(&r.complaint_summary())
+        esc(&crate::words::complaints(r, lang))
     );
     o.push_str("</body></html>\n");
     o

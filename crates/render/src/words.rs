@@ -9,6 +9,7 @@
 
 use analysis::flag::{Against, Contradiction, Says};
 use analysis::format::{grouped, money};
+use analysis::products::report::ProductReport;
 use analysis::{Flag, FlagCode};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -324,6 +325,24 @@ pub fn word(name: &str, lang: Lang) -> &str {
         Lang::En => name,
         Lang::Zh => zh,
     }
+}
+
+/// A product's complaints in a language: "3 complaints: false_advertising
+/// 2, quality 1" / "3 件投诉：虚假宣传 2，质量问题 1".
+pub fn complaints(r: &ProductReport, lang: Lang) -> String {
+    if lang == Lang::En {
+        return r.complaint_summary();
+    }
+    let counts: Vec<String> = r
+        .complaint_counts()
+        .iter()
+        .map(|(k, n)| format!("{} {n}", word(k, lang)))
+        .collect();
+    let mut out = format!("{} 件投诉", r.complaints.len());
+    if !counts.is_empty() {
+        out.push_str(&format!("：{}", counts.join("，")));
+    }
+    out
 }
 
 /// A flag's summary: what it says, in a language.
