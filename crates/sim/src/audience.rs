@@ -70,7 +70,6 @@ struct Viewer {
 }
 
 /// The honest look-alikes of fraud (`confounders`): how many and how often.
-#[derive(Default)]
 struct Confounders {
     /// Chance a viewer sits in the office behind one public address.
     office_p: f64,
@@ -132,8 +131,8 @@ impl<'a> Audience<'a> {
         }
         // The platform pushes the room to thousands at once: they arrive
         // within seconds, some of them new to the app.
-        let push = self.confounders.as_ref().map_or(0, |c| c.push);
         if minute == PUSH_MINUTE {
+            let push = self.confounders.as_ref().map_or(0, |c| c.push);
             for _ in 0..push {
                 let viewer = self.new_viewer(sim, true);
                 let join = m_ms + 30_000 + sim.rng.range(0, 4_000) as i64;

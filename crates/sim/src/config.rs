@@ -220,3 +220,33 @@ impl Plan {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Knobs;
+
+    /// Every name the error message lists is a knob `set` takes, and a
+    /// value of the wrong kind is refused with the knob's name.
+    #[test]
+    fn every_listed_knob_can_be_set() {
+        let mut k = Knobs::default();
+        for name in Knobs::NAMES {
+            let value = if name == "rental_concurrent" {
+                "false"
+            } else {
+                "1"
+            };
+            k.set(&format!("{name}={value}")).unwrap();
+        }
+        assert_eq!(k.rental_concurrent, Some(false));
+        assert_eq!(k.fan_rooms, Some(1));
+        let e = k.set("ring_size=lots").unwrap_err();
+        assert!(e.contains("ring_size") && e.contains("whole number"), "{e}");
+        let e = k.set("stealth=1").unwrap_err();
+        assert!(
+            e.contains("unknown knob") && e.contains("lurker_share"),
+            "{e}"
+        );
+        assert!(k.set("no_equals_sign").is_err());
+    }
+}
