@@ -204,23 +204,23 @@ impl Analyzer {
         Some(p.merchant.as_str())
     }
 
-    /// The platforms of the sessions in which `product` was listed.
-    pub fn product_platforms(&self, product: &str) -> std::collections::BTreeSet<String> {
-        owners::product_platforms(&self.state, product)
-    }
-
     /// The MCN agency of `anchor`, as its registration says.
     pub fn anchor_mcn(&self, anchor: &str) -> Option<&str> {
         self.state.registry.anchors.get(anchor)?.mcn.as_deref()
     }
 
-    /// Whether `account` (pseudonymised, as logged) placed the order of `case`.
+    /// Who may see `product`'s report.
+    pub fn product_owners(&self, product: &str) -> owners::ProductOwners {
+        owners::product(&self.state, product)
+    }
+
+    /// Who may see `case`.
     ///
     /// # Panics
     /// On a state without its crowds ([`State::has_crowds`]).
-    pub fn case_bought_by(&self, case: &Case, account: &str) -> bool {
+    pub fn case_owners(&self, case: &Case) -> owners::CaseOwners {
         assert!(self.state.has_crowds(), "buyers are known from the crowds");
-        owners::case_bought_by(&self.state, case, account)
+        owners::case(&self.state, case)
     }
 
     /// The session in which `order` was placed, if it was; and whether

@@ -51,18 +51,64 @@ pub(crate) fn product_platforms(state: &State, product: &str) -> BTreeSet<String
         .collect()
 }
 
-/// Whether `account` (as the log stores it: pseudonymised) placed the
-/// order the case is about.
-pub(crate) fn case_bought_by(state: &State, case: &Case, account: &str) -> bool {
-    let Some(o) = state.orders.get(case.complaint.order as usize) else {
-        return false;
-    };
-    o.is_placed()
-        && state
-            .sessions
-            .get(o.session as usize)
-            .and_then(|s| s.crowd.account_keys.get(o.account as usize))
-            .is_some_and(|k| *k == key(account))
+/// The parties of one product: who may see its report.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ProductOwners {
+    /// The merchant who registered it.
+    pub merchant: Option<String>,
+    /// The platforms of the sessions in which it was listed.
+    pub platforms: BTreeSet<String>,
+}
+
+/// The parties of one after-sales case: who may see it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CaseOwners {
+    /// The parties of the session the order was placed in.
+    pub session: Option<SessionOwners>,
+    /// The merchant of the product.
+    pub merchant: Option<String>,
+    /// The key ([`account_key`]) of the account that placed the order.
+    pub buyer: Option<u64>,
+}
+
+/// The key under which the state knows an account (pseudonymised, as
+/// logged): what a case keeps of its buyer.
+pub fn account_key(account: &str) -> u64 {
+    key(account)
+}
+
+pub(crate) fn product(state: &State, product: &str) -> ProductOwners {
+    ProductOwners {
+        merchant: state
+            .registry
+            .products
+            .get(product)
+            .map(|p| p.merchant.0.clone()),
+        platforms: product_platforms(state, product),
+    }
+}
+
+/// The parties of `case`. Needs the crowds (buyers are known from them).
+pub(crate) fn case(state: &State, case: &Case) -> CaseOwners {
+    let order = state
+        .orders
+        .get(case.complaint.order as usize)
+        .filter(|o| o.is_placed());
+    let buyer = order.and_then(|o| {
+        let s = state.sessions.get(o.session as usize)?;
+        s.crowd.account_keys.get(o.account as usize).copied()
+    });
+    CaseOwners {
+        session: case
+            .session
+            .as_deref()
+            .and_then(|s| Some(session(state, state.session_ix(s)?))),
+        merchant: case.product.as_deref().and_then(|p| {
+            let p = state.registry.products.get(p)?;
+            Some(p.merchant.0.clone())
+        }),
+        buyer,
+    }
 }
 
 /// The session in which `order` was placed, and whether `account` placed it.

@@ -4,7 +4,7 @@
 //! table says fails the test, naming the cell.
 
 mod common;
-use common::{issue, run, serve};
+use common::{issue, run, serve, wait_until, Database};
 use serde_json::Value;
 use std::path::Path;
 
@@ -63,6 +63,34 @@ struct Row {
 
 #[test]
 fn the_authorisation_matrix_holds_cell_by_cell() {
+    let (_dir, data, tokens) = evening_with_tokens();
+    let (_server, addr) = serve(&data, &[]);
+    matrix(&addr, &tokens);
+}
+
+/// The same matrix on a node that only reads, from PostgreSQL: reads
+/// answered from the projections, writes forwarded to the appender.
+#[test]
+fn the_matrix_holds_on_a_reading_node_over_postgresql() {
+    let Some(db) = Database::create("authz") else {
+        return;
+    };
+    let (dir, data, tokens) = evening_with_tokens();
+    let url = db.url();
+    let (_appender, _) = serve(&data, &["--database", &url]);
+    let elsewhere = dir.path().join("reader");
+    let (_reader, addr) = serve(&elsewhere, &["--database", &url, "--reader"]);
+    let regulator = tokens[1].as_deref();
+    wait_until(20, "the first projection", || {
+        let (status, v) = call(&addr, "GET", "/v1/sessions", regulator, b"");
+        status == 200 && v.as_array().is_some_and(|a| a.len() == 2)
+    });
+    matrix(&addr, &tokens);
+    assert!(!elsewhere.join("log").exists(), "a reader keeps no log");
+}
+
+/// The evening ingested, and a token per column of the table.
+fn evening_with_tokens() -> (tempfile::TempDir, std::path::PathBuf, Vec<Option<String>>) {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let file = dir.path().join("evening.ndjson");
@@ -83,8 +111,10 @@ fn the_authorisation_matrix_holds_cell_by_cell() {
         .iter()
         .map(|s| s.map(|(role, scope)| issue(&data, role, scope, &format!("m-{role}"))))
         .collect();
-    let (_server, addr) = serve(&data, &[]);
+    (dir, data, tokens)
+}
 
+fn matrix(addr: &str, tokens: &[Option<String>]) {
     const ALL: [u16; 8] = [401, 200, 200, 200, 200, 200, 200, 200];
     const ONLY_REGULATOR: [u16; 8] = [401, 200, 404, 404, 404, 404, 404, 404];
     let rows = [
@@ -228,7 +258,7 @@ fn the_authorisation_matrix_holds_cell_by_cell() {
                     .replace("{forbidden}", forbidden)
                     .replace("{who}", who.split(' ').next().unwrap());
                 let token = tokens[col].as_deref();
-                let (status, v) = call(&addr, row.method, path, token, body.as_bytes());
+                let (status, v) = call(addr, row.method, path, token, body.as_bytes());
                 cells += 1;
                 if status != expect[col] {
                     wrong.push(format!(

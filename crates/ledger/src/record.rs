@@ -95,6 +95,16 @@ pub fn access(actor: &str, role: &str, resource: &str, at: Time) -> Result<Value
 
 /// Appends `events` and commits them; every one must be accepted.
 pub fn append(ledger: &mut Ledger, events: &[Value]) -> Result<()> {
+    append_with(ledger, events, false)
+}
+
+/// Appends `events` and commits them; each must be accepted or already in
+/// the log (records written again after a crash, under their own ids).
+pub fn append_once(ledger: &mut Ledger, events: &[Value]) -> Result<()> {
+    append_with(ledger, events, true)
+}
+
+fn append_with(ledger: &mut Ledger, events: &[Value], duplicates: bool) -> Result<()> {
     let mut text = String::new();
     for e in events {
         text.push_str(&e.to_string());
@@ -109,7 +119,8 @@ pub fn append(ledger: &mut Ledger, events: &[Value]) -> Result<()> {
         &Options::default(),
         &mut Progress::none(),
     )?;
-    if report.accepted != events.len() as u64 {
+    let logged = report.accepted + if duplicates { report.duplicates } else { 0 };
+    if logged != events.len() as u64 {
         let why: Vec<String> = report
             .errors
             .iter()
@@ -120,7 +131,7 @@ pub fn append(ledger: &mut Ledger, events: &[Value]) -> Result<()> {
             .collect();
         return Err(Error::Invalid(format!(
             "{} of {} events were not logged: {}",
-            events.len() as u64 - report.accepted,
+            events.len() as u64 - logged,
             events.len(),
             why.join("; ")
         )));

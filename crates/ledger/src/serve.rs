@@ -15,6 +15,8 @@
 use crate::datadir::DataDir;
 use crate::error::{Error, Result};
 use crate::service::hub::Service;
+use crate::service::node::Node;
+use crate::service::pg::Pg;
 use crate::service::tokens::{bearer, same};
 use axum::extract::{Path as UrlPath, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -47,6 +49,7 @@ pub fn router(dir: DataDir, entries: EntryAccess) -> Router {
 }
 
 /// How `serve` runs.
+#[derive(Clone)]
 pub struct Options {
     pub listen: String,
     pub entries: EntryAccess,
@@ -59,21 +62,101 @@ pub struct Options {
     pub nats: Option<crate::service::nats::Nats>,
     /// Witnesses (`http://` URLs) asked to cosign each new checkpoint.
     pub witnesses: Vec<String>,
+    /// PostgreSQL (`postgres://…`) for the projections: several nodes.
+    pub database: Option<String>,
+    /// With `database`: never append, only read (and forward writes).
+    pub reader: bool,
+    /// With `database`: the URL other nodes forward writes to when this
+    /// node appends (default `http://` and the bound address).
+    pub advertise: Option<String>,
+}
+
+fn failed(what: &str) -> impl FnOnce(std::io::Error) -> Error {
+    let what = what.to_string();
+    move |e: std::io::Error| Error::Invalid(format!("{what}: {e}"))
 }
 
 /// Serves the API and the log until the process is stopped (SIGINT or
 /// SIGTERM: then the analysis is saved as a snapshot); `on_ready` hears the
 /// bound address.
+///
+/// Alone (no `database`), the process holds the data directory's lock for
+/// its life. With `database`, it is one node of several
+/// ([`crate::service::node`]): the appender if it gets the lock, else a
+/// reader that takes over when the lock is freed (unless `reader`).
 pub fn serve(
     dir: DataDir,
     opts: Options,
     on_ready: impl FnOnce(std::net::SocketAddr),
 ) -> Result<()> {
-    let failed = |what: &str| {
-        let what = what.to_string();
-        move |e: std::io::Error| Error::Invalid(format!("{what}: {e}"))
-    };
-    let svc = Arc::new(Service::open(&dir, opts.max_body)?);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(failed("no runtime for the HTTP server"))?;
+    let node = rt.block_on(async {
+        let Some(url) = opts.database.clone() else {
+            let svc = Arc::new(Service::open(&dir, opts.max_body)?);
+            let app = lead(svc.clone(), &dir, &opts).await?;
+            let listener = bind(&opts.listen).await?;
+            ready(&svc, &listener, on_ready)?;
+            accept(listener, app, opts.header_timeout).await;
+            return Ok::<_, Error>(Some(svc));
+        };
+        let pg = Pg::connect(&url).await?;
+        let node = Arc::new(Node::new(pg, opts.max_body));
+        let listener = bind(&opts.listen).await?;
+        let addr = listener.local_addr().map_err(failed("no local address"))?;
+        let advertise = opts.advertise.clone().unwrap_or(format!("http://{addr}"));
+        if !opts.reader {
+            match Service::open(&dir, opts.max_body) {
+                Ok(svc) => take_over(&node, Arc::new(svc), &dir, &opts, &url, &advertise).await?,
+                Err(Error::Busy(_)) => {
+                    tracing::info!(
+                        "another node holds the log: reading, and standing by to take over"
+                    );
+                    let (node, dir, opts) = (node.clone(), dir.clone(), opts.clone());
+                    tokio::spawn(stand_by(node, dir, opts, url, advertise));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        tracing::info!(%addr, appends = node.service().is_some(), "serving");
+        on_ready(addr);
+        accept(
+            listener,
+            crate::service::node::router(node.clone()),
+            opts.header_timeout,
+        )
+        .await;
+        Ok(node.service().cloned())
+    })?;
+    if let Some(svc) = node {
+        tracing::info!("stopping: requests in flight finished; saving the analysis snapshot");
+        svc.persist()?;
+    }
+    Ok(())
+}
+
+async fn bind(listen: &str) -> Result<tokio::net::TcpListener> {
+    tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(failed(&format!("cannot listen on {listen}")))
+}
+
+fn ready(
+    svc: &Service,
+    listener: &tokio::net::TcpListener,
+    on_ready: impl FnOnce(std::net::SocketAddr),
+) -> Result<()> {
+    let addr = listener.local_addr().map_err(failed("no local address"))?;
+    tracing::info!(%addr, log_size = svc.dir.reader().map_or(0, |r| r.size()), "serving");
+    on_ready(addr);
+    Ok(())
+}
+
+/// Starts what the node holding the log runs besides answering — the
+/// alerter, the cosigner, webhooks, NATS intake — and returns its routes.
+async fn lead(svc: Arc<Service>, dir: &DataDir, opts: &Options) -> Result<Router> {
     let alerter = svc.clone();
     std::thread::Builder::new()
         .name("alerter".into())
@@ -94,34 +177,64 @@ pub fn serve(
             .spawn(move || cosign_forever(&svc, &urls))
             .map_err(Error::Thread)?;
     }
-    let app = router(dir, opts.entries)
+    if let Some(n) = opts.nats.clone() {
+        crate::service::nats::start(svc.clone(), n).await?;
+    }
+    tokio::spawn(crate::service::webhooks::run(svc.clone(), opts.retry));
+    Ok(router(dir.clone(), opts.entries.clone())
         .merge(crate::service::api::router(svc.clone()))
-        .merge(crate::service::dashboard::router(svc.clone()))
+        .merge(crate::service::dashboard::router(svc))
         .fallback(|| async {
             let body = serde_json::json!({"error": {"code": "not_found", "message": "no such endpoint (api.md lists them)"}});
             (StatusCode::NOT_FOUND, axum::Json(body))
-        });
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(failed("no runtime for the HTTP server"))?;
-    let listen = opts.listen.clone();
-    rt.block_on(async {
-        if let Some(n) = opts.nats {
-            crate::service::nats::start(svc.clone(), n).await?;
+        }))
+}
+
+/// Makes `node` the appender with `svc` (which holds the lock): it leads,
+/// projects into PostgreSQL, logs readers' access records, and says
+/// where it is so that other nodes forward writes to it.
+async fn take_over(
+    node: &Node,
+    svc: Arc<Service>,
+    dir: &DataDir,
+    opts: &Options,
+    url: &str,
+    advertise: &str,
+) -> Result<()> {
+    let routes = lead(svc.clone(), dir, opts).await?;
+    node.lead(svc.clone(), routes);
+    tokio::spawn(crate::service::project::run(svc.clone(), node.pg.clone()));
+    tokio::spawn(crate::service::project::log_access(
+        svc,
+        node.pg.clone(),
+        url.to_string(),
+    ));
+    node.pg.set_appender(advertise).await?;
+    tracing::info!(%advertise, "holding the log: appending");
+    Ok(())
+}
+
+/// Tries the data directory's lock every second; takes over once it is
+/// free (the appender stopped or died: the kernel frees its lock).
+async fn stand_by(node: Arc<Node>, dir: DataDir, opts: Options, url: String, advertise: String) {
+    loop {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        let (d, max_body) = (dir.clone(), opts.max_body);
+        let opened = tokio::task::spawn_blocking(move || Service::open(&d, max_body)).await;
+        let result = match opened {
+            Ok(Ok(svc)) => take_over(&node, Arc::new(svc), &dir, &opts, &url, &advertise).await,
+            Ok(Err(Error::Busy(_))) => continue,
+            Ok(Err(e)) => Err(e),
+            Err(e) => Err(Error::Invalid(e.to_string())),
+        };
+        match result {
+            Ok(()) => return,
+            Err(e) => {
+                tracing::error!(error = %e, "taking over the log");
+                tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+            }
         }
-        let listener = tokio::net::TcpListener::bind(&listen)
-            .await
-            .map_err(failed(&format!("cannot listen on {listen}")))?;
-        let addr = listener.local_addr().map_err(failed("no local address"))?;
-        tracing::info!(%addr, log_size = svc.dir.reader().map_or(0, |r| r.size()), "serving");
-        on_ready(addr);
-        tokio::spawn(crate::service::webhooks::run(svc.clone(), opts.retry));
-        accept(listener, app, opts.header_timeout).await;
-        Ok::<_, Error>(())
-    })?;
-    tracing::info!("stopping: requests in flight finished; saving the analysis snapshot");
-    svc.persist()
+    }
 }
 
 /// Asks every witness to cosign each new checkpoint, on a thread of its

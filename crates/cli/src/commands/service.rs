@@ -31,9 +31,19 @@ pub struct Serve {
     /// Seconds a client has to send a request's headers.
     #[arg(long, default_value_t = 10.0)]
     header_timeout: f64,
-    /// PostgreSQL for the service's projections (not built yet).
-    #[arg(long)]
+    /// PostgreSQL (postgres://…) for the projections: several nodes share
+    /// it; the one holding the data directory's lock appends, the others
+    /// answer reads from it and forward writes (docs/DEPLOYMENT.md).
+    #[arg(long, env = "LIVELEDGER_DATABASE", hide_env_values = true)]
     database: Option<String>,
+    /// With --database: only read, never take the log (a node without the
+    /// data directory).
+    #[arg(long, requires = "database")]
+    reader: bool,
+    /// With --database: the URL other nodes forward writes to while this
+    /// node appends (default: http:// and the address it listens on).
+    #[arg(long, requires = "database")]
+    advertise: Option<String>,
     #[command(flatten)]
     nats: NatsArgs,
     /// A witness (C2SP tlog-witness, `http://` URL) to cosign each new
@@ -136,9 +146,6 @@ pub enum Token {
 }
 
 pub fn serve(dir: DataDir, s: Serve) -> Result<u8> {
-    if s.database.is_some() {
-        bail!("--database is not built yet: serve keeps its state in the data directory");
-    }
     let access = match (s.entries, s.token) {
         (Entries::Token, Some(t)) if !t.is_empty() => EntryAccess::Token(t),
         (Entries::Token, _) => bail!("--entries token needs --token (or LIVELEDGER_TOKEN)"),
@@ -157,6 +164,9 @@ pub fn serve(dir: DataDir, s: Serve) -> Result<u8> {
         header_timeout: std::time::Duration::from_secs_f64(s.header_timeout.max(0.1)),
         nats: s.nats.get(),
         witnesses: s.witnesses,
+        database: s.database,
+        reader: s.reader,
+        advertise: s.advertise,
     };
     ledger::serve::serve(dir, opts, |addr| {
         use std::io::Write;

@@ -211,3 +211,79 @@ pub fn masked(text: &str) -> String {
     out.push('\n');
     out
 }
+
+/// A PostgreSQL database of its own for one test (created with `psql` on
+/// the machine's server, dropped when done); `None` when no server answers,
+/// unless LIVELEDGER_REQUIRE_PG is set (CI sets it).
+pub struct Database {
+    pub name: String,
+}
+
+const PG: &str = "postgres://postgres@127.0.0.1:5432";
+
+fn psql(db: &str, sql: &str) -> bool {
+    Command::new("psql")
+        .args([
+            &format!("{PG}/{db}"),
+            "-qAt",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-c",
+            sql,
+        ])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+impl Database {
+    pub fn create(tag: &str) -> Option<Database> {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        let name = format!("lltest_{tag}_{}_{nanos}", std::process::id());
+        if !psql("test", &format!("CREATE DATABASE {name}")) {
+            assert!(
+                std::env::var_os("LIVELEDGER_REQUIRE_PG").is_none(),
+                "no PostgreSQL at {PG} (psql could not create a database)"
+            );
+            eprintln!("skipping: no PostgreSQL at {PG}");
+            return None;
+        }
+        Some(Database { name })
+    }
+
+    pub fn url(&self) -> String {
+        format!("{PG}/{}", self.name)
+    }
+
+    /// One value of a query's first row.
+    pub fn query(&self, sql: &str) -> String {
+        let out = Command::new("psql")
+            .args([&self.url(), "-qAt", "-c", sql])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        psql(
+            "test",
+            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+        );
+    }
+}
+
+/// Polls `f` every 100 ms until it holds; panics with `what` after `secs`.
+pub fn wait_until(secs: u64, what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while !f() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "waited {secs} s for {what}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}

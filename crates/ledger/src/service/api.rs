@@ -92,9 +92,9 @@ impl IntoResponse for ApiError {
     }
 }
 
-type Answer = Result<Response, ApiError>;
+pub(super) type Answer = Result<Response, ApiError>;
 
-fn ok(v: Value) -> Answer {
+pub(super) fn ok(v: Value) -> Answer {
     Ok(axum::Json(v).into_response())
 }
 
@@ -128,7 +128,7 @@ pub fn routes() -> Routes<Svc> {
     let document: Arc<OnceLock<Value>> = Arc::default();
     let served = document.clone();
     let r = Routes::new()
-        .add(Method::GET, "/healthz", healthz, public(op("Liveness, with the log's size", "anyone", "{ok, size}")))
+        .add(Method::GET, "/healthz", healthz, public(op("Liveness, with the log's size and whether this node appends", "anyone", "{ok, size}")))
         .add(Method::GET, "/metrics", metrics, public(produces("text/plain", op("Prometheus metrics", "anyone", "the text exposition format"))))
         .add(Method::POST, "/v1/events", post_events, Op {
             // Any media type is read as NDJSON; text/plain is listed
@@ -242,7 +242,7 @@ async fn who(svc: &Svc, headers: &HeaderMap) -> Result<Principal, ApiError> {
 
 async fn healthz(State(svc): State<Svc>) -> Answer {
     let size = blocking(&svc, |s| Ok(s.live()?.analysis.reader.size())).await?;
-    ok(json!({ "ok": true, "size": size }))
+    ok(json!({ "ok": true, "size": size, "appends": true }))
 }
 
 async fn metrics(State(svc): State<Svc>) -> Answer {
@@ -289,7 +289,7 @@ async fn post_events(State(svc): State<Svc>, headers: HeaderMap, body: Body) -> 
 }
 
 /// The api.md row of a session: SessionRow's figures, flags as codes.
-fn api_row(row: &Value) -> Value {
+pub(super) fn api_row(row: &Value) -> Value {
     let mut r = row.clone();
     let codes: Vec<Value> = row["flags"]
         .as_array()
@@ -427,7 +427,7 @@ async fn product_report(
     blocking(&svc, move |s| {
         let live = s.live()?;
         let a = &live.analysis;
-        if !p.sees_product(&a.analyzer, &id) {
+        if !p.sees_product(&a.analyzer.product_owners(&id)) {
             return Err(ApiError::not_found(&format!("product {id:?}")));
         }
         let r = a.product(&id, now().date_naive())?;
@@ -464,7 +464,7 @@ pub fn parse_bodies(bytes: &[u8]) -> [bool; 4] {
 
 /// The query string, or a 400 in the API's error shape (axum's own
 /// rejection is plain text).
-fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+pub(super) fn query<T>(q: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
     q.map(|Query(t)| t)
         .map_err(|e| ApiError::invalid(e.body_text()))
 }
@@ -522,17 +522,31 @@ async fn listing_check(State(svc): State<Svc>, headers: HeaderMap, bytes: Bytes)
 }
 
 #[derive(Deserialize)]
-struct CaseFilter {
-    session: Option<String>,
-    product: Option<String>,
-    status: Option<String>,
+pub(super) struct CaseFilter {
+    pub session: Option<String>,
+    pub product: Option<String>,
+    pub status: Option<String>,
     #[serde(default)]
-    overdue: bool,
+    pub overdue: bool,
     /// A page of the list: at most `limit` cases after skipping `offset`
     /// (default: every case). `total` says how many matched.
-    limit: Option<usize>,
+    pub limit: Option<usize>,
     #[serde(default)]
-    offset: usize,
+    pub offset: usize,
+}
+
+impl CaseFilter {
+    /// The status asked for, or a 400 if it is not one.
+    pub(super) fn status(&self) -> Result<Option<Status>, ApiError> {
+        let Some(s) = &self.status else {
+            return Ok(None);
+        };
+        Status::ALL
+            .iter()
+            .find(|(n, _)| n == s)
+            .map(|(_, st)| Some(*st))
+            .ok_or_else(|| ApiError::invalid(format!("status {s:?} is not a case status")))
+    }
 }
 
 async fn cases(
@@ -542,16 +556,7 @@ async fn cases(
 ) -> Answer {
     let f = query(f)?;
     let p = who(&svc, &headers).await?;
-    let status = match &f.status {
-        None => None,
-        Some(s) => Some(
-            Status::ALL
-                .iter()
-                .find(|(n, _)| n == s)
-                .map(|(_, st)| *st)
-                .ok_or_else(|| ApiError::invalid(format!("status {s:?} is not a case status")))?,
-        ),
-    };
+    let status = f.status()?;
     blocking(&svc, move |s| {
         let v = {
             let mut live = s.live()?;
@@ -563,7 +568,7 @@ async fn cases(
                 .filter(|c| f.product.is_none() || c.product == f.product)
                 .filter(|c| status.is_none_or(|st| c.status == st))
                 .filter(|c| !f.overdue || c.overdue)
-                .filter(|c| p.sees_case(&a.analyzer, c))
+                .filter(|c| p.sees_case(&a.analyzer.case_owners(c)))
                 .collect();
             let page = answers
                 .iter()
@@ -595,7 +600,7 @@ fn visible_case(
     let live = s.live()?;
     let a = &live.analysis;
     match a.analyzer.case(id, now()) {
-        Some(c) if p.sees_case(&a.analyzer, &c) => {
+        Some(c) if p.sees_case(&a.analyzer.case_owners(&c)) => {
             let v = a.with_checkpoint(CaseAnswer::new(&c, &|l| a.event_id(l)))?;
             Ok((c, v))
         }
@@ -748,9 +753,22 @@ async fn complaint(State(svc): State<Svc>, headers: HeaderMap, bytes: Bytes) -> 
 }
 
 #[derive(Deserialize)]
-struct AlertFilter {
+pub(super) struct AlertFilter {
     session: Option<String>,
     since: Option<chrono::DateTime<chrono::FixedOffset>>,
+}
+
+impl AlertFilter {
+    /// Whether the alert `a` (api.md's shape) passes the filter.
+    pub(super) fn wants(&self, a: &Value) -> bool {
+        self.session.as_deref().is_none_or(|s| a["session"] == s)
+            && self.since.is_none_or(|t| {
+                a["raised_at"]
+                    .as_str()
+                    .and_then(|r| chrono::DateTime::parse_from_rfc3339(r).ok())
+                    .is_some_and(|r| r >= t)
+            })
+    }
 }
 
 async fn alerts(
@@ -766,15 +784,7 @@ async fn alerts(
         .0
         .into_iter()
         .map(|(_, a)| a)
-        .filter(|a| f.session.as_deref().is_none_or(|s| a["session"] == s))
-        .filter(|a| {
-            f.since.is_none_or(|t| {
-                a["raised_at"]
-                    .as_str()
-                    .and_then(|r| chrono::DateTime::parse_from_rfc3339(r).ok())
-                    .is_some_and(|r| r >= t)
-            })
-        })
+        .filter(|a| f.wants(a))
         .collect();
     ok(Value::Array(list))
 }
@@ -837,7 +847,9 @@ async fn proof(State(svc): State<Svc>, headers: HeaderMap, Path(event_id): Path<
                 // its session; a product's registry events with the product.
                 _ => match session {
                     Some(s) => an.session_owners(&s).is_some_and(|o| p.sees_session(&o)),
-                    None => b.product().is_some_and(|pr| p.sees_product(an, &pr.0)),
+                    None => b
+                        .product()
+                        .is_some_and(|pr| p.sees_product(&an.product_owners(&pr.0))),
                 },
             }
         };

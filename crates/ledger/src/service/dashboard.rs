@@ -459,7 +459,7 @@ async fn product_page(
     let page = blocking(&svc, move |s| {
         let live = s.live()?;
         let a = &live.analysis;
-        if !p.sees_product(&a.analyzer, &id) {
+        if !p.sees_product(&a.analyzer.product_owners(&id)) {
             return Err(ApiError::not_found(&id));
         }
         let r = a.product(&id, super::hub::now().date_naive())?;
@@ -489,7 +489,7 @@ async fn cases_page(State(svc): State<Svc>, headers: HeaderMap, Query(q): Q) -> 
             let (cases, a) = live.cases(super::hub::now());
             cases
                 .iter()
-                .filter(|c| p.sees_case(&a.analyzer, c))
+                .filter(|c| p.sees_case(&a.analyzer.case_owners(c)))
                 .map(|c| {
                     let actions: Vec<&'static str> = CaseAction::ALL
                         .iter()

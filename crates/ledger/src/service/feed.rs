@@ -39,6 +39,23 @@ impl Feed {
         (seen, all.len().max(from))
     }
 
+    /// How many alerts were raised so far.
+    pub fn len(&self) -> usize {
+        self.0.lock().map_or(0, |all| all.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The alerts from position `from` on, whoever may see them.
+    pub fn raised_from(&self, from: usize) -> Vec<Raised> {
+        self.0
+            .lock()
+            .map(|all| all.iter().skip(from).cloned().collect())
+            .unwrap_or_default()
+    }
+
     /// Brings the feed level with the alerts the analysis has seen.
     pub fn sync(&self, an: &Analyzer) {
         let Ok(mut feed) = self.0.lock() else { return };

@@ -189,6 +189,17 @@ impl Service {
         self.followed(changes)
     }
 
+    /// Logs `access` records other nodes queued (see [`super::pg`]): one
+    /// already in the log under its id is not logged again.
+    pub fn log_queued_access(&self, events: &[Value]) -> Result<()> {
+        let mut writer = self.writer.lock().map_err(poisoned)?;
+        record::append_once(&mut writer, events)?;
+        for _ in events {
+            self.metrics.accessed();
+        }
+        self.followed(false)
+    }
+
     /// Brings the analysis level with what was just written.
     fn followed(&self, changes: bool) -> Result<()> {
         let mut live = self.live()?;

@@ -5,8 +5,7 @@
 //! the role may not take on a resource it can see is refused (403).
 
 use super::tokens::{Principal, Role};
-use analysis::cases::case::Case;
-use analysis::owners::SessionOwners;
+use analysis::owners::{account_key, CaseOwners, ProductOwners, SessionOwners};
 use analysis::Analyzer;
 use events::CaseAction;
 
@@ -27,35 +26,28 @@ impl Principal {
         }
     }
 
-    /// May see the product's report.
-    pub fn sees_product(&self, an: &Analyzer, product: &str) -> bool {
+    /// May see the report of a product with these parties.
+    pub fn sees_product(&self, o: &ProductOwners) -> bool {
         match self.role {
             Role::Regulator => true,
-            Role::Merchant => self.scope_is(an.product_merchant(product)),
-            Role::Platform => self
-                .scope
-                .as_ref()
-                .is_some_and(|p| an.product_platforms(product).contains(p)),
+            Role::Merchant => self.scope_is(o.merchant.as_deref()),
+            Role::Platform => self.scope.as_ref().is_some_and(|p| o.platforms.contains(p)),
             _ => false,
         }
     }
 
-    /// May see the case.
-    pub fn sees_case(&self, an: &Analyzer, c: &Case) -> bool {
-        let session = || c.session.as_deref().and_then(|s| an.session_owners(s));
+    /// May see a case with these parties.
+    pub fn sees_case(&self, o: &CaseOwners) -> bool {
+        let session = || o.session.as_ref();
         match self.role {
             Role::Regulator => true,
             Role::Platform => session().is_some_and(|o| self.scope_is(o.platform.as_deref())),
             Role::Mcn => session().is_some_and(|o| self.scope_is(o.mcn.as_deref())),
             Role::Anchor => session().is_some_and(|o| self.scope_is(o.anchor.as_deref())),
-            Role::Merchant => c
-                .product
-                .as_deref()
-                .is_some_and(|p| self.scope_is(an.product_merchant(p))),
-            Role::Consumer => self
-                .scope
-                .as_deref()
-                .is_some_and(|account| an.case_bought_by(c, account)),
+            Role::Merchant => self.scope_is(o.merchant.as_deref()),
+            Role::Consumer => {
+                o.buyer.is_some() && o.buyer == self.scope.as_deref().map(account_key)
+            }
             Role::Producer => false,
         }
     }
