@@ -7,7 +7,7 @@ use crate::state::{key, State};
 use std::collections::BTreeSet;
 
 /// The parties of one live session.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct SessionOwners {
     pub anchor: Option<String>,
     pub platform: Option<String>,
@@ -52,7 +52,7 @@ pub(crate) fn product_platforms(state: &State, product: &str) -> BTreeSet<String
 }
 
 /// The parties of one product: who may see its report.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ProductOwners {
     /// The merchant who registered it.
     pub merchant: Option<String>,
@@ -61,7 +61,7 @@ pub struct ProductOwners {
 }
 
 /// The parties of one after-sales case: who may see it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct CaseOwners {
     /// The parties of the session the order was placed in.
     pub session: Option<SessionOwners>,

@@ -117,6 +117,32 @@ fn a_reading_node_answers_what_the_appender_answers() {
     }
     assert_eq!(compared, who.len() * paths.len());
 
+    // The alert stream: the same alerts under the same ids on either node
+    // (so a client may resume on the other), a later id resuming after it.
+    let first = |addr: &str, last: &str| -> String {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        write!(s, "GET /v1/alerts/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nLast-Event-ID: {last}\r\n\r\n", tokens[0]).unwrap();
+        let (mut got, mut buf) = (Vec::new(), [0u8; 4096]);
+        while !String::from_utf8_lossy(&got).contains("data:") {
+            let n = s.read(&mut buf).unwrap();
+            assert!(n > 0, "the stream ended");
+            got.extend_from_slice(&buf[..n]);
+        }
+        let text = String::from_utf8_lossy(&got).to_string();
+        let event = text.split("\r\n\r\n").nth(1).unwrap_or(&text);
+        event
+            .lines()
+            .filter(|l| l.starts_with("id:") || l.starts_with("data:"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let (a, r) = (first(&appender, "0"), first(&reader, "0"));
+    assert!(a.contains("id: 1") || a.contains("id:1"), "{a}");
+    assert_eq!(a, r);
+    assert_eq!(first(&appender, "1"), first(&reader, "1"));
+    assert_ne!(first(&reader, "1"), r);
+
     // What a reader showed is on the record, logged by the appender.
     let logged: i64 = db
         .query("SELECT count(*) FROM liveledger_access WHERE logged")

@@ -29,19 +29,13 @@ pub struct Projector {
     tokens: Option<SystemTime>,
 }
 
-fn digest(v: &Value) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    v.to_string().hash(&mut h);
-    h.finish()
-}
-
 impl Projector {
-    /// Whether the row `key` differs from what was last projected (and
-    /// remembers it as projected).
-    fn changed(&mut self, key: String, parts: &[&Value]) -> bool {
-        let d = parts
-            .iter()
-            .fold(0u64, |acc, v| acc.rotate_left(7) ^ digest(v));
+    /// Whether the row `key`, made of `parts`, differs from what was last
+    /// projected (and remembers it as projected).
+    fn changed(&mut self, key: String, parts: impl Hash) -> bool {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        parts.hash(&mut h);
+        let d = h.finish();
         self.rows.insert(key, d) != Some(d)
     }
 
@@ -75,8 +69,8 @@ impl Projector {
             let ids = |leaf| a.event_id(leaf);
             for (id, row, report) in judged {
                 let owners = a.analyzer.session_owners(&id).unwrap_or_default();
-                let parties = serde_json::to_value(format!("{owners:?}"))?;
-                if !self.changed(format!("s/{id}"), &[&row, &report, &parties]) {
+                let parts = (row.to_string(), report.to_string(), &owners);
+                if !self.changed(format!("s/{id}"), parts) {
                     continue;
                 }
                 for m in &owners.merchants {
@@ -92,8 +86,7 @@ impl Projector {
                 let report =
                     serde_json::to_value(ProductAnswer::new(&a.product(id, today)?, &ids))?;
                 let owners = a.analyzer.product_owners(id);
-                let parties = serde_json::to_value(format!("{owners:?}"))?;
-                if self.changed(format!("p/{id}"), &[&report, &parties]) {
+                if self.changed(format!("p/{id}"), (report.to_string(), &owners)) {
                     p.products.push((id.to_string(), owners, report));
                 }
             }
@@ -104,8 +97,8 @@ impl Projector {
                 // Overdue moves with the clock: readers work it out from `due`.
                 answer["overdue"] = Value::Bool(false);
                 let owners = a.analyzer.case_owners(c);
-                let parties = serde_json::to_value(format!("{owners:?} {position}"))?;
-                if self.changed(format!("c/{}", c.id), &[&answer, &parties]) {
+                let parts = (answer.to_string(), &owners, position);
+                if self.changed(format!("c/{}", c.id), parts) {
                     p.cases
                         .push((c.id.clone(), position as i64, owners, answer));
                 }
