@@ -246,13 +246,15 @@ pub enum Says {
         product: String,
         category: String,
         listed: chrono::DateTime<chrono::FixedOffset>,
-        problems: Vec<String>,
+        /// Each problem with its legal basis.
+        problems: Vec<(crate::claims::qualify::Problem, String)>,
     },
     /// A registered product not qualified on a day (no listing needed).
     NotQualified {
         product: String,
         category: String,
         on: chrono::NaiveDate,
-        problems: Vec<String>,
+        /// Each problem with its legal basis.
+        problems: Vec<(crate::claims::qualify::Problem, String)>,
     },
 }

@@ -458,7 +458,8 @@ pub fn product(
         }
         o.push_str("</table>\n");
         for (t, b) in problems {
-            let _ = writeln!(o, "<p class=\"bad\">{} [{}]</p>", esc(t), esc(b));
+            let said = words::problem(t, lang);
+            let _ = writeln!(o, "<p class=\"bad\">{} [{}]</p>", esc(&said), esc(b));
         }
     }
     if !r.reports.is_empty() {
@@ -513,9 +514,9 @@ pub fn product(
                     esc(&l
                         .problems
                         .iter()
-                        .map(|(t, _)| t.as_str())
+                        .map(|(t, _)| words::problem(t, lang))
                         .collect::<Vec<_>>()
-                        .join("; "))
+                        .join(if lang == Lang::Zh { "；" } else { "; " }))
                 ),
                 None => t(Msg::Unknown).into(),
             };

@@ -297,7 +297,7 @@ pub fn product(
             let _ = writeln!(o, "  nothing is required for this category");
         }
         for (t, b) in problems {
-            let _ = writeln!(o, "  problem: {t} [{b}]");
+            let _ = writeln!(o, "  problem: {} [{b}]", t.en());
         }
     }
     if !r.reports.is_empty() {
@@ -331,7 +331,7 @@ pub fn product(
                     "UNQUALIFIED: {}",
                     l.problems
                         .iter()
-                        .map(|(t, _)| t.as_str())
+                        .map(|(t, _)| t.en())
                         .collect::<Vec<_>>()
                         .join("; ")
                 ),

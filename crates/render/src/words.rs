@@ -7,6 +7,7 @@
 //! a message shipped half translated. English is the contract's language:
 //! a flag's `summary` in the JSON answers is [`says`] in [`Lang::En`].
 
+use analysis::claims::qualify::Problem;
 use analysis::flag::{Against, Contradiction, Says};
 use analysis::format::{grouped, money};
 use analysis::products::report::ProductReport;
@@ -585,12 +586,12 @@ pub fn says(s: &Says, lang: Lang) -> String {
             if zh {
                 format!(
                     "{product}（{category}）于 {at} 上架，缺少其品类所需资质：{}",
-                    problems.join("；")
+                    problems_said(problems, lang)
                 )
             } else {
                 format!(
                     "{product} ({category}) was listed at {at} without what its category requires: {}",
-                    problems.join("; ")
+                    problems_said(problems, lang)
                 )
             }
         }
@@ -603,16 +604,68 @@ pub fn says(s: &Says, lang: Lang) -> String {
             if zh {
                 format!(
                     "{product}（{category}）截至 {on} 不具备所需资质：{}",
-                    problems.join("；")
+                    problems_said(problems, lang)
                 )
             } else {
                 format!(
                     "{product} ({category}) is not qualified as of {on}: {}",
-                    problems.join("; ")
+                    problems_said(problems, lang)
                 )
             }
         }
     }
+}
+
+/// A qualification problem in a language (English: the contract's text).
+pub fn problem(p: &Problem, lang: Lang) -> String {
+    if lang == Lang::En {
+        return p.en();
+    }
+    match p {
+        Problem::Missing { requirement, kinds } => {
+            format!("未见{}记录（{}）", requirement.zh, kinds.join(" 或 "))
+        }
+        Problem::Expired {
+            requirement,
+            number,
+            on,
+        } => format!("{} {number} 已于 {on} 过期", requirement.zh),
+        Problem::BadNumber {
+            requirement,
+            number,
+            prefix,
+        } => format!("{}编号 {number} 不以 {prefix} 开头", requirement.zh),
+        Problem::Unrecognised {
+            requirement,
+            kind,
+            number,
+            kinds,
+            numbers,
+        } => format!(
+            "无法识别{}：类别“{kind}”编号 {number} 既非已知类别（{}），也非已知编号格式（{}）",
+            requirement.zh,
+            kinds.join("、"),
+            if numbers.is_empty() {
+                "未定义".to_string()
+            } else {
+                numbers.join("、")
+            }
+        ),
+        Problem::FailedInspection {
+            report,
+            lab,
+            issued,
+        } => format!("{lab} 出具的检验报告 {report}（{issued}）结论为不合格"),
+    }
+}
+
+/// Problems with their bases, in a language: "problem [basis]; …".
+fn problems_said(problems: &[(Problem, String)], lang: Lang) -> String {
+    let said: Vec<String> = problems
+        .iter()
+        .map(|(p, basis)| format!("{} [{basis}]", problem(p, lang)))
+        .collect();
+    said.join(if lang == Lang::Zh { "；" } else { "; " })
 }
 
 fn count(n: i64) -> String {
@@ -836,15 +889,69 @@ mod tests {
                 product: "p2".into(),
                 category: "food".into(),
                 listed: at,
-                problems: vec!["no SC".into()],
+                problems: every_problem()
+                    .into_iter()
+                    .map(|p| (p, "art. 35".into()))
+                    .collect(),
             },
             Says::NotQualified {
                 product: "p2".into(),
                 category: "food".into(),
                 on: at.date_naive(),
-                problems: vec!["no SC".into()],
+                problems: every_problem()[..1]
+                    .iter()
+                    .map(|p| (p.clone(), "art. 35".into()))
+                    .collect(),
             },
         ]
+    }
+
+    fn every_problem() -> Vec<Problem> {
+        use analysis::claims::qualify::Named;
+        let licence = || Named {
+            en: "food production licence".into(),
+            zh: "食品生产许可证".into(),
+        };
+        let on = chrono::NaiveDate::from_ymd_opt(2024, 6, 30).unwrap();
+        vec![
+            Problem::Missing {
+                requirement: licence(),
+                kinds: vec!["SC".into()],
+            },
+            Problem::Expired {
+                requirement: licence(),
+                number: "SC11744030600123".into(),
+                on,
+            },
+            Problem::BadNumber {
+                requirement: licence(),
+                number: "XK16".into(),
+                prefix: "SC".into(),
+            },
+            Problem::Unrecognised {
+                requirement: licence(),
+                kind: "permit".into(),
+                number: "91440101".into(),
+                kinds: vec!["SC".into()],
+                numbers: vec!["SC##############".into()],
+            },
+            Problem::FailedInspection {
+                report: "r1".into(),
+                lab: "GZ Institute".into(),
+                issued: on,
+            },
+        ]
+    }
+
+    #[test]
+    fn every_qualification_problem_reads_in_chinese_with_the_same_figures() {
+        for p in every_problem() {
+            let (en, zh) = (problem(&p, Lang::En), problem(&p, Lang::Zh));
+            assert_eq!(en, p.en());
+            assert!(han(&zh) && !han(&en), "{en} / {zh}");
+            let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
+            assert_eq!(digits(&en), digits(&zh), "{en} / {zh}");
+        }
     }
 
     #[test]

@@ -329,15 +329,11 @@ pub(crate) fn listing_flags<'a>(
             continue;
         }
         seen.push(pid);
-        let problems: Vec<String> = check
-            .problems(
-                &p.qualifications,
-                &reports,
-                &rules.qualifications.inspection_basis,
-            )
-            .into_iter()
-            .map(|(t, b)| format!("{t} [{b}]"))
-            .collect();
+        let problems = check.problems(
+            &p.qualifications,
+            &reports,
+            &rules.qualifications.inspection_basis,
+        );
         let failed = check
             .latest_inspection
             .filter(|_| check.failed_inspection)

@@ -16,6 +16,9 @@ pub const DEFAULT_QUALIFICATION_RULES: &str = include_str!("../../rules/qualific
 #[serde(deny_unknown_fields)]
 pub struct Requirement {
     pub requirement: String,
+    /// Its name in Chinese, for pages in Chinese (default: `requirement`).
+    #[serde(default)]
+    pub requirement_zh: Option<String>,
     /// The `kind` codes that name it (case-insensitive).
     pub kinds: Vec<String>,
     /// Other labels producers' systems use for it, in Chinese and English.
@@ -167,54 +170,146 @@ impl QualificationCheck {
                 .all(|r| matches!(r.status, Status::Held(_) | Status::Waived(_)))
     }
 
-    /// Each problem in words, with its legal basis.
+    /// Each problem, with its legal basis.
     pub fn problems(
         &self,
         quals: &[License],
         reports: &[Report],
         basis: &str,
-    ) -> Vec<(String, String)> {
+    ) -> Vec<(Problem, String)> {
         let mut out = Vec::new();
         for r in &self.requirements {
-            let what = &r.requirement.requirement;
-            let text = match &r.status {
-                Status::Held(_) | Status::Waived(_) => continue,
-                Status::Missing => {
-                    format!("no {what} on record ({})", r.requirement.kinds.join(" or "))
-                }
-                Status::Expired(i, d) => {
-                    format!("{what} {} expired on {d}", quals[*i].number)
-                }
-                Status::BadNumber(i) => format!(
-                    "{what} number {} does not start with {}",
-                    quals[*i].number,
-                    r.requirement.prefix.as_deref().unwrap_or_default()
-                ),
-                Status::Unrecognised(i) => format!(
-                    "{what} not recognised: {:?} number {} is neither a known kind ({}) nor a known number format ({})",
-                    quals[*i].kind,
-                    quals[*i].number,
-                    r.requirement.kinds.join(", "),
-                    if r.requirement.numbers.is_empty() {
-                        "none defined".to_string()
-                    } else {
-                        r.requirement.numbers.join(", ")
-                    }
-                ),
+            let req = &r.requirement;
+            let requirement = Named {
+                en: req.requirement.clone(),
+                zh: req
+                    .requirement_zh
+                    .clone()
+                    .unwrap_or_else(|| req.requirement.clone()),
             };
-            out.push((text, r.requirement.basis.clone()));
+            let problem = match &r.status {
+                Status::Held(_) | Status::Waived(_) => continue,
+                Status::Missing => Problem::Missing {
+                    requirement,
+                    kinds: req.kinds.clone(),
+                },
+                Status::Expired(i, on) => Problem::Expired {
+                    requirement,
+                    number: quals[*i].number.clone(),
+                    on: *on,
+                },
+                Status::BadNumber(i) => Problem::BadNumber {
+                    requirement,
+                    number: quals[*i].number.clone(),
+                    prefix: req.prefix.clone().unwrap_or_default(),
+                },
+                Status::Unrecognised(i) => Problem::Unrecognised {
+                    requirement,
+                    kind: quals[*i].kind.clone(),
+                    number: quals[*i].number.clone(),
+                    kinds: req.kinds.clone(),
+                    numbers: req.numbers.clone(),
+                },
+            };
+            out.push((problem, req.basis.clone()));
         }
         if let (true, Some(i)) = (self.failed_inspection, self.latest_inspection) {
             let r = &reports[i];
-            out.push((
-                format!(
-                    "inspection {} by {} (issued {}) concluded fail",
-                    r.id, r.lab, r.issued
-                ),
-                basis.to_string(),
-            ));
+            let failed = Problem::FailedInspection {
+                report: r.id.0.clone(),
+                lab: r.lab.clone(),
+                issued: r.issued,
+            };
+            out.push((failed, basis.to_string()));
         }
         out
+    }
+}
+
+/// A requirement's name in English and Chinese.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Named {
+    pub en: String,
+    pub zh: String,
+}
+
+/// One problem with a product's qualifications, as data: [`Problem::en`]
+/// says it in English (the contract's text), `render::words::problem` in
+/// either language.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Problem {
+    Missing {
+        requirement: Named,
+        kinds: Vec<String>,
+    },
+    Expired {
+        requirement: Named,
+        number: String,
+        on: NaiveDate,
+    },
+    BadNumber {
+        requirement: Named,
+        number: String,
+        prefix: String,
+    },
+    /// A qualification neither its kind nor its number lets us recognise.
+    Unrecognised {
+        requirement: Named,
+        kind: String,
+        number: String,
+        kinds: Vec<String>,
+        numbers: Vec<String>,
+    },
+    /// The latest inspection report on record concluded fail.
+    FailedInspection {
+        report: String,
+        lab: String,
+        issued: NaiveDate,
+    },
+}
+
+impl Problem {
+    /// The problem in English.
+    pub fn en(&self) -> String {
+        match self {
+            Problem::Missing { requirement, kinds } => {
+                format!("no {} on record ({})", requirement.en, kinds.join(" or "))
+            }
+            Problem::Expired {
+                requirement,
+                number,
+                on,
+            } => format!("{} {number} expired on {on}", requirement.en),
+            Problem::BadNumber {
+                requirement,
+                number,
+                prefix,
+            } => format!(
+                "{} number {number} does not start with {prefix}",
+                requirement.en
+            ),
+            Problem::Unrecognised {
+                requirement,
+                kind,
+                number,
+                kinds,
+                numbers,
+            } => format!(
+                "{} not recognised: {kind:?} number {number} is neither a known kind ({}) nor a known number format ({})",
+                requirement.en,
+                kinds.join(", "),
+                if numbers.is_empty() {
+                    "none defined".to_string()
+                } else {
+                    numbers.join(", ")
+                }
+            ),
+            Problem::FailedInspection {
+                report,
+                lab,
+                issued,
+            } => format!("inspection {report} by {lab} (issued {issued}) concluded fail"),
+        }
     }
 }
 
@@ -480,7 +575,7 @@ mod tests {
             day("2020-11-01"),
         );
         let p = c.problems(&quals, &reports, &rules.inspection_basis);
-        let text: Vec<&str> = p.iter().map(|(t, _)| t.as_str()).collect();
+        let text: Vec<String> = p.iter().map(|(t, _)| t.en()).collect();
         assert_eq!(
             text,
             [
@@ -537,8 +632,9 @@ mod tests {
         assert!(matches!(c.requirements[0].status, Status::Unrecognised(0)));
         assert!(!c.qualified() && c.only_unrecognised());
         let problems = c.problems(&[lic("营业执照副本", "91440101MA5ABCDE12", None)], &[], "");
+        let said = problems[0].0.en();
         assert!(
-            problems[0].0.contains("not recognised") && problems[0].0.contains("SC##############"),
+            said.contains("not recognised") && said.contains("SC##############"),
             "{problems:?}"
         );
         // Nothing at all is still missing.

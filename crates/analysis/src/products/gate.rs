@@ -57,7 +57,7 @@ pub(crate) fn listing_gate(
                 &reports,
                 &rules.qualifications.inspection_basis,
             ) {
-                add(blocking, GateCode::ProductUnqualified, text, &basis);
+                add(blocking, GateCode::ProductUnqualified, text.en(), &basis);
             }
         }
     }

@@ -5,6 +5,7 @@
 use crate::authenticity::sales::Waterfall;
 use crate::cases::case::{self, Exposure};
 use crate::claims::finding::{self, ClaimFinding};
+use crate::claims::qualify::Problem;
 use crate::claims::qualify::QualificationCheck;
 use crate::flag::{Evidence, Flag, FlagCode, Says, Severity};
 use crate::format::plural;
@@ -109,8 +110,6 @@ pub(crate) fn product_report(
     if let (Some((check, problems)), Some(p)) = (&now, &record) {
         let listed_flag = flags.iter().any(|f| f.code == FlagCode::ProductUnqualified);
         if !check.qualified() && !listed_flag {
-            let problems: Vec<String> =
-                problems.iter().map(|(t, b)| format!("{t} [{b}]")).collect();
             flags.push(Flag::new(
                 FlagCode::ProductUnqualified,
                 Severity::High,
@@ -118,7 +117,7 @@ pub(crate) fn product_report(
                     product: id.to_string(),
                     category: p.category.to_string(),
                     on,
-                    problems,
+                    problems: problems.clone(),
                 },
                 Evidence::of(
                     [p.leaf].into_iter().chain(
@@ -175,7 +174,7 @@ pub struct ListingView {
     pub price: Money,
     /// `None` when the product is not registered.
     pub qualified: Option<bool>,
-    pub problems: Vec<(String, String)>,
+    pub problems: Vec<(Problem, String)>,
 }
 
 /// The product findings.
@@ -187,7 +186,7 @@ pub struct ProductReport {
     pub reports: Vec<Report>,
     /// The day "now" is judged on, and the qualifications then.
     pub on: NaiveDate,
-    pub now: Option<(QualificationCheck, Vec<(String, String)>)>,
+    pub now: Option<(QualificationCheck, Vec<(Problem, String)>)>,
     pub listings: Vec<ListingView>,
     pub claims: Vec<ClaimFinding>,
     pub sales: BTreeMap<Currency, Waterfall>,

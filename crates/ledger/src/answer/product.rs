@@ -154,10 +154,10 @@ impl WaterfallAnswer {
     }
 }
 
-fn problems(p: &[(String, String)]) -> Vec<Problem> {
+fn problems(p: &[(analysis::claims::qualify::Problem, String)]) -> Vec<Problem> {
     p.iter()
         .map(|(t, b)| Problem {
-            problem: t.clone(),
+            problem: t.en(),
             basis: b.clone(),
         })
         .collect()
