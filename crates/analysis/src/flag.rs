@@ -231,12 +231,13 @@ pub enum Says {
         what: Vec<Contradiction>,
     },
     /// Claims about one product under one claim code: the first details
-    /// (each "detail [basis]") and how many more there are.
+    /// (each with its basis, empty for a contractual one) and how many
+    /// more there are.
     Claims {
         code: FlagCode,
         claims: usize,
         product: String,
-        details: Vec<String>,
+        details: Vec<(crate::claims::finding::Said, String)>,
         more: usize,
     },
     /// A product listed but never registered.

@@ -340,7 +340,7 @@ fn claims(o: &mut String, claims: &[ClaimFinding], with_session: bool, lang: Lan
                 format!(
                     "<span class=\"bad\">{}</span> {}{basis}",
                     d.code,
-                    esc(&d.detail)
+                    esc(&words::said(&d.said, lang))
                 )
             })
             .collect();

@@ -364,7 +364,7 @@ pub fn product(
             } else {
                 format!(" [{}]", d.basis)
             };
-            let _ = writeln!(o, "      {:<20} {}{basis}", d.code, d.detail);
+            let _ = writeln!(o, "      {:<20} {}{basis}", d.code, d.said.en());
         }
     }
     let cur = r.currency().map(|c| c.to_string()).unwrap_or_default();
@@ -592,7 +592,7 @@ pub fn case(c: &Case, ids: &dyn Fn(u64) -> Option<String>) -> String {
                 cl.check.approval.as_str()
             );
             for f in &cl.findings {
-                let _ = writeln!(o, "      {:<20} {}", f.code, f.detail);
+                let _ = writeln!(o, "      {:<20} {}", f.code, f.said.en());
             }
         }
     }

@@ -7,6 +7,8 @@
 //! a message shipped half translated. English is the contract's language:
 //! a flag's `summary` in the JSON answers is [`says`] in [`Lang::En`].
 
+use analysis::claims::check::{Compared, Family, Unsupported, Why};
+use analysis::claims::finding::{By, Said};
 use analysis::claims::qualify::Problem;
 use analysis::flag::{Against, Contradiction, Says};
 use analysis::format::{grouped, money};
@@ -550,7 +552,7 @@ pub fn says(s: &Says, lang: Lang) -> String {
                 let mut s = format!(
                     "关于 {product} 的 {claims} 条宣传{}：{}",
                     claim_headline(*code, one, lang),
-                    details.join("；")
+                    findings_said(details, lang)
                 );
                 if *more > 0 {
                     s.push_str(&format!("（另有 {more} 条）"));
@@ -561,7 +563,7 @@ pub fn says(s: &Says, lang: Lang) -> String {
                     "{claims} {} about {product} {}: {}",
                     if one { "claim" } else { "claims" },
                     claim_headline(*code, one, lang),
-                    details.join("; ")
+                    findings_said(details, lang)
                 );
                 if *more > 0 {
                     s.push_str(&format!(" (and {more} more)"));
@@ -657,6 +659,94 @@ pub fn problem(p: &Problem, lang: Lang) -> String {
             issued,
         } => format!("{lab} 出具的检验报告 {report}（{issued}）结论为不合格"),
     }
+}
+
+/// What a finding about a claim says, in a language (English: the
+/// contract's text). The rule file's English gloss of a term is left out
+/// in Chinese: the term itself is Chinese.
+pub fn said(s: &Said, lang: Lang) -> String {
+    if lang == Lang::En {
+        return s.en();
+    }
+    match s {
+        Said::Term {
+            matched, family, ..
+        } => {
+            let kind = match family {
+                Family::Banned => "绝对化用语",
+                Family::Medical => "医疗用语",
+            };
+            format!("“{matched}”（{kind}）")
+        }
+        Said::Contradicted { claimed, by } => {
+            let source = match by {
+                By::Report {
+                    id,
+                    lab,
+                    issued,
+                    before_session,
+                    value,
+                    unit,
+                } => {
+                    let when = if *before_session {
+                        "直播前已在案"
+                    } else {
+                        "直播开始后才记录"
+                    };
+                    format!("{lab} 出具的检验报告 {id}（{issued}，{when}）测得 {value} {unit}")
+                }
+                By::Attribute { value, unit } => format!("商品登记属性为 {value} {unit}"),
+            };
+            format!("宣称 {claimed}；{}", source.trim_end())
+        }
+        Said::Unsupported { claimed, why } => format!("宣称 {claimed}；{}", unsupported(why)),
+        Said::NotApproved { text, on_record } => {
+            format!("“{text}”不在商家认可的卖点之列（在案 {on_record} 条）")
+        }
+        Said::NoAgreement { text, anchor } => format!(
+            "“{text}”：主播 {} 与商家之间没有在案协议",
+            anchor.as_deref().unwrap_or("（未知）")
+        ),
+    }
+}
+
+/// Why an assertion could not be checked, in Chinese.
+fn unsupported(u: &Unsupported) -> String {
+    match u {
+        Unsupported::NoProduct => "该宣传未指明商品".into(),
+        Unsupported::NothingOnRecord { attribute } => {
+            format!("没有名为“{attribute}”的属性或检验结果在案")
+        }
+        Unsupported::Uncompared(all) => {
+            let each: Vec<String> = all
+                .iter()
+                .map(|u| {
+                    let what = match &u.what {
+                        Compared::Attribute(k) => format!("属性 {k}"),
+                        Compared::Report(id) => format!("检验报告 {id}"),
+                    };
+                    match &u.why {
+                        Why::UnknownUnit(unit) => format!("{what}：单位“{unit}”未知，未比较"),
+                        Why::Incompatible(f, t) => format!("{what}：“{f}”无法与“{t}”比较"),
+                        Why::Text(t) => format!("{what}为文本（“{t}”），不是数字"),
+                    }
+                })
+                .collect();
+            each.join("；")
+        }
+    }
+}
+
+/// Claim findings with their bases, in a language: "finding [basis]; …".
+fn findings_said(details: &[(Said, String)], lang: Lang) -> String {
+    let said: Vec<String> = details
+        .iter()
+        .map(|(d, basis)| match basis.is_empty() {
+            true => said(d, lang),
+            false => format!("{} [{basis}]", said(d, lang)),
+        })
+        .collect();
+    said.join(if lang == Lang::Zh { "；" } else { "; " })
 }
 
 /// Problems with their bases, in a language: "problem [basis]; …".
@@ -879,7 +969,7 @@ mod tests {
                 code: FlagCode::ClaimContradicted,
                 claims: 4,
                 product: "p1".into(),
-                details: vec!["says x [CN-AD-4]".into()],
+                details: vec![(every_said()[1].clone(), "CN-AD-28".into())],
                 more: 3,
             },
             Says::Unregistered {
@@ -904,6 +994,95 @@ mod tests {
                     .collect(),
             },
         ]
+    }
+
+    fn every_said() -> Vec<Said> {
+        use analysis::claims::check::Uncompared;
+        let issued = chrono::NaiveDate::from_ymd_opt(2020, 11, 18).unwrap();
+        let claimed = || "bird_nest_g ≥ 2 g".to_string();
+        let text = || "每碗燕窝含量足2克！".to_string();
+        vec![
+            Said::Term {
+                matched: "最好".into(),
+                note: "the best".into(),
+                family: Family::Banned,
+            },
+            Said::Contradicted {
+                claimed: claimed(),
+                by: By::Report {
+                    id: "r1".into(),
+                    lab: "GZ Institute".into(),
+                    issued,
+                    before_session: false,
+                    value: 0.1,
+                    unit: "g".into(),
+                },
+            },
+            Said::Contradicted {
+                claimed: claimed(),
+                by: By::Attribute {
+                    value: 1.5,
+                    unit: "g".into(),
+                },
+            },
+            Said::Unsupported {
+                claimed: claimed(),
+                why: Unsupported::Uncompared(vec![
+                    Uncompared {
+                        what: Compared::Report("r2".into()),
+                        why: Why::UnknownUnit("oz".into()),
+                    },
+                    Uncompared {
+                        what: Compared::Attribute("bird_nest_g".into()),
+                        why: Why::Incompatible("ml".into(), "g".into()),
+                    },
+                    Uncompared {
+                        what: Compared::Attribute("size".into()),
+                        why: Why::Text("large".into()),
+                    },
+                ]),
+            },
+            Said::Unsupported {
+                claimed: claimed(),
+                why: Unsupported::NothingOnRecord {
+                    attribute: "bird_nest_g".into(),
+                },
+            },
+            Said::Unsupported {
+                claimed: claimed(),
+                why: Unsupported::NoProduct,
+            },
+            Said::NotApproved {
+                text: text(),
+                on_record: 3,
+            },
+            Said::NoAgreement {
+                text: text(),
+                anchor: Some("a1".into()),
+            },
+        ]
+    }
+
+    #[test]
+    fn every_claim_finding_reads_in_chinese_with_the_same_figures() {
+        let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
+        for s in every_said() {
+            let (en, zh) = (said(&s, Lang::En), said(&s, Lang::Zh));
+            assert_eq!(en, s.en());
+            assert!(han(&zh), "{zh}");
+            let english = zh
+                .split(|c: char| !c.is_ascii_alphabetic())
+                .filter(|w| w.len() > 3);
+            for w in english {
+                // Only names and units from the data, never a sentence.
+                assert!(en.contains(w), "{w:?} in {zh}");
+            }
+            assert_eq!(digits(&en), digits(&zh), "{en} / {zh}");
+        }
+        assert_eq!(
+            said(&every_said()[1], Lang::En),
+            "says bird_nest_g ≥ 2 g; inspection r1 by GZ Institute (issued 2020-11-18, recorded after the session began) measured 0.1 g"
+        );
     }
 
     fn every_problem() -> Vec<Problem> {

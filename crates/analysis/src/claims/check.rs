@@ -285,7 +285,71 @@ pub enum Outcome {
     /// At least one value on record contradicts the claim (those listed).
     Contradicted(Vec<Measured>),
     /// Nothing on record to compare with, and why.
-    Unsupported(String),
+    Unsupported(Unsupported),
+}
+
+/// Why an assertion could not be checked.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Unsupported {
+    NoProduct,
+    NothingOnRecord {
+        attribute: String,
+    },
+    /// Values on record that could not be compared, each with why.
+    Uncompared(Vec<Uncompared>),
+}
+
+/// A value on record that could not be compared with the claim.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Uncompared {
+    pub what: Compared,
+    pub why: Why,
+}
+
+/// Where a value on record comes from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Compared {
+    Attribute(String),
+    Report(String),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Why {
+    UnknownUnit(String),
+    /// The value's unit, and the claim's.
+    Incompatible(String, String),
+    /// A text attribute (its text), where a number was claimed.
+    Text(String),
+}
+
+impl Unsupported {
+    /// Why, in English (the contract's text).
+    pub fn en(&self) -> String {
+        match self {
+            Unsupported::NoProduct => "the claim names no product".into(),
+            Unsupported::NothingOnRecord { attribute } => {
+                format!("no attribute or inspection result named '{attribute}' is on record")
+            }
+            Unsupported::Uncompared(all) => {
+                let each: Vec<String> = all.iter().map(Uncompared::en).collect();
+                each.join("; ")
+            }
+        }
+    }
+}
+
+impl Uncompared {
+    fn en(&self) -> String {
+        let what = match &self.what {
+            Compared::Attribute(k) => format!("attribute {k}"),
+            Compared::Report(id) => format!("report {id}"),
+        };
+        match &self.why {
+            Why::UnknownUnit(u) => format!("{what}: unit '{u}' is not known, not compared"),
+            Why::Incompatible(f, t) => format!("{what}: '{f}' cannot be compared with '{t}'"),
+            Why::Text(t) => format!("{what} is text ('{t}'), not a number"),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -407,7 +471,7 @@ pub fn check(rules: &ClaimRules, text: &str, asserts: &[Assert], record: &Record
             outcome: if record.has_product {
                 check_assert(a, record, rules.assert_tolerance)
             } else {
-                Outcome::Unsupported("the claim names no product".into())
+                Outcome::Unsupported(Unsupported::NoProduct)
             },
         })
         .collect();
@@ -443,15 +507,17 @@ fn check_assert(a: &Assert, record: &Record, tolerance: f64) -> Outcome {
     let mut contradicted = Vec::new();
     let mut problems = Vec::new();
     let mut text_attribute = None;
-    let mut compare = |source: Source, value: f64, unit: Option<&str>, what: String| {
+    let mut compare = |source: Source, value: f64, unit: Option<&str>, what: Compared| {
         let compared = match convert(value, unit, a.unit.as_deref()) {
             Converted::Value(v) | Converted::Unitless(v) => v,
             Converted::Unknown(u) => {
-                problems.push(format!("{what}: unit '{u}' is not known, not compared"));
+                let why = Why::UnknownUnit(u.to_string());
+                problems.push(Uncompared { what, why });
                 return;
             }
             Converted::Incompatible(f, t) => {
-                problems.push(format!("{what}: '{f}' cannot be compared with '{t}'"));
+                let why = Why::Incompatible(f.to_string(), t.to_string());
+                problems.push(Uncompared { what, why });
                 return;
             }
         };
@@ -476,10 +542,13 @@ fn check_assert(a: &Assert, record: &Record, tolerance: f64) -> Outcome {
                 Source::Attribute,
                 *x,
                 unit_of_attribute(k),
-                format!("attribute {k}"),
+                Compared::Attribute(k.to_string()),
             ),
             Some((k, AttrValue::Text(t))) => {
-                text_attribute = Some(format!("attribute {k} is text ('{t}'), not a number"))
+                text_attribute = Some(Uncompared {
+                    what: Compared::Attribute(k.to_string()),
+                    why: Why::Text(t.to_string()),
+                })
             }
             None => {}
         }
@@ -494,7 +563,7 @@ fn check_assert(a: &Assert, record: &Record, tolerance: f64) -> Outcome {
                 Source::Report(ri),
                 res.value,
                 Some(&res.unit),
-                format!("report {}", r.id),
+                Compared::Report(r.id.to_string()),
             );
         }
     }
@@ -504,12 +573,11 @@ fn check_assert(a: &Assert, record: &Record, tolerance: f64) -> Outcome {
     } else if !holds.is_empty() {
         Outcome::Holds(holds)
     } else if problems.is_empty() {
-        Outcome::Unsupported(format!(
-            "no attribute or inspection result named '{}' is on record",
-            a.attribute
-        ))
+        Outcome::Unsupported(Unsupported::NothingOnRecord {
+            attribute: a.attribute.clone(),
+        })
     } else {
-        Outcome::Unsupported(problems.join("; "))
+        Outcome::Unsupported(Unsupported::Uncompared(problems))
     }
 }
 

@@ -32,13 +32,96 @@ pub struct ClaimFinding {
     pub findings: Vec<Detail>,
 }
 
-/// One finding about a claim, in words.
+/// One finding about a claim.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Detail {
     pub code: FlagCode,
-    pub detail: String,
+    pub said: Said,
     /// The rule it rests on (empty for a contractual finding).
     pub basis: String,
+}
+
+/// What a finding about a claim says, as data: [`Said::en`] in English
+/// (the contract's text), `render::words::said` in either language.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Said {
+    /// A banned or medical term, as matched, with the rule file's gloss.
+    Term {
+        matched: String,
+        note: String,
+        family: check::Family,
+    },
+    /// What was claimed (`key_ingredient_g ≥ 2 g`), and what contradicts it.
+    Contradicted { claimed: String, by: By },
+    Unsupported {
+        claimed: String,
+        why: check::Unsupported,
+    },
+    /// The claim's text (clipped) is not among the approved selling points.
+    NotApproved { text: String, on_record: usize },
+    /// No agreement between the anchor and the merchant.
+    NoAgreement {
+        text: String,
+        anchor: Option<String>,
+    },
+}
+
+/// A value on record that contradicts a claim, and where it is from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum By {
+    Report {
+        id: String,
+        lab: String,
+        issued: NaiveDate,
+        /// On record before the session began (else recorded after).
+        before_session: bool,
+        value: f64,
+        unit: String,
+    },
+    Attribute {
+        value: f64,
+        unit: String,
+    },
+}
+
+impl Said {
+    /// The finding in English.
+    pub fn en(&self) -> String {
+        match self {
+            Said::Term { matched, note, .. } => format!("'{matched}' ({note})"),
+            Said::Contradicted { claimed, by } => {
+                let source = match by {
+                    By::Report {
+                        id,
+                        lab,
+                        issued,
+                        before_session,
+                        value,
+                        unit,
+                    } => {
+                        let when = if *before_session {
+                            "on record before the session"
+                        } else {
+                            "recorded after the session began"
+                        };
+                        format!("inspection {id} by {lab} (issued {issued}, {when}) measured {value} {unit}")
+                    }
+                    By::Attribute { value, unit } => {
+                        format!("the product's registered attribute is {value} {unit}")
+                    }
+                };
+                format!("says {claimed}; {}", source.trim_end())
+            }
+            Said::Unsupported { claimed, why } => format!("says {claimed}; {}", why.en()),
+            Said::NotApproved { text, on_record } => format!(
+                "'{text}' is not one of the merchant's approved selling points ({on_record} on record)"
+            ),
+            Said::NoAgreement { text, anchor } => format!(
+                "'{text}': no agreement on record between anchor {} and the merchant",
+                anchor.as_deref().unwrap_or("(unknown)")
+            ),
+        }
+    }
 }
 
 impl ClaimFinding {
@@ -56,45 +139,50 @@ impl ClaimFinding {
             .map_or("no product", |p| p.as_str())
     }
 
-    /// Each finding behind `code`, in words, with its legal basis.
-    fn details(&self, rules: &ClaimRules, code: FlagCode) -> Vec<(String, String)> {
+    /// Each finding behind `code`, with its legal basis.
+    fn details(&self, rules: &ClaimRules, code: FlagCode) -> Vec<(Said, String)> {
         let mut out = Vec::new();
         for h in &self.check.terms {
             let t = &rules.terms[h.term];
             if t.family.code() == code {
-                out.push((format!("'{}' ({})", h.matched, t.note), t.rule.clone()));
+                let said = Said::Term {
+                    matched: h.matched.clone(),
+                    note: t.note.clone(),
+                    family: t.family,
+                };
+                out.push((said, t.rule.clone()));
             }
         }
         for a in &self.check.asserts {
             match (&a.outcome, code) {
                 (Outcome::Contradicted(ms), FlagCode::ClaimContradicted) => {
                     for m in ms {
-                        let unit = m.unit.as_deref().unwrap_or("");
-                        let source = match m.source {
+                        let unit = m.unit.clone().unwrap_or_default();
+                        let by = match m.source {
                             Source::Report(i) => {
                                 let r = &self.reports[i];
-                                let when = if self.known_before_session(i) {
-                                    "on record before the session"
-                                } else {
-                                    "recorded after the session began"
-                                };
-                                format!(
-                                    "inspection {} by {} (issued {}, {when}) measured {} {unit}",
-                                    r.id, r.lab, r.issued, m.value
-                                )
+                                By::Report {
+                                    id: r.id.to_string(),
+                                    lab: r.lab.clone(),
+                                    issued: r.issued,
+                                    before_session: self.known_before_session(i),
+                                    value: m.value,
+                                    unit,
+                                }
                             }
-                            Source::Attribute => {
-                                format!("the product's registered attribute is {} {unit}", m.value)
-                            }
+                            Source::Attribute => By::Attribute {
+                                value: m.value,
+                                unit,
+                            },
                         };
-                        out.push((
-                            format!("says {}; {}", a.claimed(), source.trim_end()),
-                            "CN-AD-28".into(),
-                        ));
+                        let claimed = a.claimed();
+                        out.push((Said::Contradicted { claimed, by }, "CN-AD-28".into()));
                     }
                 }
                 (Outcome::Unsupported(why), FlagCode::ClaimUnsupported) => {
-                    out.push((format!("says {}; {why}", a.claimed()), "CN-AD-11".into()))
+                    let claimed = a.claimed();
+                    let why = why.clone();
+                    out.push((Said::Unsupported { claimed, why }, "CN-AD-11".into()))
                 }
                 _ => {}
             }
@@ -102,17 +190,13 @@ impl ClaimFinding {
         if code == FlagCode::ClaimUnapproved {
             let text = clip(&self.claim.text, 40);
             match self.check.approval {
-                Approval::NotApproved(n) => out.push((
-                    format!("'{text}' is not one of the merchant's approved selling points ({n} on record)"),
-                    String::new(),
-                )),
-                Approval::NoAgreement => out.push((
-                    format!(
-                        "'{text}': no agreement on record between anchor {} and the merchant",
-                        self.anchor.as_deref().unwrap_or("(unknown)")
-                    ),
-                    String::new(),
-                )),
+                Approval::NotApproved(on_record) => {
+                    out.push((Said::NotApproved { text, on_record }, String::new()))
+                }
+                Approval::NoAgreement => {
+                    let anchor = self.anchor.clone();
+                    out.push((Said::NoAgreement { text, anchor }, String::new()))
+                }
                 _ => {}
             }
         }
@@ -201,9 +285,9 @@ pub(crate) fn check_claim_as_of(
         .flat_map(|code| {
             f.details(&rules.claims, *code)
                 .into_iter()
-                .map(|(detail, basis)| Detail {
+                .map(|(said, basis)| Detail {
                     code: *code,
-                    detail,
+                    said,
                     basis,
                 })
         })
@@ -257,14 +341,10 @@ pub(crate) fn claim_flags(findings: &[ClaimFinding]) -> Vec<Flag> {
             by_product.entry(f.product()).or_default().push(f);
         }
         for (product, fs) in by_product {
-            let mut details: Vec<String> = Vec::new();
+            let mut details: Vec<(Said, String)> = Vec::new();
             for f in &fs {
                 for d in f.findings.iter().filter(|d| d.code == code) {
-                    let d = if d.basis.is_empty() {
-                        d.detail.clone()
-                    } else {
-                        format!("{} [{}]", d.detail, d.basis)
-                    };
+                    let d = (d.said.clone(), d.basis.clone());
                     if !details.contains(&d) {
                         details.push(d);
                     }

@@ -65,7 +65,7 @@ impl ClaimAnswer {
                 let (outcome, measured, reason) = match &a.outcome {
                     Outcome::Holds(ms) => ("holds", ms.as_slice(), None),
                     Outcome::Contradicted(ms) => ("contradicted", ms.as_slice(), None),
-                    Outcome::Unsupported(w) => ("unsupported", &[][..], Some(w.clone())),
+                    Outcome::Unsupported(w) => ("unsupported", &[][..], Some(w.en())),
                 };
                 AssertAnswer {
                     claimed: a.claimed(),
@@ -113,7 +113,7 @@ impl ClaimAnswer {
                 .map(|d| FindingAnswer {
                     code: d.code,
                     severity: d.code.claim_severity(),
-                    detail: d.detail.clone(),
+                    detail: d.said.en(),
                     basis: basis(&d.basis),
                 })
                 .collect(),
