@@ -237,7 +237,7 @@ pub enum Says {
         code: FlagCode,
         claims: usize,
         product: String,
-        details: Vec<(crate::claims::finding::Said, String)>,
+        details: Vec<(crate::claims::said::Said, String)>,
         more: usize,
     },
     /// A product listed but never registered.

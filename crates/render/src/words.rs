@@ -7,9 +7,8 @@
 //! a message shipped half translated. English is the contract's language:
 //! a flag's `summary` in the JSON answers is [`says`] in [`Lang::En`].
 
-use analysis::claims::check::{Compared, Family, Unsupported, Why};
-use analysis::claims::finding::{By, Said};
 use analysis::claims::qualify::Problem;
+use analysis::claims::said::{By, Compared, Family, Said, Unsupported, Why};
 use analysis::flag::{Against, Contradiction, Says};
 use analysis::format::{grouped, money};
 use analysis::products::report::ProductReport;
@@ -997,7 +996,7 @@ mod tests {
     }
 
     fn every_said() -> Vec<Said> {
-        use analysis::claims::check::Uncompared;
+        use analysis::claims::said::Uncompared;
         let issued = chrono::NaiveDate::from_ymd_opt(2020, 11, 18).unwrap();
         let claimed = || "bird_nest_g ≥ 2 g".to_string();
         let text = || "每碗燕窝含量足2克！".to_string();

@@ -20,16 +20,10 @@ use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
 
+pub use super::said::{Compared, Family, Uncompared, Unsupported, Why};
+
 /// The embedded default term lists.
 pub const DEFAULT_CLAIM_RULES: &str = include_str!("../../rules/claims.json");
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Family {
-    /// Absolute and superlative terms (`CLAIM_BANNED_TERM`).
-    Banned,
-    /// Disease prevention or treatment (`CLAIM_MEDICAL`).
-    Medical,
-}
 
 impl Family {
     pub fn code(self) -> FlagCode {
@@ -286,70 +280,6 @@ pub enum Outcome {
     Contradicted(Vec<Measured>),
     /// Nothing on record to compare with, and why.
     Unsupported(Unsupported),
-}
-
-/// Why an assertion could not be checked.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Unsupported {
-    NoProduct,
-    NothingOnRecord {
-        attribute: String,
-    },
-    /// Values on record that could not be compared, each with why.
-    Uncompared(Vec<Uncompared>),
-}
-
-/// A value on record that could not be compared with the claim.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Uncompared {
-    pub what: Compared,
-    pub why: Why,
-}
-
-/// Where a value on record comes from.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Compared {
-    Attribute(String),
-    Report(String),
-}
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum Why {
-    UnknownUnit(String),
-    /// The value's unit, and the claim's.
-    Incompatible(String, String),
-    /// A text attribute (its text), where a number was claimed.
-    Text(String),
-}
-
-impl Unsupported {
-    /// Why, in English (the contract's text).
-    pub fn en(&self) -> String {
-        match self {
-            Unsupported::NoProduct => "the claim names no product".into(),
-            Unsupported::NothingOnRecord { attribute } => {
-                format!("no attribute or inspection result named '{attribute}' is on record")
-            }
-            Unsupported::Uncompared(all) => {
-                let each: Vec<String> = all.iter().map(Uncompared::en).collect();
-                each.join("; ")
-            }
-        }
-    }
-}
-
-impl Uncompared {
-    fn en(&self) -> String {
-        let what = match &self.what {
-            Compared::Attribute(k) => format!("attribute {k}"),
-            Compared::Report(id) => format!("report {id}"),
-        };
-        match &self.why {
-            Why::UnknownUnit(u) => format!("{what}: unit '{u}' is not known, not compared"),
-            Why::Incompatible(f, t) => format!("{what}: '{f}' cannot be compared with '{t}'"),
-            Why::Text(t) => format!("{what} is text ('{t}'), not a number"),
-        }
-    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -4,6 +4,7 @@
 
 use crate::claims::check::{self, Approval, ClaimCheck, ClaimRules, Outcome, Record, Source};
 use crate::claims::qualify::{self, QualificationCheck};
+pub use crate::claims::said::{By, Said};
 use crate::flag::{Evidence, Flag, FlagCode, Says, Severity};
 use crate::format::clip;
 use crate::rules::Rules;
@@ -39,89 +40,6 @@ pub struct Detail {
     pub said: Said,
     /// The rule it rests on (empty for a contractual finding).
     pub basis: String,
-}
-
-/// What a finding about a claim says, as data: [`Said::en`] in English
-/// (the contract's text), `render::words::said` in either language.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Said {
-    /// A banned or medical term, as matched, with the rule file's gloss.
-    Term {
-        matched: String,
-        note: String,
-        family: check::Family,
-    },
-    /// What was claimed (`key_ingredient_g ≥ 2 g`), and what contradicts it.
-    Contradicted { claimed: String, by: By },
-    Unsupported {
-        claimed: String,
-        why: check::Unsupported,
-    },
-    /// The claim's text (clipped) is not among the approved selling points.
-    NotApproved { text: String, on_record: usize },
-    /// No agreement between the anchor and the merchant.
-    NoAgreement {
-        text: String,
-        anchor: Option<String>,
-    },
-}
-
-/// A value on record that contradicts a claim, and where it is from.
-#[derive(Clone, Debug, PartialEq)]
-pub enum By {
-    Report {
-        id: String,
-        lab: String,
-        issued: NaiveDate,
-        /// On record before the session began (else recorded after).
-        before_session: bool,
-        value: f64,
-        unit: String,
-    },
-    Attribute {
-        value: f64,
-        unit: String,
-    },
-}
-
-impl Said {
-    /// The finding in English.
-    pub fn en(&self) -> String {
-        match self {
-            Said::Term { matched, note, .. } => format!("'{matched}' ({note})"),
-            Said::Contradicted { claimed, by } => {
-                let source = match by {
-                    By::Report {
-                        id,
-                        lab,
-                        issued,
-                        before_session,
-                        value,
-                        unit,
-                    } => {
-                        let when = if *before_session {
-                            "on record before the session"
-                        } else {
-                            "recorded after the session began"
-                        };
-                        format!("inspection {id} by {lab} (issued {issued}, {when}) measured {value} {unit}")
-                    }
-                    By::Attribute { value, unit } => {
-                        format!("the product's registered attribute is {value} {unit}")
-                    }
-                };
-                format!("says {claimed}; {}", source.trim_end())
-            }
-            Said::Unsupported { claimed, why } => format!("says {claimed}; {}", why.en()),
-            Said::NotApproved { text, on_record } => format!(
-                "'{text}' is not one of the merchant's approved selling points ({on_record} on record)"
-            ),
-            Said::NoAgreement { text, anchor } => format!(
-                "'{text}': no agreement on record between anchor {} and the merchant",
-                anchor.as_deref().unwrap_or("(unknown)")
-            ),
-        }
-    }
 }
 
 impl ClaimFinding {

@@ -5,10 +5,12 @@
 //! - [`qualify`]: what a product's category requires it to hold, on a day.
 //! - [`finding`]: a claim checked in its context (which reports were on
 //!   record, which agreement applied), and the claim and listing flags.
+//! - [`said`]: what a claim finding says, as data (said in words by `render`).
 //! - [`text`], [`units`]: folding Chinese and English text; comparable units.
 
 pub mod check;
 pub mod finding;
 pub mod qualify;
+pub mod said;
 pub mod text;
 pub mod units;
