@@ -23,10 +23,11 @@ load=$PWD/target/release/examples/nats_load
 work=$(mktemp -d "${BENCH_DIR:-/tmp}/liveledger-nats.XXXXXX")
 tag=bench$$
 db=ll_$tag
-servers=()
 cleanup() {
-  for p in "${servers[@]}"; do kill "$p" 2>/dev/null || true; done
+  # `start` runs in a command substitution (a subshell): its pids go to a file.
+  for p in $(cat "$work/pids" 2>/dev/null); do kill "$p" 2>/dev/null || true; done
   sleep 0.5
+  "$load" drop "$nats" "LL$tag" || true
   psql -q postgres://postgres@127.0.0.1:5432/test -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" || true
   rm -rf "$work"
 }
@@ -37,7 +38,7 @@ url=postgres://postgres@127.0.0.1:5432/$db
 start() { # name, args...: starts serve, prints its address
   local name=$1; shift
   "$bin" "$@" > "$work/$name.out" 2> "$work/$name.err" &
-  servers+=($!)
+  echo $! >> "$work/pids"
   for _ in $(seq 300); do grep -q http "$work/$name.out" 2>/dev/null && break; sleep 0.1; done
   grep -o '127.0.0.1:[0-9]*' "$work/$name.out"
 }

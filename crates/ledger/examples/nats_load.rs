@@ -12,6 +12,8 @@
 //!     it does only once the events are in a signed checkpoint.
 //! nats_load read ADDR PATH TOKEN SECONDS
 //!     GETs PATH over one keep-alive connection for SECONDS: latency.
+//! nats_load drop URL PREFIX
+//!     Deletes every stream whose name starts with PREFIX (a run's own).
 //! ```
 //! Each prints one line: events/s (or requests), p50 and p99 in ms.
 
@@ -271,6 +273,25 @@ async fn read(addr: &str, path: &str, token: &str, seconds: f64) -> Result<(), E
     Ok(())
 }
 
+async fn drop_streams(url: &str, prefix: &str) -> Result<(), Error> {
+    if prefix.is_empty() {
+        return Err("drop: a stream name prefix is needed".into());
+    }
+    let js = jetstream::new(async_nats::connect(url).await?);
+    let mut names = js.stream_names();
+    let mut doomed = Vec::new();
+    while let Some(name) = names.next().await {
+        let name = name?;
+        if name.starts_with(prefix) {
+            doomed.push(name);
+        }
+    }
+    for name in doomed {
+        js.delete_stream(&name).await?;
+    }
+    Ok(())
+}
+
 fn main() -> Result<(), Error> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let a = |i: usize| args.get(i).map(String::as_str).unwrap_or("");
@@ -286,6 +307,7 @@ fn main() -> Result<(), Error> {
                 service(a(1), a(2), a(3), n(4)?, n(5)?, rate).await
             }
             "read" => read(a(1), a(2), a(3), a(4).parse()?).await,
+            "drop" => drop_streams(a(1), a(2)).await,
             _ => Err("usage: see the top of examples/nats_load.rs".into()),
         }
     })

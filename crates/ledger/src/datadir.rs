@@ -18,6 +18,7 @@ use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 use store::IdIndex;
 use tlog::{Log, LogReader, NoteSigner, NoteVerifier};
 
@@ -189,6 +190,9 @@ pub struct Ledger {
     pub log: Log,
     pub ids: IdIndex,
     pub pseudonymiser: Pseudonymiser,
+    /// How long the id index may go unwritten ([`Ledger::defer_index`]).
+    index_every: Duration,
+    index_written: Instant,
     _lock: File,
 }
 
@@ -211,6 +215,8 @@ impl Ledger {
             log,
             ids,
             pseudonymiser,
+            index_every: Duration::ZERO,
+            index_written: Instant::now(),
             _lock: lock,
         };
         ledger.catch_up()?;
@@ -243,6 +249,35 @@ impl Ledger {
         Ok(())
     }
 
+    /// Lets the id index go unwritten for up to `every` between ingests.
+    ///
+    /// By default every ingest writes the index back, as a command that
+    /// exits next must. A service ingesting small bodies all evening would
+    /// then write most of the table per body (inserts land on random
+    /// pages: 10,000 ids dirtied 40 MB): it writes back on this schedule
+    /// instead. Nothing is lost meanwhile — the table in memory is whole,
+    /// and after a crash the index is caught up from the log, the same as
+    /// after a crash during one long ingest.
+    pub fn defer_index(&mut self, every: Duration) {
+        self.index_every = every;
+    }
+
+    /// Whether the ingest about to run should write the id index back.
+    pub(crate) fn index_due(&self) -> bool {
+        self.index_written.elapsed() >= self.index_every
+    }
+
+    pub(crate) fn index_written_back(&mut self) {
+        self.index_written = Instant::now();
+    }
+
+    /// Writes the id index back now (on a clean shutdown).
+    pub fn sync_index(&mut self) -> Result<()> {
+        self.ids.sync(self.log.len(), true)?;
+        self.index_written_back();
+        Ok(())
+    }
+
     /// Drops the id index and rebuilds it from the log.
     pub fn rebuild(&mut self) -> Result<u64> {
         // The SQLite event table of earlier versions is no longer kept:
@@ -256,5 +291,66 @@ impl Ledger {
         self.ids = IdIndex::open(&p)?;
         self.catch_up()?;
         Ok(self.log.checkpoint().0.size)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::{ingest, Input, Options, Progress};
+
+    fn lines(from: u64, to: u64) -> Input {
+        let text: String = (from..to)
+            .map(|i| {
+                format!(
+                    r#"{{"type":"viewer_joined","id":"v{i}","at":"2020-04-01T20:00:00+08:00","session":"s","account":"u{i}"}}"#
+                ) + "\n"
+            })
+            .collect();
+        Input {
+            name: "lines".into(),
+            reader: Box::new(std::io::Cursor::new(text.into_bytes())),
+        }
+    }
+
+    fn feed(ledger: &mut Ledger, from: u64, to: u64) -> crate::ingest::IngestReport {
+        ingest(
+            ledger,
+            vec![lines(from, to)],
+            &Options::default(),
+            &mut Progress::none(),
+        )
+        .expect("ingest")
+    }
+
+    /// A service lets its id index file lag the log; a crash then (the
+    /// ledger dropped without a write-back) must cost neither an event nor
+    /// a duplicate: the next open catches the index up from the log.
+    #[test]
+    fn a_crash_while_the_index_lags_loses_and_doubles_nothing() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = DataDir::new(tmp.path());
+        let mut ledger = Ledger::open(&dir, None).expect("open");
+        ledger.defer_index(Duration::from_secs(3600));
+        assert_eq!(feed(&mut ledger, 0, 500).accepted, 500); // written back: due at once
+        assert_eq!(feed(&mut ledger, 500, 1000).accepted, 500); // not written back
+        assert_eq!(feed(&mut ledger, 900, 1100).duplicates, 100); // the memory knows
+        let on_disk = store::IdIndex::lookup(&dir.id_index_path(), b"v700")
+            .expect("lookup")
+            .expect("an index");
+        assert!(!on_disk.clean && on_disk.leaf.is_none(), "the file lags");
+        drop(ledger); // no sync_index: as if killed
+
+        let mut ledger = Ledger::open(&dir, None).expect("reopen");
+        let again = feed(&mut ledger, 0, 1200);
+        assert_eq!((again.accepted, again.duplicates), (100, 1100));
+        assert_eq!(ledger.log.len(), 1200);
+        // And the file, once written back, answers for every id.
+        ledger.sync_index().expect("write back");
+        let found = store::IdIndex::lookup(&dir.id_index_path(), b"v1050")
+            .expect("lookup")
+            .expect("an index");
+        assert_eq!(found.leaf, Some(1050));
+        assert!(found.clean);
     }
 }

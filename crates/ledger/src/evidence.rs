@@ -38,7 +38,10 @@ fn read_entries(reader: &LogReader, leaves: &[u64]) -> Result<Vec<BundleEntry>> 
 /// says where to look, the entry there must carry the id, and what the
 /// index cannot vouch for (past what it covers, or all of the log when it
 /// was mid-write or is unreadable) is scanned.
-fn find(dir: &DataDir, reader: &LogReader, id: &str) -> Result<Option<u64>> {
+///
+/// `hint` is where a writer's index in memory says the event is (a service
+/// writes its index file back only now and then): checked the same way.
+fn find(dir: &DataDir, reader: &LogReader, id: &str, hint: Option<u64>) -> Result<Option<u64>> {
     let size = reader.size();
     let is_it = |leaf: u64| -> Result<bool> {
         let entry = read_entries(reader, &[leaf])?;
@@ -47,6 +50,11 @@ fn find(dir: &DataDir, reader: &LogReader, id: &str) -> Result<Option<u64>> {
             .and_then(|e| events::stored_head(&e.data).ok())
             .is_some_and(|h| h.id == id))
     };
+    if let Some(leaf) = hint.filter(|&leaf| leaf < size) {
+        if is_it(leaf)? {
+            return Ok(Some(leaf));
+        }
+    }
     let scan_from = match store::IdIndex::lookup(&dir.id_index_path(), id.as_bytes()) {
         Ok(Some(l)) => {
             if let Some(leaf) = l.leaf.filter(|&leaf| leaf < size) {
@@ -74,13 +82,18 @@ fn find(dir: &DataDir, reader: &LogReader, id: &str) -> Result<Option<u64>> {
 
 /// `prove EVENT_ID`: the inclusion bundle of one event.
 pub fn prove(dir: &DataDir, event_id: &str) -> Result<Value> {
-    Ok(prove_event(dir, event_id)?.0)
+    Ok(prove_event(dir, event_id, None)?.0)
 }
 
-/// The inclusion bundle of one event, and the event (to decide who may see it).
-pub fn prove_event(dir: &DataDir, event_id: &str) -> Result<(Value, events::Event)> {
+/// The inclusion bundle of one event, and the event (to decide who may
+/// see it); `hint` as for [`find`].
+pub fn prove_event(
+    dir: &DataDir,
+    event_id: &str,
+    hint: Option<u64>,
+) -> Result<(Value, events::Event)> {
     let reader = dir.reader()?;
-    let leaf = find(dir, &reader, event_id)?.ok_or_else(|| {
+    let leaf = find(dir, &reader, event_id, hint)?.ok_or_else(|| {
         Error::NotFound(format!(
             "no event with id {event_id:?} in the log at size {}",
             reader.size()

@@ -473,6 +473,7 @@ pub fn ingest(
     ledger.ids.reserve(opts.input_bytes / 128)?;
     let fingerprinter = ledger.ids.fingerprinter();
 
+    let write_index = ledger.index_due();
     let chunk_pool: Pool<Vec<u8>> = Pool::new();
     let prepped_pool: Pool<Prepped> = Pool::new();
     std::thread::scope(|s| -> Result<()> {
@@ -539,7 +540,10 @@ pub fn ingest(
         // durable log (`IdIndex::recover`).
         let (log, ids) = (&mut ledger.log, &mut ledger.ids);
         let size = log.len();
-        let index = s.spawn(move || ids.sync(size, true));
+        let index = s.spawn(move || match write_index {
+            true => ids.sync(size, true),
+            false => Ok(()),
+        });
         let committed = commit(log, &mut in_batch, last, &names, &mut report, progress);
         index.join().expect("id index write-back")?;
         committed?;
@@ -547,6 +551,9 @@ pub fn ingest(
         // A read error ends the input; what came before it is committed.
         read
     })?;
+    if write_index {
+        ledger.index_written_back();
+    }
     Ok(report)
 }
 

@@ -49,6 +49,7 @@ impl Alerter {
     /// Judges the sessions that moved and writes their new alerts; returns
     /// how many were raised.
     pub fn tick(&mut self, svc: &Service) -> Result<usize> {
+        svc.catch_up()?;
         let new = {
             let live = svc.live()?;
             let a = &live.analysis;

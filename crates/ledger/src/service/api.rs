@@ -282,7 +282,10 @@ async fn post_events(State(svc): State<Svc>, headers: HeaderMap, body: Body) -> 
             "the body is empty: send events, one JSON object per line",
         ));
     }
-    let report = blocking(&svc, move |s| Ok(s.ingest_body(&p, bytes.to_vec())?)).await?;
+    let report = blocking(&svc, move |s| {
+        Ok(s.ingest_body(&p, bytes.to_vec(), true)?)
+    })
+    .await?;
     let mut v = report.to_json(false);
     v["checkpoint"] = blocking(&svc, |s| Ok(s.live()?.analysis.checkpoint_json())).await?;
     ok(v)
@@ -826,7 +829,7 @@ async fn alert_stream(State(svc): State<Svc>, headers: HeaderMap) -> Answer {
 async fn proof(State(svc): State<Svc>, headers: HeaderMap, Path(event_id): Path<String>) -> Answer {
     let p = who(&svc, &headers).await?;
     blocking(&svc, move |s| {
-        let (bundle, event) = crate::evidence::prove_event(&s.dir, &event_id)?;
+        let (bundle, event) = s.prove(&event_id)?;
         let visible = p.role == Role::Regulator || {
             let live = s.live()?;
             let an = &live.analysis.analyzer;

@@ -13,14 +13,19 @@ use crate::record;
 use crate::state::Part;
 use analysis::cases::case::Case;
 use analysis::Rules;
+use events::json::{member, parse_line, Flat, Json, Parsed};
 use render::words::Lang;
 use serde_json::Value;
+use std::borrow::Cow;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::SystemTime;
 
 type Time = chrono::DateTime<chrono::FixedOffset>;
+
+/// How long the id index file may lag the log (see [`Ledger::defer_index`]).
+pub const INDEX_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The present moment.
 pub fn now() -> Time {
@@ -104,7 +109,14 @@ pub struct Service {
     accesses: Mutex<Pending>,
     /// Ingest bodies waiting for their commit (see [`Service::ingest_body`]).
     bodies: Mutex<Bodies>,
+    /// What was committed but not yet followed: [`LEVEL`], [`BEHIND`] or
+    /// [`BEHIND_CHANGED`] (see [`Service::catch_up`]).
+    behind: AtomicU8,
 }
+
+const LEVEL: u8 = 0;
+const BEHIND: u8 = 1;
+const BEHIND_CHANGED: u8 = 2;
 
 /// Ingest bodies queued for a group commit, by ticket, and the outcome of
 /// those another request committed (taken by their own request).
@@ -138,7 +150,8 @@ impl Service {
     /// with the log (the snapshot and its tail).
     /// A new data directory gets a new, empty log.
     pub fn open(dir: &DataDir, max_body: usize) -> Result<Service> {
-        let writer = Ledger::open(dir, None)?;
+        let mut writer = Ledger::open(dir, None)?;
+        writer.defer_index(INDEX_EVERY);
         let analysis = Analysis::run(dir, Rules::default(), Part::Whole, &|_, _| {})?;
         // Answers judged at this very checkpoint (by ingest) need no judging.
         let judged = Answers::load(dir, &analysis.reader)?;
@@ -161,6 +174,7 @@ impl Service {
             max_body,
             accesses: Mutex::default(),
             bodies: Mutex::default(),
+            behind: AtomicU8::new(LEVEL),
         })
     }
 
@@ -185,6 +199,7 @@ impl Service {
     pub fn write(&self, events: &[Value]) -> Result<()> {
         let mut writer = self.writer.lock().map_err(poisoned)?;
         record::append(&mut writer, events)?;
+        drop(writer);
         let changes = events.iter().any(|e| e["type"] != "access");
         self.followed(changes)
     }
@@ -194,13 +209,15 @@ impl Service {
     pub fn log_queued_access(&self, events: &[Value]) -> Result<()> {
         let mut writer = self.writer.lock().map_err(poisoned)?;
         record::append_once(&mut writer, events)?;
+        drop(writer);
         for _ in events {
             self.metrics.accessed();
         }
         self.followed(false)
     }
 
-    /// Brings the analysis level with what was just written.
+    /// Brings the analysis level with what was just written (outside the
+    /// writer's lock, so the next commit need not wait for it).
     fn followed(&self, changes: bool) -> Result<()> {
         let mut live = self.live()?;
         live.follow(&self.dir, changes)?;
@@ -208,6 +225,25 @@ impl Service {
         drop(live);
         self.changes
             .fetch_add(u64::from(changes), Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Follows what was committed without being followed (bodies ingested
+    /// with `follow: false`): the alerter calls it every tick.
+    pub fn catch_up(&self) -> Result<()> {
+        match self.behind.swap(LEVEL, Ordering::AcqRel) {
+            LEVEL => Ok(()),
+            b => self.followed(b == BEHIND_CHANGED),
+        }
+    }
+
+    /// After a commit: follows it now, or leaves it to [`Service::catch_up`].
+    fn after_commit(&self, changes: bool, follow: bool) -> Result<()> {
+        if follow {
+            return self.followed(changes);
+        }
+        let b = if changes { BEHIND_CHANGED } else { BEHIND };
+        self.behind.fetch_max(b, Ordering::AcqRel);
         Ok(())
     }
 
@@ -248,6 +284,7 @@ impl Service {
             return Err(e);
         }
         self.accesses.lock().map_err(poisoned)?.committed = last;
+        drop(writer);
         for _ in &batch {
             self.metrics.accessed();
         }
@@ -264,11 +301,29 @@ impl Service {
     /// ingests all of them as the inputs of one ingest (one commit, one
     /// fsync), then hands each request its own report. A producer that
     /// sends on several connections is not held to one commit per batch.
-    pub fn ingest_body(&self, who: &Principal, body: Vec<u8>) -> Result<IngestReport> {
-        let (body, refused) = {
-            let live = self.live()?;
-            screen(who, &live.analysis.analyzer, body)
-        };
+    ///
+    /// With `follow`, the analysis has followed the commit on return (what
+    /// the sender reads next reflects it); without (NATS intake, whose
+    /// acknowledgement needs only the commit), the alerter's next tick
+    /// follows it.
+    pub fn ingest_body(
+        &self,
+        who: &Principal,
+        body: Vec<u8>,
+        follow: bool,
+    ) -> Result<IngestReport> {
+        let (body, refused) = screen(
+            who,
+            |sessions| {
+                let live = self.live()?;
+                let an = &live.analysis.analyzer;
+                Ok(sessions
+                    .iter()
+                    .map(|s| an.session_owners(s).and_then(|o| o.platform))
+                    .collect())
+            },
+            body,
+        )?;
         let ticket = {
             let mut q = self.bodies.lock().map_err(poisoned)?;
             q.issued += 1;
@@ -277,17 +332,27 @@ impl Service {
             t
         };
         let mut writer = self.writer.lock().map_err(poisoned)?;
-        let group = {
+        let (group, done) = {
             let mut q = self.bodies.lock().map_err(poisoned)?;
-            if let Some(done) = q.done.remove(&ticket) {
-                return done.map_err(|why| Error::Io {
-                    action: "committing the batch this request was in, in",
-                    path: self.dir.root.clone(),
-                    source: std::io::Error::other(why),
-                });
-            }
-            std::mem::take(&mut q.waiting)
+            let done = q.done.remove(&ticket);
+            let group = match done {
+                None => std::mem::take(&mut q.waiting),
+                Some(_) => Vec::new(),
+            };
+            (group, done)
         };
+        if let Some(done) = done {
+            // Another request committed this body: its report, once the
+            // analysis has followed it (what this client reads next).
+            drop(writer);
+            let report = done.map_err(|why| Error::Io {
+                action: "committing the batch this request was in, in",
+                path: self.dir.root.clone(),
+                source: std::io::Error::other(why),
+            })?;
+            self.after_commit(report.accepted > 0, follow)?;
+            return Ok(report);
+        }
         let tickets: Vec<u64> = group.iter().map(|(t, _, _)| *t).collect();
         let names: Vec<String> = tickets.iter().map(u64::to_string).collect();
         let (inputs, refusals): (Vec<Input>, Vec<Vec<LineError>>) = group
@@ -336,75 +401,131 @@ impl Service {
                 }
             }
         }
-        self.followed(accepted)?;
+        // The next group is ingested while this one is followed.
+        drop(writer);
+        self.after_commit(accepted, follow)?;
         mine.ok_or_else(|| Error::Invalid("this request's body was not in its batch".into()))
     }
 
-    /// Saves the analysis as a snapshot: on a clean shutdown.
+    /// Saves the analysis as a snapshot and writes the id index back: on a
+    /// clean shutdown.
     pub fn persist(&self) -> Result<()> {
-        let _writer = self.writer.lock().map_err(poisoned)?;
+        let mut writer = self.writer.lock().map_err(poisoned)?;
+        writer.sync_index()?;
         crate::judged::persist(&self.live()?.analysis, &self.dir)
+    }
+
+    /// The inclusion bundle of an event, and the event: found where the
+    /// id index in memory says (its file lags by up to [`INDEX_EVERY`]).
+    pub fn prove(&self, event_id: &str) -> Result<(Value, events::Event)> {
+        let hint = {
+            let writer = self.writer.lock().map_err(poisoned)?;
+            writer
+                .ids
+                .get(&writer.ids.fingerprinter().of(event_id.as_bytes()))
+        };
+        crate::evidence::prove_event(&self.dir, event_id, hint)
+    }
+}
+
+/// What [`screen`] reads of a line (borrowed unless escaped).
+#[derive(Default)]
+struct Head<'a> {
+    kind: Option<Cow<'a, str>>,
+    session: Option<Cow<'a, str>>,
+    platform: Option<Cow<'a, str>>,
+    id: Option<Cow<'a, str>>,
+}
+
+impl<'a> Head<'a> {
+    /// The fields scope needs, read with the ingest pipeline's parser (a
+    /// flat line without allocating); `None` for a line that does not
+    /// parse, left to the pipeline, which names what is wrong with it.
+    fn read(line: &'a [u8]) -> Option<Head<'a>> {
+        let mut flat = Flat::default();
+        let tree;
+        let members = match parse_line(line, &mut flat).ok()? {
+            Parsed::Flat => flat.members(),
+            Parsed::Tree(Json::Object(o)) => {
+                tree = o;
+                tree.members()
+            }
+            Parsed::Tree(_) => return Some(Head::default()),
+        };
+        let text = |key| match member(members, key) {
+            Some(Json::String(s)) => Some(s.clone()),
+            _ => None,
+        };
+        Some(Head {
+            kind: text("type"),
+            session: text("session"),
+            platform: text("platform"),
+            id: text("id"),
+        })
     }
 }
 
 /// Blanks the lines of `body` that `who` may not send (keeping the line
-/// numbers of the rest) and says why each was refused. A session started in
-/// the body itself counts as started on the platform it names.
-/// What [`screen`] reads of a line (borrowed unless escaped).
-#[derive(serde::Deserialize)]
-struct Head<'a> {
-    #[serde(rename = "type", borrow)]
-    kind: Option<std::borrow::Cow<'a, str>>,
-    #[serde(borrow)]
-    session: Option<std::borrow::Cow<'a, str>>,
-    #[serde(borrow)]
-    platform: Option<std::borrow::Cow<'a, str>>,
-    #[serde(borrow)]
-    id: Option<std::borrow::Cow<'a, str>>,
-}
-
+/// numbers of the rest) and says why each was refused; `platforms` gives
+/// the logged sessions' platforms. A session started in the body itself
+/// counts as started on the platform it names.
 fn screen(
     who: &Principal,
-    an: &analysis::Analyzer,
+    platforms: impl FnOnce(&[&str]) -> Result<Vec<Option<String>>>,
     mut body: Vec<u8>,
-) -> (Vec<u8>, Vec<LineError>) {
+) -> Result<(Vec<u8>, Vec<LineError>)> {
     let mut refused = Vec::new();
     if who.scope.is_none() {
-        return (body, refused);
+        return Ok((body, refused));
     }
-    // The platform of each session started earlier in this body: its
-    // later lines are judged by that start, not by the log.
-    let mut started: HashMap<String, Option<String>> = HashMap::new();
+    // What each line says, read without the analysis: it is locked only
+    // to look up the sessions named, all at once (judging holds it).
+    let mut heads = Vec::new();
     let mut start = 0;
-    let mut line_no = 0;
     while start < body.len() {
-        line_no += 1;
         let end = memchr::memchr(b'\n', &body[start..]).map_or(body.len(), |i| start + i);
-        // Only the fields scope needs; a line that does not parse is left
-        // to the ingest pipeline, which names what is wrong with it.
-        if let Ok(head) = serde_json::from_slice::<Head>(&body[start..end]) {
-            let session = head.session.as_deref();
-            if let (Some("session_started"), Some(s)) = (head.kind.as_deref(), session) {
-                started.insert(s.to_string(), head.platform.as_deref().map(str::to_string));
-            }
-            let theirs = match session.and_then(|s| started.get(s)) {
-                Some(p) => p.clone(),
-                None => session
-                    .and_then(|s| an.session_owners(s))
-                    .and_then(|o| o.platform),
-            };
-            if let Some(reason) = who.refuses_platform(theirs.as_deref()) {
-                refused.push(LineError {
-                    file: "body".into(),
-                    line: line_no,
-                    id: head.id.map(|i| i.into_owned()),
-                    field: Some("session".into()),
-                    reason,
-                });
-                body[start..end].fill(b' ');
-            }
-        }
+        heads.push((start..end, Head::read(&body[start..end])));
         start = end + 1;
     }
-    (body, refused)
+    let mut named: Vec<&str> = heads
+        .iter()
+        .filter_map(|(_, h)| h.as_ref()?.session.as_deref())
+        .collect();
+    named.sort_unstable();
+    named.dedup();
+    let logged: HashMap<&str, Option<String>> =
+        named.iter().copied().zip(platforms(&named)?).collect();
+    // The platform of each session started earlier in this body: its
+    // later lines are judged by that start, not by the log.
+    let mut started: HashMap<&str, Option<&str>> = HashMap::new();
+    let mut blank = Vec::new();
+    for (i, (range, head)) in heads.iter().enumerate() {
+        let Some(head) = head else { continue };
+        let session = head.session.as_deref();
+        if let (Some("session_started"), Some(s)) = (head.kind.as_deref(), session) {
+            started.insert(s, head.platform.as_deref());
+        }
+        let theirs = match session {
+            Some(s) => match started.get(s) {
+                Some(p) => *p,
+                None => logged.get(s).and_then(|p| p.as_deref()),
+            },
+            None => None,
+        };
+        if let Some(reason) = who.refuses_platform(theirs) {
+            refused.push(LineError {
+                file: "body".into(),
+                line: i as u64 + 1,
+                id: head.id.as_deref().map(str::to_string),
+                field: Some("session".into()),
+                reason,
+            });
+            blank.push(range.clone());
+        }
+    }
+    drop(heads);
+    for r in blank {
+        body[r].fill(b' ');
+    }
+    Ok((body, refused))
 }

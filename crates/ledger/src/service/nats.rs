@@ -28,8 +28,14 @@ use std::time::Duration;
 
 /// How long the stream remembers message ids to drop a message sent twice.
 pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
-/// Messages per fetch.
+/// Messages per fetch, at most.
 const FETCH: usize = 1000;
+/// Bytes per fetch, about: batch messages fill a fetch long before
+/// [`FETCH`] of them (1,000 of 500 events would be 75 MB, seconds of work here), and what is
+/// fetched must be committed and acknowledged well within [`ACK_WAIT`].
+/// Fetches ask for as many messages as the last ones' size says fit (the
+/// server's own byte limit on a pull slowed one-event messages down).
+const FETCH_BYTES: usize = 8 << 20;
 /// Unacknowledged messages are delivered again after this.
 pub const ACK_WAIT: Duration = Duration::from_secs(10);
 /// The durable consumer's name.
@@ -95,17 +101,43 @@ pub async fn start(svc: Arc<Service>, n: Nats) -> Result<()> {
     Ok(())
 }
 
-/// Pulls, ingests and acknowledges, for ever.
+/// Messages fetched but not yet ingested, at most (in fetches).
+const AHEAD: usize = 2;
+/// Fetches ingested at once: while one is followed by the analysis, the
+/// next is committed (their bodies share commits when they meet).
+const TAKERS: usize = 2;
+
+/// Pulls, ingests and acknowledges, for ever: a fetcher keeps up to
+/// [`AHEAD`] fetches waiting while [`TAKERS`] ingest, so the consumer is
+/// never idle while a commit runs.
 async fn intake(
     svc: Arc<Service>,
     consumer: jetstream::consumer::PullConsumer,
     client: async_nats::Client,
     prefix: String,
 ) {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Vec<jetstream::Message>>(AHEAD);
+    let rx = Arc::new(tokio::sync::Mutex::new(rx));
+    for _ in 0..TAKERS {
+        let (svc, client, prefix, rx) = (svc.clone(), client.clone(), prefix.clone(), rx.clone());
+        tokio::spawn(async move {
+            loop {
+                let Some(messages) = rx.lock().await.recv().await else {
+                    return;
+                };
+                if let Err(e) = take(&svc, &client, &prefix, messages).await {
+                    // Not acknowledged: redelivered after the ack wait.
+                    tracing::warn!(error = %e, "NATS intake: batch not logged; JetStream redelivers it");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        });
+    }
+    let mut fetch = FETCH;
     loop {
         let batch = consumer
             .batch()
-            .max_messages(FETCH)
+            .max_messages(fetch)
             .expires(Duration::from_millis(200))
             .messages()
             .await;
@@ -124,13 +156,12 @@ async fn intake(
                 Err(e) => tracing::warn!(error = %e, "NATS intake: a message could not be read"),
             }
         }
-        if messages.is_empty() {
-            continue;
+        let bytes: usize = messages.iter().map(|m| m.payload.len()).sum();
+        if let Some(per) = bytes.checked_div(messages.len()) {
+            fetch = (FETCH_BYTES / per.max(1)).clamp(1, FETCH);
         }
-        if let Err(e) = take(&svc, &client, &prefix, messages).await {
-            // Not acknowledged: redelivered after the ack wait.
-            tracing::warn!(error = %e, "NATS intake: batch not logged; JetStream redelivers it");
-            tokio::time::sleep(Duration::from_secs(1)).await;
+        if !messages.is_empty() && tx.send(messages).await.is_err() {
+            return;
         }
     }
 }
@@ -183,7 +214,7 @@ async fn take(
             )]
         } else {
             let s = svc.clone();
-            let report = tokio::task::spawn_blocking(move || s.ingest_body(&who, body))
+            let report = tokio::task::spawn_blocking(move || s.ingest_body(&who, body, false))
                 .await
                 .map_err(|e| Error::Invalid(format!("NATS intake: {e}")))??;
             report

@@ -44,6 +44,7 @@ impl Projector {
     pub fn collect(&mut self, svc: &Service) -> Result<Option<Projection>> {
         let path = tokens::path(&svc.dir);
         let tokens_at = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
+        svc.catch_up()?;
         let changes = svc.changes();
         let mut live = svc.live()?;
         let size = live.analysis.reader.size();
