@@ -8,7 +8,7 @@ use common::{http, issue, run, serve};
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// An `/v1/alerts/stream` connection.
@@ -560,4 +560,227 @@ fn a_realtime_replay_raises_alerts_before_the_session_ends() {
     let out = run(&data, &["watch", "rt", "--once"]);
     let local = String::from_utf8(out.stdout).unwrap();
     assert!(local.contains("FLAG high    BOT_VIEWERS"), "{local}");
+}
+
+/// A certificate authority and a leaf for 127.0.0.1 it signed, made with
+/// the openssl command: (CA, leaf, leaf key) paths.
+fn pki(dir: &Path, name: &str) -> (PathBuf, PathBuf, PathBuf) {
+    let p = |f: &str| dir.join(format!("{name}-{f}"));
+    let ext = p("ext");
+    std::fs::write(
+        &ext,
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    let openssl = |args: &[&str], files: &[(&str, &Path)]| {
+        let mut cmd = std::process::Command::new("openssl");
+        cmd.args(args);
+        for (flag, file) in files {
+            cmd.arg(flag).arg(file);
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "openssl {args:?}: {out:?}");
+    };
+    let key = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    let (ca, ca_key) = (p("ca.pem"), p("ca.key"));
+    let (cert, cert_key, request) = (p("cert.pem"), p("key.pem"), p("req.pem"));
+    openssl(
+        &[
+            &[
+                "req",
+                "-x509",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=liveledger test CA",
+            ][..],
+            &key,
+        ]
+        .concat(),
+        &[("-keyout", &ca_key), ("-out", &ca)],
+    );
+    openssl(
+        &[&["req", "-subj", "/CN=127.0.0.1"][..], &key].concat(),
+        &[("-keyout", &cert_key), ("-out", &request)],
+    );
+    openssl(
+        &["x509", "-req", "-days", "2", "-CAcreateserial"],
+        &[
+            ("-in", &request),
+            ("-CA", &ca),
+            ("-CAkey", &ca_key),
+            ("-extfile", &ext),
+            ("-out", &cert),
+        ],
+    );
+    (ca, cert, cert_key)
+}
+
+/// An HTTPS receiver (Python's ssl module) that answers 200 and prints
+/// each POST as a JSON line; its port and what it got so far.
+fn https_receiver(
+    cert: &Path,
+    key: &Path,
+) -> (
+    std::process::Child,
+    u16,
+    std::sync::Arc<std::sync::Mutex<Vec<Value>>>,
+) {
+    let script = r#"
+import http.server, json, ssl, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+        print(json.dumps({"host": self.headers["Host"], "path": self.path,
+            "id": self.headers["Liveledger-Event-Id"],
+            "sig": self.headers["Liveledger-Signature"], "body": body}), flush=True)
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(sys.argv[1], sys.argv[2])
+s.socket = ctx.wrap_socket(s.socket, server_side=True)
+print(s.server_address[1], flush=True)
+s.serve_forever()
+"#;
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", script, cert.to_str().unwrap(), key.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    let port = line.trim().parse().unwrap();
+    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = got.clone();
+    std::thread::spawn(move || {
+        for line in out.lines() {
+            let Ok(line) = line else { return };
+            sink.lock()
+                .unwrap()
+                .push(serde_json::from_str(&line).unwrap());
+        }
+    });
+    (child, port, got)
+}
+
+/// `https://` receivers: one whose certificate chains to a CA the service
+/// trusts (`SSL_CERT_FILE`) gets every alert, signed; one whose CA it does
+/// not know gets none, and its dead letters say why.
+#[test]
+fn webhooks_over_tls_reach_trusted_receivers_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let bought = simulate(dir.path(), "inflated-views,bot-farm", "bt");
+    let (ca, cert, key) = pki(dir.path(), "trusted");
+    let (_, other_cert, other_key) = pki(dir.path(), "stranger");
+    let (mut good, good_port, got) = https_receiver(&cert, &key);
+    let (mut bad, bad_port, bad_got) = https_receiver(&other_cert, &other_key);
+    let add = |url: String, name: &str| {
+        let out = run(
+            &data,
+            &[
+                "--json",
+                "webhook",
+                "add",
+                &url,
+                "--role",
+                "regulator",
+                "--allow-private",
+                "--name",
+                name,
+            ],
+        );
+        assert!(out.status.success(), "{out:?}");
+        common::json(&out)["secret"].as_str().unwrap().to_string()
+    };
+    let secret = add(format!("https://127.0.0.1:{good_port}/hook"), "tls");
+    add(format!("https://127.0.0.1:{bad_port}/hook"), "stranger");
+
+    let mut cmd = common::bin();
+    cmd.env("SSL_CERT_FILE", &ca).args([
+        "--data",
+        data.to_str().unwrap(),
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--webhook-retry-ms",
+        "20",
+        "--webhook-attempts",
+        "2",
+    ]);
+    let (_server, addr) = common::listening(cmd);
+    let feed = issue(&data, "producer", Some("douyin"), "feed");
+    send(&addr, &feed, &bought);
+    let regulator = format!("Bearer {}", issue(&data, "regulator", None, "samr"));
+    let alerts = |_: ()| -> Vec<Value> {
+        serde_json::from_slice(
+            &http(
+                &addr,
+                "GET",
+                "/v1/alerts",
+                &[("Authorization", &regulator)],
+                b"",
+            )
+            .2,
+        )
+        .unwrap()
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let want = loop {
+        let want = alerts(());
+        let letters = run(&data, &["--json", "webhook", "dead", "stranger"]);
+        let letters: Vec<Value> = serde_json::from_slice(&letters.stdout).unwrap();
+        if !want.is_empty()
+            && got.lock().unwrap().len() >= want.len()
+            && letters.len() >= want.len()
+        {
+            assert!(
+                letters[0]["last_error"]
+                    .as_str()
+                    .unwrap()
+                    .contains("certificate"),
+                "{}",
+                letters[0]
+            );
+            break want;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "deliveries {:?}, dead {}",
+            got.lock().unwrap().len(),
+            letters.len()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let got = got.lock().unwrap();
+    let ids: Vec<&str> = got.iter().map(|g| g["id"].as_str().unwrap()).collect();
+    let expected: Vec<&str> = want.iter().map(|a| a["event"].as_str().unwrap()).collect();
+    assert_eq!(ids, expected, "each alert once, in order");
+    for g in got.iter() {
+        assert_eq!(g["host"], format!("127.0.0.1:{good_port}"));
+        assert_eq!(g["path"], "/hook");
+        let sig = g["sig"].as_str().unwrap();
+        let t = sig.strip_prefix("t=").unwrap().split(',').next().unwrap();
+        let body = g["body"].as_str().unwrap();
+        assert_eq!(
+            sig.split(",v1=").nth(1).unwrap(),
+            openssl_hmac(&secret, &format!("{t}.{body}"))
+        );
+    }
+    assert!(
+        bad_got.lock().unwrap().is_empty(),
+        "no POST completed to an untrusted receiver"
+    );
+    let _ = (good.kill(), bad.kill());
 }

@@ -16,8 +16,10 @@
 //!   receiver.
 //! - Targets on loopback, private or link-local addresses are refused
 //!   unless the webhook was added with `--allow-private`; checked when
-//!   added and again at each delivery (a name may resolve elsewhere later).
-//!   Plain `http://` only: TLS is not built in yet.
+//!   added and again at each delivery (a name may resolve elsewhere later),
+//!   and the POST goes to the address that was checked.
+//! - `https://` receivers are verified against the system's trust store
+//!   (`/etc/ssl/certs`; `SSL_CERT_FILE` names another bundle).
 
 use super::hub::Service;
 use super::tokens::{Principal, Role};
@@ -120,21 +122,25 @@ fn secret() -> Result<String> {
     Ok(format!("whsec_{}", hex(&b)))
 }
 
-/// The address a webhook URL points at (http only), checked against the
-/// private ranges unless they are allowed.
+/// The address a webhook URL points at, checked against the private
+/// ranges unless they are allowed.
 fn target(url: &str, allow_private: bool) -> Result<(axum::http::Uri, SocketAddr)> {
     let uri: axum::http::Uri = url
         .parse()
         .map_err(|e| Error::Invalid(format!("webhook URL {url:?}: {e}")))?;
-    if uri.scheme_str() != Some("http") {
-        return Err(Error::Invalid(format!(
-            "webhook URL {url:?}: only http:// is supported (TLS is not built in yet)"
-        )));
-    }
+    let default_port = match uri.scheme_str() {
+        Some("http") => 80,
+        Some("https") => 443,
+        _ => {
+            return Err(Error::Invalid(format!(
+                "webhook URL {url:?}: expected http:// or https://"
+            )))
+        }
+    };
     let host = uri
         .host()
         .ok_or_else(|| Error::Invalid(format!("webhook URL {url:?} has no host")))?;
-    let port = uri.port_u16().unwrap_or(80);
+    let port = uri.port_u16().unwrap_or(default_port);
     let addr = (host.trim_matches(|c| c == '[' || c == ']'), port)
         .to_socket_addrs()
         .map_err(|e| Error::Invalid(format!("webhook host {host:?} does not resolve: {e}")))?
@@ -380,25 +386,88 @@ fn rand_u8() -> u8 {
 /// One POST of `alert` to `hook`; Ok on a 2xx.
 async fn post(hook: &Webhook, alert: &Value) -> std::result::Result<(), String> {
     use http_body_util::Full;
-    use hyper_util::client::legacy::Client;
-    use hyper_util::rt::TokioExecutor;
-    let (uri, _) = target(&hook.url, hook.allow_private).map_err(|e| e.to_string())?;
+    let (uri, addr) = target(&hook.url, hook.allow_private).map_err(|e| e.to_string())?;
     let body = alert.to_string().into_bytes();
     let t = super::hub::now().timestamp();
-    let req = axum::http::Request::post(uri)
+    let path = uri.path_and_query().map_or("/", |p| p.as_str());
+    let req = axum::http::Request::post(path)
+        .header("host", uri.authority().map_or("", |a| a.as_str()))
         .header("content-type", "application/json")
         .header("liveledger-event-id", alert["event"].as_str().unwrap_or(""))
         .header("liveledger-signature", signature(&hook.secrets, t, &body))
         .body(Full::new(axum::body::Bytes::from(body)))
         .map_err(|e| e.to_string())?;
-    let client = Client::builder(TokioExecutor::new()).build_http();
-    let sent = tokio::time::timeout(Duration::from_secs(10), client.request(req)).await;
-    match sent {
+    match tokio::time::timeout(Duration::from_secs(10), send(&uri, addr, req)).await {
         Err(_) => Err("no answer within 10 s".into()),
-        Ok(Err(e)) => Err(e.to_string()),
-        Ok(Ok(r)) if r.status().is_success() => Ok(()),
-        Ok(Ok(r)) => Err(format!("HTTP {}", r.status())),
+        Ok(Err(e)) => Err(e),
+        Ok(Ok(s)) if s.is_success() => Ok(()),
+        Ok(Ok(s)) => Err(format!("HTTP {s}")),
     }
+}
+
+type Request = axum::http::Request<http_body_util::Full<axum::body::Bytes>>;
+
+/// Sends `req` to `addr` (the address `target` checked, not a second
+/// lookup), over TLS for `https://`; the response's status.
+async fn send(
+    uri: &axum::http::Uri,
+    addr: SocketAddr,
+    req: Request,
+) -> std::result::Result<axum::http::StatusCode, String> {
+    let tcp = tokio::net::TcpStream::connect(addr)
+        .await
+        .map_err(|e| format!("connecting to {addr}: {e}"))?;
+    if uri.scheme_str() != Some("https") {
+        return exchange(tcp, req).await;
+    }
+    let host = uri.host().unwrap_or("").trim_matches(['[', ']']);
+    let name = tokio_rustls::rustls::pki_types::ServerName::try_from(host.to_string())
+        .map_err(|e| format!("{host:?} is not a TLS server name: {e}"))?;
+    let tls = tls()?
+        .connect(name, tcp)
+        .await
+        .map_err(|e| format!("TLS with {host}: {e}"))?;
+    exchange(tls, req).await
+}
+
+async fn exchange<S>(io: S, req: Request) -> std::result::Result<axum::http::StatusCode, String>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (mut sender, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(io))
+            .await
+            .map_err(|e| e.to_string())?;
+    // The connection is driven beside the request; it ends with it.
+    tokio::spawn(conn);
+    let r = sender.send_request(req).await.map_err(|e| e.to_string())?;
+    Ok(r.status())
+}
+
+/// The TLS client: the system's trust store, read once.
+fn tls() -> std::result::Result<tokio_rustls::TlsConnector, String> {
+    use tokio_rustls::rustls;
+    static TLS: std::sync::OnceLock<std::result::Result<tokio_rustls::TlsConnector, String>> =
+        std::sync::OnceLock::new();
+    TLS.get_or_init(|| {
+        let mut roots = rustls::RootCertStore::empty();
+        let found = rustls_native_certs::load_native_certs();
+        let (added, _) = roots.add_parsable_certificates(found.certs);
+        if added == 0 {
+            return Err(format!(
+                "no trusted certificate authority found (SSL_CERT_FILE or the system's store): {:?}",
+                found.errors
+            ));
+        }
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| e.to_string())?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
+    })
+    .clone()
 }
 
 #[cfg(test)]
@@ -416,7 +485,10 @@ mod tests {
             assert!(target(url, false).is_err(), "{url}");
         }
         assert!(target("http://127.0.0.1:9/x", true).is_ok());
-        assert!(target("https://example.com/", true).is_err(), "http only");
+        assert!(
+            target("ftp://example.com/", true).is_err(),
+            "http and https only"
+        );
         assert!(target("not a url", true).is_err());
     }
 
