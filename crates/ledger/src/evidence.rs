@@ -39,9 +39,15 @@ fn read_entries(reader: &LogReader, leaves: &[u64]) -> Result<Vec<BundleEntry>> 
 /// index cannot vouch for (past what it covers, or all of the log when it
 /// was mid-write or is unreadable) is scanned.
 ///
-/// `hint` is where a writer's index in memory says the event is (a service
-/// writes its index file back only now and then): checked the same way.
-fn find(dir: &DataDir, reader: &LogReader, id: &str, hint: Option<u64>) -> Result<Option<u64>> {
+/// `hint` asks a writer's index in memory (a service writes its index file
+/// back only now and then) when the file cannot vouch: its answer is
+/// checked the same way.
+fn find(
+    dir: &DataDir,
+    reader: &LogReader,
+    id: &str,
+    hint: &dyn Fn() -> Option<u64>,
+) -> Result<Option<u64>> {
     let size = reader.size();
     let is_it = |leaf: u64| -> Result<bool> {
         let entry = read_entries(reader, &[leaf])?;
@@ -50,11 +56,6 @@ fn find(dir: &DataDir, reader: &LogReader, id: &str, hint: Option<u64>) -> Resul
             .and_then(|e| events::stored_head(&e.data).ok())
             .is_some_and(|h| h.id == id))
     };
-    if let Some(leaf) = hint.filter(|&leaf| leaf < size) {
-        if is_it(leaf)? {
-            return Ok(Some(leaf));
-        }
-    }
     let scan_from = match store::IdIndex::lookup(&dir.id_index_path(), id.as_bytes()) {
         Ok(Some(l)) => {
             if let Some(leaf) = l.leaf.filter(|&leaf| leaf < size) {
@@ -70,6 +71,11 @@ fn find(dir: &DataDir, reader: &LogReader, id: &str, hint: Option<u64>) -> Resul
         }
         Ok(None) | Err(_) => 0,
     };
+    if let Some(leaf) = hint().filter(|&leaf| leaf < size) {
+        if is_it(leaf)? {
+            return Ok(Some(leaf));
+        }
+    }
     let mut found = None;
     reader.for_each_entry(scan_from, size, |leaf, bytes| {
         if found.is_none() && events::stored_head(bytes).is_ok_and(|h| h.id == id) {
@@ -82,7 +88,7 @@ fn find(dir: &DataDir, reader: &LogReader, id: &str, hint: Option<u64>) -> Resul
 
 /// `prove EVENT_ID`: the inclusion bundle of one event.
 pub fn prove(dir: &DataDir, event_id: &str) -> Result<Value> {
-    Ok(prove_event(dir, event_id, None)?.0)
+    Ok(prove_event(dir, event_id, &|| None)?.0)
 }
 
 /// The inclusion bundle of one event, and the event (to decide who may
@@ -90,7 +96,7 @@ pub fn prove(dir: &DataDir, event_id: &str) -> Result<Value> {
 pub fn prove_event(
     dir: &DataDir,
     event_id: &str,
-    hint: Option<u64>,
+    hint: &dyn Fn() -> Option<u64>,
 ) -> Result<(Value, events::Event)> {
     let reader = dir.reader()?;
     let leaf = find(dir, &reader, event_id, hint)?.ok_or_else(|| {

@@ -415,16 +415,16 @@ impl Service {
         crate::judged::persist(&self.live()?.analysis, &self.dir)
     }
 
-    /// The inclusion bundle of an event, and the event: found where the
-    /// id index in memory says (its file lags by up to [`INDEX_EVERY`]).
+    /// The inclusion bundle of an event, and the event. The id index file
+    /// lags by up to [`INDEX_EVERY`]: what it cannot find, the index in
+    /// memory is asked (under the writer's lock, so only then).
     pub fn prove(&self, event_id: &str) -> Result<(Value, events::Event)> {
-        let hint = {
-            let writer = self.writer.lock().map_err(poisoned)?;
-            writer
-                .ids
-                .get(&writer.ids.fingerprinter().of(event_id.as_bytes()))
+        let hint = || {
+            let writer = self.writer.lock().ok()?;
+            let fp = writer.ids.fingerprinter().of(event_id.as_bytes());
+            writer.ids.get(&fp)
         };
-        crate::evidence::prove_event(&self.dir, event_id, hint)
+        crate::evidence::prove_event(&self.dir, event_id, &hint)
     }
 }
 

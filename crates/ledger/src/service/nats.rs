@@ -31,10 +31,11 @@ pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
 /// Messages per fetch, at most.
 const FETCH: usize = 1000;
 /// Bytes per fetch, about: batch messages fill a fetch long before
-/// [`FETCH`] of them (1,000 of 500 events would be 75 MB, seconds of work here), and what is
-/// fetched must be committed and acknowledged well within [`ACK_WAIT`].
-/// Fetches ask for as many messages as the last ones' size says fit (the
-/// server's own byte limit on a pull slowed one-event messages down).
+/// [`FETCH`] of them (1,000 of 500 events would be 75 MB, seconds of work
+/// here), and what is fetched must be committed and acknowledged well
+/// within [`ACK_WAIT`]. Fetches ask for as many messages as the last ones'
+/// size says fit (the server's own byte limit on a pull slowed one-event
+/// messages down).
 const FETCH_BYTES: usize = 8 << 20;
 /// Unacknowledged messages are delivered again after this.
 pub const ACK_WAIT: Duration = Duration::from_secs(10);
