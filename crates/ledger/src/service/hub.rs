@@ -229,7 +229,8 @@ impl Service {
     }
 
     /// Follows what was committed without being followed (bodies ingested
-    /// with `follow: false`): the alerter calls it every tick.
+    /// with `follow: false`): the alerter and the projector call it every
+    /// tick.
     pub fn catch_up(&self) -> Result<()> {
         match self.behind.swap(LEVEL, Ordering::AcqRel) {
             LEVEL => Ok(()),
